@@ -1,0 +1,83 @@
+"""The `Grader` interface, its input, and the paths every grader's steps use inside the sandbox.
+
+A grader is a plugin with three duties: `steps()` says which commands to run in the sandbox (argv
+lists only, never a shell string), `grade()` turns their `Execution`s into a `CategoryResult`, and
+`check()` proves the grader works before it serves (it grades a tiny known fixture through a real
+sandbox and checks the exact finding it must see).
+
+Workspace layout inside every container (see `sandbox.WORKDIR`):
+
+    /work/src      the candidate's files, owned by root, read-only to the sandbox user
+    /work/grader   files the grader provides (tool configs, hidden tests, driver scripts), read-only
+    /work/out      the only writable directory; tools write their machine-readable output here
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from graders.model import CategoryResult
+from sandbox import Execution, Limits, RunSpec, Sandbox
+
+__all__ = [
+    "GRADER_DIR",
+    "OUT_DIR",
+    "SRC_DIR",
+    "Grader",
+    "GraderCheckFailed",
+    "GradingInput",
+    "TOOLS_PYTHON",
+]
+
+SRC_DIR = "/work/src"
+GRADER_DIR = "/work/grader"
+OUT_DIR = "/work/out"
+#: The interpreter of the tools virtualenv baked into every takehome image (sandbox/images.py).
+TOOLS_PYTHON = "/opt/takehome/bin/python"
+
+
+class GraderCheckFailed(Exception):
+    """A grader's self-check did not see what it must see: the grader must not serve."""
+
+
+@dataclass(frozen=True)
+class GradingInput:
+    """Everything a grader may know about one submission and its challenge.
+
+    `sources` is the candidate snapshot (paths relative to the repository root, POSIX separators).
+    `hidden_tests` are the challenge's hidden test files, relative to the challenge's `tests/`
+    folder; they are placed at `/work/grader/tests/` and never shown to the candidate.
+    `expected_tests` are the ids every hidden-test run must report (`tests/test_x.py::test_y`);
+    an id that never reports counts as failed. `test_points` optionally weights those ids.
+    """
+
+    run_id: str
+    image: str
+    sources: Mapping[str, bytes]
+    hidden_tests: Mapping[str, bytes] = field(default_factory=dict)
+    expected_tests: tuple[str, ...] = ()
+    test_points: Mapping[str, float] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    options: Mapping[str, str | int | float | bool | list[str]] = field(default_factory=dict)
+    """Per-grader options from the challenge manifest (`[graders.<name>]`), already validated."""
+
+
+class Grader(Protocol):
+    """One signal of a report (tests, coverage, style, complexity, security)."""
+
+    name: str
+
+    def steps(self, inp: GradingInput) -> list[RunSpec]:
+        """The sandbox commands this grader needs; each spec's `label` is unique in the run."""
+        ...
+
+    def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
+        """Interpret the executions (keyed by spec label) as a category result. Never raises on
+        bad candidate output: a missing or unreadable result is a verdict and a low score."""
+        ...
+
+    def check(self, sandbox: Sandbox, image: str) -> None:
+        """Grade a built-in fixture through `sandbox`; raise `GraderCheckFailed` if it is wrong."""
+        ...

@@ -1,0 +1,27 @@
+"""Isolated execution of untrusted code: the `Sandbox` protocol, its Docker implementation, images."""
+
+from sandbox.fake import FakeSandbox
+from sandbox.spec import (
+    WORKDIR,
+    EngineUnavailable,
+    Execution,
+    ImageMissing,
+    Limits,
+    RunSpec,
+    Sandbox,
+    SandboxError,
+    SandboxFailure,
+)
+
+__all__ = [
+    "WORKDIR",
+    "EngineUnavailable",
+    "Execution",
+    "FakeSandbox",
+    "ImageMissing",
+    "Limits",
+    "RunSpec",
+    "Sandbox",
+    "SandboxError",
+    "SandboxFailure",
+]

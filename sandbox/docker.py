@@ -1,0 +1,265 @@
+"""`DockerSandbox`: runs a `RunSpec` in a fresh, hardened container through the Docker SDK.
+
+How one run goes, and why:
+
+1. A workspace volume is created on tmpfs (``size=`` bounds every byte written to ``/work``; the
+   engine here has no disk quotas) and a container is created whose main process is a trusted
+   idle holder under ``--init``. The container has no network (or only a run's internal one), a
+   read-only root filesystem, a size-limited ``/tmp``, user 65534, no capabilities,
+   ``no-new-privileges``, the default seccomp profile, pid/memory(=memory+swap)/CPU limits and
+   ``fsize``/``nofile``/``core=0`` ulimits.
+2. The container starts, which mounts the tmpfs volume, and the input files are copied in: a
+   tmpfs volume only holds data while a container has it mounted, so the copy must happen here.
+3. The command runs as an exec in that container, with stdout/stderr streamed and capped on the
+   host (the rest is drained and counted, never stored: no log driver writes it to disk). The
+   host enforces the wall-clock deadline by killing the container.
+4. When the command ends, the container is frozen (``pause``) so nothing it left running can
+   change the outputs, and the output files are copied out through the engine (scoped to the
+   container's filesystem, links never followed) with a size cap.
+5. The container and the volume are removed whatever happened. Both carry the run id as a label,
+   so `reap()` can remove leftovers of a crashed host process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import LogConfig, Ulimit
+
+from sandbox._tario import SANDBOX_GID, SANDBOX_UID, CappedReader, read_regular_files, workspace_tar
+from sandbox.spec import WORKDIR, EngineUnavailable, Execution, ImageMissing, RunSpec, SandboxFailure
+
+__all__ = ["LABEL_MANAGED", "LABEL_RUN", "LABEL_STEP", "DockerSandbox", "connect"]
+
+LABEL_MANAGED = "takehome.managed"
+LABEL_RUN = "takehome.run"
+LABEL_STEP = "takehome.step"
+_HOLDER = ("sleep", "infinity")
+_POLL_SECONDS = 0.02
+_DRAIN_SECONDS = 2.0
+_FROZEN_DRAIN_SECONDS = 0.5
+
+
+def connect(base_url: str | None = None, timeout: int = 60) -> docker.DockerClient:
+    """A Docker client, or `EngineUnavailable` with what to do about it."""
+    try:
+        client = docker.DockerClient(base_url=base_url, timeout=timeout) if base_url else (
+            docker.from_env(timeout=timeout)
+        )
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(
+            f"cannot reach the Docker engine ({exc}); start it (e.g. `dockerd &`) or set DOCKER_HOST"
+        ) from exc
+    return client
+
+
+class _OutputPump:
+    """Drains an exec's demultiplexed output stream, keeping at most `cap` bytes of each side."""
+
+    def __init__(self, stream: Iterator[tuple[bytes | None, bytes | None]], cap: int) -> None:
+        self._stream = stream
+        self._cap = cap
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self.truncated = False
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for out, err in self._stream:
+                self._keep(self.stdout, out)
+                self._keep(self.stderr, err)
+        except Exception:  # noqa: BLE001 - the stream breaks when the container is killed
+            return
+
+    def _keep(self, buf: bytearray, chunk: bytes | None) -> None:
+        if not chunk:
+            return
+        room = self._cap - len(buf)
+        if len(chunk) > room:
+            self.truncated = True
+        if room > 0:
+            buf.extend(chunk[:room])
+
+
+class DockerSandbox:
+    """The `Sandbox` implementation on a local (or `DOCKER_HOST`) Docker engine."""
+
+    def __init__(
+        self, client: docker.DockerClient | None = None, runtime: str | None = None
+    ) -> None:
+        self._client = client or connect()
+        self._api = self._client.api
+        self._runtime = runtime
+        """An OCI runtime name (e.g. "runsc") for a stronger boundary where one works."""
+
+    def image_id(self, image: str) -> str:
+        """The local image's id (a content digest)."""
+        try:
+            return str(self._client.images.get(image).id)
+        except docker.errors.ImageNotFound:
+            raise ImageMissing(f"image {image!r} is missing: run `takehome images build`") from None
+        except docker.errors.DockerException as exc:
+            raise EngineUnavailable(str(exc)) from exc
+
+    def run(self, spec: RunSpec) -> Execution:
+        """Run `spec` to completion or to its deadline; always clean up."""
+        image_id = self.image_id(spec.image)
+        name = f"takehome-{spec.run_id}-{uuid.uuid4().hex[:10]}"
+        labels = {LABEL_MANAGED: "1", LABEL_RUN: spec.run_id, LABEL_STEP: spec.label}
+        container: Any = None
+        try:
+            self._client.volumes.create(
+                name=name,
+                driver="local",
+                driver_opts={
+                    "type": "tmpfs",
+                    "device": "tmpfs",
+                    "o": f"size={spec.limits.workspace_bytes},mode=0755,nosuid,nodev",
+                },
+                labels=labels,
+            )
+            container = self._create(spec, name, labels)
+            container.start()
+            tar = workspace_tar(spec.files_in, spec.writable_dirs)
+            if not container.put_archive(WORKDIR, tar):
+                raise SandboxFailure("the engine refused the workspace files")
+            return self._execute(container, spec, image_id)
+        except docker.errors.ImageNotFound as exc:
+            raise ImageMissing(str(exc)) from exc
+        except docker.errors.DockerException as exc:
+            raise SandboxFailure(f"{spec.label or 'run'}: {exc}") from exc
+        finally:
+            self._remove(container, name)
+
+    def _create(self, spec: RunSpec, name: str, labels: dict[str, str]) -> Any:
+        lim = spec.limits
+        return self._client.containers.create(
+            spec.image,
+            list(_HOLDER),
+            name=name,
+            labels=labels,
+            user=f"{SANDBOX_UID}:{SANDBOX_GID}",
+            working_dir=WORKDIR,
+            environment={"HOME": "/tmp"},
+            hostname="sandbox",
+            network_mode=spec.network or "none",
+            read_only=True,
+            tmpfs={"/tmp": f"rw,nosuid,nodev,size={lim.tmpfs_bytes},mode=1777"},
+            volumes={name: {"bind": WORKDIR, "mode": "rw"}},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            init=True,
+            ipc_mode="private",
+            pids_limit=lim.pids,
+            mem_limit=lim.memory_bytes,
+            memswap_limit=lim.memory_bytes,
+            nano_cpus=int(lim.cpus * 1e9),
+            ulimits=[
+                Ulimit(name="fsize", soft=lim.file_size_bytes, hard=lim.file_size_bytes),
+                Ulimit(name="nofile", soft=lim.nofile, hard=lim.nofile),
+                Ulimit(name="core", soft=0, hard=0),
+            ],
+            log_config=LogConfig(type="none"),
+            runtime=self._runtime,
+        )
+
+    def _execute(self, container: Any, spec: RunSpec, image_id: str) -> Execution:
+        exec_id = self._api.exec_create(
+            container.id,
+            list(spec.argv),
+            stdout=True,
+            stderr=True,
+            user=f"{SANDBOX_UID}:{SANDBOX_GID}",
+            workdir=spec.workdir,
+            environment={"HOME": "/tmp", **spec.env},
+        )["Id"]
+        since = time.time()
+        started = time.monotonic()
+        stream = self._api.exec_start(exec_id, stream=True, demux=True)
+        pump = _OutputPump(stream, spec.limits.output_bytes)
+        timed_out = not self._wait_exec(exec_id, started + spec.limits.wall_seconds)
+        wall = time.monotonic() - started
+        container.reload()
+        alive = container.attrs["State"].get("Running", False)
+        if timed_out:
+            container.kill()
+            alive = False
+        elif alive:
+            container.pause()  # freeze stragglers before reading their outputs
+        # The stream ends once the command's output is drained, unless a frozen background child
+        # still holds the pipe open; what it has not written by now is not part of the result.
+        pump.thread.join(_DRAIN_SECONDS if not alive else _FROZEN_DRAIN_SECONDS)
+        files: dict[str, bytes] = {}
+        dropped = False
+        if alive:
+            files, dropped = self._copy_out(container, spec)
+        exit_code = self._api.exec_inspect(exec_id).get("ExitCode")
+        return Execution(
+            exit_code=exit_code if isinstance(exit_code, int) else -1,
+            stdout=bytes(pump.stdout),
+            stderr=bytes(pump.stderr),
+            wall_seconds=wall,
+            files_out=files,
+            timed_out=timed_out,
+            oom_killed=self._oom_since(container.id, since),
+            output_truncated=pump.truncated,
+            # A container that died under the command (its holder killed) gave nothing back.
+            files_truncated=dropped or (bool(spec.files_out) and not alive and not timed_out),
+            image_id=image_id,
+        )
+
+    def _oom_since(self, container_id: str, since: float) -> bool:
+        """Whether the kernel OOM-killed anything in the container since `since`. The engine's
+        State.OOMKilled only covers the main process, so ask for the container's oom events."""
+        events = self._api.events(
+            since=f"{since - 1:.9f}",
+            until=f"{time.time():.9f}",
+            filters={"container": container_id, "event": "oom"},
+            decode=True,
+        )
+        return any(True for _ in events)
+
+    def _wait_exec(self, exec_id: str, deadline: float) -> bool:
+        """Poll the exec until it ends (True) or the deadline passes (False). Polling, not waiting
+        on the output stream: a background child holding stdout open must not stall the run."""
+        while time.monotonic() < deadline:
+            if not self._api.exec_inspect(exec_id).get("Running"):
+                return True
+            time.sleep(_POLL_SECONDS)
+        return not self._api.exec_inspect(exec_id).get("Running")
+
+    def _copy_out(self, container: Any, spec: RunSpec) -> tuple[dict[str, bytes], bool]:
+        budget = spec.limits.files_out_bytes
+        files: dict[str, bytes] = {}
+        dropped = False
+        for path in spec.files_out:
+            try:
+                chunks, _stat = container.get_archive(f"{WORKDIR}/{path}")
+            except docker.errors.NotFound:
+                continue
+            reader = CappedReader(iter(chunks), budget)
+            got, lost = read_regular_files(reader, path, budget)
+            files.update(got)
+            budget -= sum(len(v) for v in got.values())
+            dropped = dropped or lost or reader.exceeded
+        return files, dropped
+
+    def _remove(self, container: Any, volume: str) -> None:
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+        try:
+            self._client.volumes.get(volume).remove(force=True)
+        except docker.errors.NotFound:
+            pass

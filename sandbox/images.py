@@ -1,0 +1,225 @@
+"""Sandbox images: a base (a local Debian rootfs or a configured registry image), a tools image
+with the pinned grading tools, and one image per challenge with its allowed dependencies.
+
+No registry is needed: the default base is built with debootstrap and imported, and Python
+packages are installed from a host-side wheelhouse (downloaded for the image's Python and
+platform) with the build's network switched off. Tags are content hashes of the inputs, so an
+image whose inputs did not change is found, not rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess  # nosec B404 - fixed argv lists only
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from sandbox.spec import ImageMissing, SandboxFailure
+
+__all__ = [
+    "TOOL_PINS",
+    "ImageBuilder",
+    "ImageSettings",
+]
+
+#: The grading tools baked into every sandbox image. Changing a pin changes every image tag.
+TOOL_PINS = (
+    "pytest==9.2.0",
+    "coverage==7.17.3",
+    "ruff==0.17.5",
+    "radon==6.0.1",
+    "bandit==1.9.4",
+)
+_DEBIAN_INCLUDE = ("python3", "python3-venv")
+_RECIPE_VERSION = "1"
+_VENV = "/opt/takehome"
+_DOCKERFILE = """\
+FROM {base}
+COPY wheels /tmp/wheels
+RUN {python} -m venv {venv} \\
+ && {venv}/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheels {packages} \\
+ && rm -rf /tmp/wheels
+LABEL takehome.managed-image="1"
+"""
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """Where images come from. `base_image` set: use it (e.g. "python:3.12-slim") instead of the
+    local Debian build; it must have `python3` with the venv module."""
+
+    base_image: str | None = None
+    debian_suite: str = "bookworm"
+    debian_mirror: str | None = None
+    cache_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("TAKEHOME_CACHE_DIR", "/var/cache/takehome"))
+    )
+    python: str = "python3"
+
+
+class ImageBuilder:
+    """Builds (or finds) the base, tools and challenge images on one engine."""
+
+    def __init__(self, client: docker.DockerClient, settings: ImageSettings, log: Log = print) -> None:
+        self._client = client
+        self._settings = settings
+        self._log = log
+
+    # -- names -------------------------------------------------------------------------
+    def base_tag(self) -> str:
+        """The base image's name: the configured one, or the local Debian build's hash tag."""
+        if self._settings.base_image:
+            return self._settings.base_image
+        recipe = f"{_RECIPE_VERSION}|{self._settings.debian_suite}|{','.join(_DEBIAN_INCLUDE)}"
+        return f"takehome-base:{_digest(recipe)}"
+
+    def tools_tag(self) -> str:
+        """The tools image's tag: a hash of the base image id and the tool pins."""
+        return f"takehome-tools:{_digest(self._image_id(self.base_tag()), *TOOL_PINS, _DOCKERFILE)}"
+
+    def challenge_tag(self, challenge_id: str, requirements: Sequence[str]) -> str:
+        """The tag of a challenge's image: a hash of the tools image id and its requirements."""
+        if not requirements:
+            return self.tools_tag()
+        key = _digest(self._image_id(self.tools_tag()), *sorted(requirements))
+        return f"takehome-challenge-{challenge_id}:{key}"
+
+    # -- builds ------------------------------------------------------------------------
+    def ensure_base(self) -> str:
+        """The base image, built from a debootstrap rootfs when it is missing."""
+        tag = self.base_tag()
+        if self._exists(tag):
+            return tag
+        if self._settings.base_image:
+            self._log(f"pulling {tag}")
+            try:
+                self._client.images.pull(tag)
+            except docker.errors.DockerException as exc:
+                raise ImageMissing(f"base image {tag!r} is not local and cannot be pulled: {exc}") from exc
+            return tag
+        self._debootstrap_import(tag)
+        return tag
+
+    def ensure_tools(self) -> str:
+        """The tools image (base + pinned grading tools)."""
+        self.ensure_base()
+        tag = self.tools_tag()
+        if not self._exists(tag):
+            self._build(tag, self.base_tag(), TOOL_PINS)
+        return tag
+
+    def ensure_challenge(self, challenge_id: str, requirements: Sequence[str]) -> str:
+        """A challenge's image: the tools image plus the challenge's allowed dependencies."""
+        tools = self.ensure_tools()
+        tag = self.challenge_tag(challenge_id, requirements)
+        if tag != tools and not self._exists(tag):
+            self._build(tag, tools, tuple(requirements), venv_exists=True)
+        return tag
+
+    # -- internals ---------------------------------------------------------------------
+    def _exists(self, tag: str) -> bool:
+        try:
+            self._client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    def _image_id(self, tag: str) -> str:
+        try:
+            return str(self._client.images.get(tag).id)
+        except docker.errors.ImageNotFound:
+            raise ImageMissing(f"image {tag!r} is missing: run `takehome images build`") from None
+
+    def _debootstrap_import(self, tag: str) -> None:
+        tool = shutil.which("debootstrap")
+        if tool is None or os.geteuid() != 0:
+            raise SandboxFailure(
+                "building the base image needs root and debootstrap (apt-get install debootstrap),"
+                " or set TAKEHOME_BASE_IMAGE to an image with python3"
+            )
+        work = self._settings.cache_dir / "rootfs" / tag.split(":")[1]
+        if work.exists():
+            shutil.rmtree(work)
+        work.parent.mkdir(parents=True, exist_ok=True)
+        argv = [tool, "--variant=minbase", f"--include={','.join(_DEBIAN_INCLUDE)}",
+                self._settings.debian_suite, str(work)]
+        if self._settings.debian_mirror:
+            argv.append(self._settings.debian_mirror)
+        self._log(f"debootstrap {self._settings.debian_suite} (about a minute)")
+        _check_call(argv)
+        shutil.rmtree(work / "var" / "cache" / "apt" / "archives", ignore_errors=True)
+        archive = work.with_suffix(".tar")
+        _check_call(["tar", "-C", str(work), "-cf", str(archive), "."])
+        self._log(f"importing {tag}")
+        repo, _, version = tag.partition(":")
+        self._client.api.import_image_from_file(str(archive), repository=repo, tag=version)
+        archive.unlink()
+        shutil.rmtree(work)
+
+    def _build(self, tag: str, base: str, packages: Sequence[str], venv_exists: bool = False) -> None:
+        pyver = self._python_version(base)
+        wheels = self._wheelhouse(pyver, packages)
+        python = f"{_VENV}/bin/python" if venv_exists else self._settings.python
+        dockerfile = _DOCKERFILE.format(base=base, python=python, venv=_VENV,
+                                        packages=" ".join(_quote(p) for p in packages))
+        if venv_exists:
+            dockerfile = dockerfile.replace(f"{python} -m venv {_VENV} \\\n && ", "")
+        with tempfile.TemporaryDirectory(prefix="takehome-build-") as ctx:
+            Path(ctx, "Dockerfile").write_text(dockerfile)
+            shutil.copytree(wheels, Path(ctx, "wheels"))
+            self._log(f"building {tag}")
+            try:
+                self._client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none")
+            except docker.errors.BuildError as exc:
+                tail = "".join(str(c.get("stream", "")) for c in exc.build_log)[-2000:]
+                raise SandboxFailure(f"building {tag} failed: {exc.msg}\n{tail}") from exc
+
+    def _python_version(self, image: str) -> str:
+        out = self._client.containers.run(
+            image, ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            remove=True, network_mode="none",
+        )
+        return out.decode().strip()
+
+    def _wheelhouse(self, pyver: str, packages: Sequence[str]) -> Path:
+        """Wheels for the image's Python and platform, downloaded once per set of inputs."""
+        machine = platform.machine()
+        key = _digest(pyver, machine, *sorted(packages))
+        target = self._settings.cache_dir / "wheels" / key
+        if (target / ".complete").exists():
+            return target
+        target.mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(target),
+                "--only-binary=:all:", "--python-version", pyver, "--implementation", "cp"]
+        for tag in ("manylinux_2_28", "manylinux_2_17", "manylinux2014", "manylinux1", "linux"):
+            argv += ["--platform", f"{tag}_{machine}"]
+        self._log(f"downloading wheels for Python {pyver}: {' '.join(packages)}")
+        _check_call([*argv, *packages])
+        (target / ".complete").touch()
+        return target
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _quote(requirement: str) -> str:
+    # Requirements were validated by the challenge schema; quote anyway so a `>` never redirects.
+    return "'" + requirement.replace("'", "") + "'"
+
+
+def _check_call(argv: list[str]) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # nosec B603
+    if proc.returncode != 0:
+        raise SandboxFailure(f"{' '.join(argv[:3])} ... failed ({proc.returncode}): {proc.stderr[-2000:]}")

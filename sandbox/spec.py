@@ -1,0 +1,147 @@
+"""The sandbox contract: what to run (`RunSpec`), under which `Limits`, and what came back (`Execution`).
+
+Exception tree (faults of the infrastructure, never of the candidate; a candidate's timeout or OOM
+is a verdict flag on `Execution`, not an exception)::
+
+    SandboxError
+    ├── EngineUnavailable   the container engine cannot be reached
+    ├── ImageMissing        the image a spec names is not present (run `takehome images build`)
+    └── SandboxFailure      the engine refused or broke while running a spec
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = [
+    "WORKDIR",
+    "EngineUnavailable",
+    "Execution",
+    "ImageMissing",
+    "Limits",
+    "RunSpec",
+    "Sandbox",
+    "SandboxError",
+    "SandboxFailure",
+]
+
+MiB = 1024 * 1024
+#: Mount point of the per-run workspace volume inside every sandbox container.
+WORKDIR = "/work"
+
+
+class SandboxError(Exception):
+    """Base of every sandbox infrastructure fault."""
+
+
+class EngineUnavailable(SandboxError):
+    """The container engine is not reachable."""
+
+
+class ImageMissing(SandboxError):
+    """The image named by a spec is not present locally."""
+
+
+class SandboxFailure(SandboxError):
+    """The engine refused or broke while running a spec."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one container. Memory is memory+swap: no swap is ever granted."""
+
+    wall_seconds: float = 60.0
+    memory_bytes: int = 512 * MiB
+    cpus: float = 1.0
+    pids: int = 128
+    output_bytes: int = 1 * MiB
+    """Cap on each of stdout and stderr; the rest is drained and counted, not kept."""
+    tmpfs_bytes: int = 64 * MiB
+    """Size of the scratch tmpfs at /tmp."""
+    workspace_bytes: int = 256 * MiB
+    """Size of the tmpfs-backed workspace volume at /work (bounds every disk write there)."""
+    file_size_bytes: int = 64 * MiB
+    """RLIMIT_FSIZE: no single file written may grow past this."""
+    nofile: int = 256
+    files_out_bytes: int = 16 * MiB
+    """Cap on the total size of the files copied out after the run."""
+
+    def __post_init__(self) -> None:
+        for name in ("wall_seconds", "memory_bytes", "cpus", "pids", "output_bytes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"Limits.{name} must be positive")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One command in one fresh container.
+
+    `files_in` maps paths relative to the workspace (`/work`) to `(content, mode)`; the workspace is
+    populated before the container starts. Files whose mode has no owner-write bit are owned by root
+    and so are read-only to the unprivileged sandbox user; the others are owned by that user.
+    `files_out` names workspace-relative paths (files or directories) to copy out after the run:
+    only regular files come back, links and special files are dropped, never followed.
+    """
+
+    image: str
+    argv: tuple[str, ...]
+    run_id: str
+    files_in: Mapping[str, tuple[bytes, int]] = field(default_factory=dict)
+    files_out: tuple[str, ...] = ()
+    writable_dirs: tuple[str, ...] = ("out",)
+    """Workspace-relative directories created owned by the sandbox user (everything else is root's)."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    workdir: str = WORKDIR
+    limits: Limits = field(default_factory=Limits)
+    network: str | None = None
+    """None: no network at all. Otherwise the name of a run's own internal network."""
+    label: str = ""
+    """Human-readable step name, kept as a container label for the reaper and for logs."""
+
+    def __post_init__(self) -> None:
+        if not self.argv or not all(isinstance(a, str) for a in self.argv):
+            raise ValueError("RunSpec.argv must be a non-empty tuple of strings")
+        for path in (*self.files_in, *self.files_out, *self.writable_dirs):
+            _check_relative(path)
+
+
+def _check_relative(path: str) -> None:
+    parts = path.split("/")
+    if path.startswith("/") or not path or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"workspace path must be relative and normalised: {path!r}")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What one container run produced. Verdict flags are data about the candidate's run."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    wall_seconds: float
+    files_out: Mapping[str, bytes] = field(default_factory=dict)
+    timed_out: bool = False
+    oom_killed: bool = False
+    output_truncated: bool = False
+    files_truncated: bool = False
+    """Some files were not copied out because of the size cap (or were not regular files)."""
+    image_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Exited 0 and no limit was hit."""
+        return self.exit_code == 0 and not (self.timed_out or self.oom_killed)
+
+
+class Sandbox(Protocol):
+    """Runs a `RunSpec` in isolation. Implementations: `DockerSandbox`, `FakeSandbox`."""
+
+    def run(self, spec: RunSpec) -> Execution:
+        """Run one spec to completion (or to its deadline). Raises `SandboxError` on infra faults."""
+        ...
+
+    def image_id(self, image: str) -> str:
+        """The immutable id (digest) of a local image, for provenance. Raises `ImageMissing`."""
+        ...
