@@ -25,10 +25,10 @@ __all__ = [
     "GRADER_DIR",
     "OUT_DIR",
     "SRC_DIR",
+    "TOOLS_PYTHON",
     "Grader",
     "GraderCheckFailed",
     "GradingInput",
-    "TOOLS_PYTHON",
 ]
 
 SRC_DIR = "/work/src"

@@ -112,6 +112,9 @@ class CategoryResult(_Frozen):
     """Tool name and version, for provenance."""
     weight: float = 0.0
     """Set by the runner from the challenge's weights."""
+    counted_score: float | None = Field(default=None, ge=0, le=100)
+    """The score that counted towards the overall one (quality categories are capped by the
+    hidden-tests score; see graders/scoring.py). Set by the runner."""
 
 
 class Report(_Frozen):

@@ -1,0 +1,204 @@
+"""The hidden-tests grader: runs the challenge's hidden tests against the candidate's code.
+
+pytest runs in isolated mode (`python -I`) with a grader-written ini (`-c`) that adds the
+candidate's code to `sys.path`, rootdir and confcutdir pinned to `/work/grader`, and plugin
+autoload off, so the candidate's `conftest.py`, `pytest.ini`, `pyproject.toml`, `setup.cfg`
+and `tox.ini` (all under `/work/src`) have no effect. The JUnit XML is mapped back to the expected
+test ids; an expected id that never reports counts as failed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from graders import _junit
+from graders._steps import (
+    READ_ONLY,
+    ToolOutputError,
+    flag_verdicts,
+    make_spec,
+    output_file,
+    parse_xml,
+    require,
+    run_check,
+)
+from graders.base import GRADER_DIR, OUT_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
+from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutcome, Verdict
+from graders.model import VerdictKind as Kind
+from sandbox import Execution, RunSpec, Sandbox
+
+__all__ = ["PYTEST_VERSION", "STEP", "TestsGrader", "discover_test_ids"]
+
+STEP = "tests.hidden"
+PYTEST_VERSION = "9.2.0"
+_JUNIT = "out/junit.xml"
+# `pythonpath` (not PYTHONPATH) puts the candidate's code on sys.path only once pytest itself is
+# imported and configured, and `-I` keeps PYTHONPATH, the user site and a candidate
+# `sitecustomize.py` out of the interpreter: a candidate `pytest/` package cannot shadow pytest.
+_TESTS_INI = f"[pytest]\njunit_family = xunit2\npythonpath = {SRC_DIR}\n".encode()
+
+
+def discover_test_ids(files: Mapping[str, bytes]) -> tuple[str, ...]:
+    """The test ids pytest would collect from hidden test files, found statically with `ast`.
+
+    `files` are relative to the hidden tests root; ids are prefixed with `tests/`. Collected:
+    module-level `test_*` functions and `test_*` methods of `Test*` classes without `__init__`
+    (nested classes too). Raises `ValueError` naming a test file that does not parse.
+    """
+    ids: list[str] = []
+    for path in sorted(files):
+        base = path.rsplit("/", 1)[-1]
+        is_test_file = base.startswith("test_") or base.endswith("_test.py")
+        if not (base.endswith(".py") and is_test_file):
+            continue
+        try:
+            tree = ast.parse(files[path], filename=path)
+        except (SyntaxError, ValueError) as exc:
+            raise ValueError(f"hidden test file {path} does not parse: {exc}") from None
+        ids.extend(_collect(tree.body, f"tests/{path}"))
+    return tuple(ids)
+
+
+def _collect(body: list[ast.stmt], prefix: str) -> list[str]:
+    ids: list[str] = []
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
+            ids.append(f"{prefix}::{node.name}")
+        # pytest refuses to collect a class with its own __init__.
+        elif (
+            isinstance(node, ast.ClassDef)
+            and node.name.startswith("Test")
+            and not any(isinstance(n, ast.FunctionDef) and n.name == "__init__" for n in node.body)
+        ):
+            ids.extend(_collect(node.body, f"{prefix}::{node.name}"))
+    return ids
+
+
+@dataclass(frozen=True)
+class _Score:
+    tests: tuple[TestCase, ...]
+    earned: float
+    total: float
+
+
+class TestsGrader:
+    """Grades the candidate by the share of hidden-test points earned (0-100)."""
+
+    __test__ = False
+    name = "tests"
+
+    def steps(self, inp: GradingInput) -> list[RunSpec]:
+        """One pytest run of the hidden tests, writing JUnit XML to `out/junit.xml`."""
+        files = {"grader/tests.ini": (_TESTS_INI, READ_ONLY)}
+        files.update({f"grader/tests/{p}": (c, READ_ONLY) for p, c in inp.hidden_tests.items()})
+        argv = (
+            *(TOOLS_PYTHON, "-I", "-m", "pytest", "-c", f"{GRADER_DIR}/tests.ini"),
+            *("--rootdir", GRADER_DIR, "-p", "no:cacheprovider", "--confcutdir", GRADER_DIR),
+            *("-o", "addopts=", "--junitxml", f"{OUT_DIR}/junit.xml", "-q", f"{GRADER_DIR}/tests"),
+        )
+        env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        return [make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env=env)]
+
+    def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
+        """Map the JUnit report onto the expected ids; never raises on a bad report."""
+        try:
+            expected = inp.expected_tests or discover_test_ids(inp.hidden_tests)
+        except ValueError as exc:
+            verdict = Verdict(kind=Kind.TOOL_ERROR, step=STEP, detail=str(exc))
+            return _result(_Score((), 0.0, 0.0), [], [verdict])
+        verdicts, cases = _read(executions)
+        matched, unmatched = _junit.match(expected, cases)
+        findings = _junit.unmatched_findings(unmatched)
+        if not expected:
+            if not any(v.kind in (Kind.NO_RESULTS, Kind.TOOL_ERROR) for v in verdicts):
+                detail = "the challenge expects no tests and the run reported none it expected"
+                verdicts.append(Verdict(kind=Kind.NO_RESULTS, step=STEP, detail=detail))
+            return _result(_Score((), 0.0, 0.0), findings, verdicts)
+        score = _score(expected, matched, inp.test_points)
+        findings[:0] = [_finding(t) for t in score.tests if t.outcome in _REPORTED_FAILURES]
+        missing = sum(t.outcome is TestOutcome.MISSING for t in score.tests)
+        if missing:
+            detail = f"{missing} of {len(expected)} expected tests never reported"
+            verdicts.append(Verdict(kind=Kind.TESTS_INCOMPLETE, step=STEP, detail=detail))
+        return _result(score, findings, verdicts)
+
+    def check(self, sandbox: Sandbox, image: str) -> None:
+        """One passing and one failing hidden test must come back as exactly that."""
+        inp = GradingInput(
+            run_id="check-tests",
+            image=image,
+            sources={"calc.py": b"def add(a, b):\n    return a + b\n"},
+            hidden_tests={"test_calc.py": _CHECK_TESTS},
+        )
+        result = run_check(self, sandbox, inp)
+        want = {"tests/test_calc.py::test_ok": "passed", "tests/test_calc.py::test_bad": "failed"}
+        require(
+            result,
+            lambda r: {t.id: t.outcome.value for t in r.tests} == want and r.score == 50.0,
+            f"outcomes {want} and score 50",
+        )
+
+
+_CHECK_TESTS = (
+    b"from calc import add\n\n\ndef test_ok():\n    assert add(1, 2) == 3\n\n\n"
+    b"def test_bad():\n    assert add(1, 2) == 4\n"
+)
+_REPORTED_FAILURES = (TestOutcome.FAILED, TestOutcome.ERROR)
+
+
+def _read(executions: Mapping[str, Execution]) -> tuple[list[Verdict], list[_junit.Case]]:
+    execution = executions.get(STEP)
+    verdicts = flag_verdicts(STEP, execution) if execution else []
+    try:
+        cases = _junit.read_cases(parse_xml(output_file(executions, STEP, _JUNIT), _JUNIT))
+    except ToolOutputError as exc:
+        verdicts.append(Verdict(kind=exc.kind, step=STEP, detail=str(exc)))
+        cases = []
+    return verdicts, cases
+
+
+def _score(
+    expected: tuple[str, ...], matched: Mapping[str, list[_junit.Case]], points: Mapping[str, float]
+) -> _Score:
+    tests: list[TestCase] = []
+    earned = total = 0.0
+    for test_id in expected:
+        weight = max(0.0, points.get(test_id, 1.0))
+        outcome, fraction, message, seconds = _junit.summarise(matched.get(test_id, []))
+        tests.append(
+            TestCase(id=test_id, outcome=outcome, points=weight, message=message, seconds=seconds)
+        )
+        earned += weight * fraction
+        total += weight
+    return _Score(tuple(tests), earned, total)
+
+
+def _finding(test: TestCase) -> Finding:
+    first_line = test.message.strip().split("\n", 1)[0] if test.message.strip() else ""
+    return Finding(
+        rule=test.id,
+        message=f"{test.outcome.value}: {first_line}" if first_line else test.outcome.value,
+        severity=Severity.MEDIUM,
+    )
+
+
+def _result(score: _Score, findings: list[Finding], verdicts: list[Verdict]) -> CategoryResult:
+    tests = score.tests
+    counts = {o.value: float(sum(t.outcome is o for t in tests)) for o in TestOutcome}
+    value = 100.0 * score.earned / score.total if score.total > 0 else 0.0
+    passed = int(counts["passed"])
+    return CategoryResult(
+        name="tests",
+        score=max(0.0, min(100.0, value)),
+        summary=f"{passed}/{len(tests)} hidden tests passed "
+        f"({score.earned:g}/{score.total:g} points)",
+        findings=tuple(findings),
+        verdicts=tuple(verdicts),
+        metrics={**counts, "points_earned": score.earned, "points_total": score.total},
+        tests=tests,
+        tool=f"pytest {PYTEST_VERSION}",
+    )

@@ -1,0 +1,197 @@
+"""The pydantic models of `challenge.toml` and `variant.toml`, and their loader; see `challenge`.
+
+Every model forbids unknown fields and runs in strict mode, so `memory_mb = "512"` or
+`cpus = true` fail instead of being coerced, and non-finite floats (`inf`, `nan`) are refused.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "ChallengeError",
+    "DependencySpec",
+    "FeedbackSpec",
+    "HiddenTestsSpec",
+    "LimitsSpec",
+    "Manifest",
+    "ManifestError",
+    "VariantManifest",
+    "Weights",
+    "parse_manifest",
+    "read_manifest",
+]
+
+CATEGORIES = ("tests", "coverage", "style", "complexity", "security")
+Category = Literal["tests", "coverage", "style", "complexity", "security"]
+
+# `name[extras]` then one or more comparison clauses: no URLs, paths, options or markers.
+_REQUIREMENT = (
+    r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    r"(?:\[[A-Za-z0-9._-]+(?:,[A-Za-z0-9._-]+)*\])?"
+    r"(?:===?|~=|!=|>=|<=|>|<)[A-Za-z0-9.*+!_-]+"
+    r"(?:,(?:===?|~=|!=|>=|<=|>|<)[A-Za-z0-9.*+!_-]+)*$"
+)
+Requirement = Annotated[str, StringConstraints(pattern=_REQUIREMENT, max_length=200)]
+OneLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$", max_length=200)]
+TestId = Annotated[str, StringConstraints(pattern=r"^[^\s\x00-\x1f\x7f]+$", max_length=500)]
+Option = bool | int | float | str | list[str]
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class ChallengeError(Exception):
+    """Base of every challenge-pack fault: bad manifest, missing folder, unknown id."""
+
+
+class ManifestError(ChallengeError):
+    """A manifest is invalid. `str()` is `<file>: <dotted.field>: <message>`."""
+
+    def __init__(self, path: Path, field: str, message: str) -> None:
+        super().__init__(f"{path}: {field}: {message}" if field else f"{path}: {message}")
+        self.path, self.field, self.message = path, field, message
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+class DependencySpec(_Model):
+    """`[dependencies]`: requirement specifiers baked into the challenge image."""
+
+    # Strict mode refuses a list for a tuple; TOML arrays are lists, so this field is lax.
+    allowed: tuple[Requirement, ...] = Field(default=(), strict=False)
+
+    @model_validator(mode="after")
+    def _unique(self) -> DependencySpec:
+        names = [
+            re.split(r"[\[=~!<>]", req, maxsplit=1)[0].lower().replace("_", "-")
+            for req in self.allowed
+        ]
+        if len(set(names)) != len(names):
+            raise ValueError("a package is listed more than once")
+        return self
+
+
+class LimitsSpec(_Model):
+    """`[limits]`: overrides of the sandbox defaults, with sane upper bounds."""
+
+    wall_seconds: float | None = Field(default=None, gt=0, le=3600)
+    memory_mb: int | None = Field(default=None, gt=0, le=65536)
+    cpus: float | None = Field(default=None, gt=0, le=64)
+    pids: int | None = Field(default=None, gt=0, le=65536)
+
+
+class Weights(_Model):
+    """`[weights]`: relative weight of each category; unnamed ones keep their default."""
+
+    tests: float = Field(default=50, ge=0)
+    coverage: float = Field(default=15, ge=0)
+    style: float = Field(default=10, ge=0)
+    complexity: float = Field(default=10, ge=0)
+    security: float = Field(default=15, ge=0)
+
+    @model_validator(mode="after")
+    def _positive_sum(self) -> Weights:
+        if sum(self.as_dict().values()) <= 0:
+            raise ValueError("the weights must not all be zero")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        """Category name to weight, in report order."""
+        return {name: float(getattr(self, name)) for name in CATEGORIES}
+
+
+class FeedbackSpec(_Model):
+    """`[feedback]`: what a candidate may see of their own report."""
+
+    policy: Literal["status", "visible_tests", "scores"] = "status"
+
+
+class HiddenTestsSpec(_Model):
+    """`[tests]`: points per hidden test id and, optionally, the complete list of expected ids."""
+
+    points: dict[TestId, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    expected: tuple[TestId, ...] = Field(default=(), strict=False)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HiddenTestsSpec:
+        if len(set(self.expected)) != len(self.expected):
+            raise ValueError("expected lists a test id more than once")
+        if self.expected and (stray := sorted(set(self.points) - set(self.expected))):
+            raise ValueError(f"points names ids missing from expected: {stray}")
+        return self
+
+
+class Manifest(_Model):
+    """`challenge.toml`."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
+    title: Annotated[OneLine, StringConstraints(min_length=1)]
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
+    framework: Annotated[OneLine, StringConstraints(min_length=1, max_length=40)]
+    mode: Literal["unit", "service"]
+    summary: OneLine = ""
+    time_estimate: Annotated[OneLine, StringConstraints(max_length=40)] = ""
+    dependencies: DependencySpec = DependencySpec()
+    limits: LimitsSpec = LimitsSpec()
+    weights: Weights = Weights()
+    feedback: FeedbackSpec = FeedbackSpec()
+    tests: HiddenTestsSpec = HiddenTestsSpec()
+    graders: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], dict[str, Option]
+    ] = Field(default_factory=dict)
+
+
+class VariantManifest(_Model):
+    """`variants/<name>/variant.toml`: a flawed solution and where it must lose points."""
+
+    category: Category
+    max_score: float | None = Field(default=None, ge=0, le=100)
+    """The highest score (0-100) the variant may reach in `category`."""
+    reason: OneLine = ""
+
+
+def read_manifest(path: Path, model: type[_M]) -> _M:
+    """Read, parse and validate a TOML manifest; a missing file is a `ChallengeError`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ChallengeError(f"{path}: file is missing") from None
+    return parse_manifest(path, raw, model)
+
+
+def parse_manifest(path: Path, raw: bytes, model: type[_M]) -> _M:
+    """Parse and validate manifest bytes, turning every failure into a `ManifestError`."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ManifestError(path, "", "not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(path, "", f"invalid TOML: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _manifest_error(path, exc) from None
+
+
+def _manifest_error(path: Path, exc: ValidationError) -> ManifestError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return ManifestError(path, field.lstrip("."), message)

@@ -1,0 +1,51 @@
+"""`takehome doctor`: is this machine ready to grade? Each check says what to do when it fails."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from graders import all_graders
+from graders.base import GraderCheckFailed
+from runner.challenge import ChallengeError, find_challenges
+from runner.settings import Settings
+from sandbox import SandboxError
+from sandbox.docker import DockerSandbox, connect
+from sandbox.images import ImageBuilder
+
+__all__ = ["run_doctor"]
+
+
+def run_doctor(settings: Settings, console: Console) -> bool:
+    """Run every check, print one line each, and return whether all passed."""
+    try:
+        client = connect()
+    except SandboxError as exc:
+        console.print(f"[red]✗ engine[/] {exc}")
+        return False
+    console.print(f"[green]✓ engine[/] Docker {client.version().get('Version', '?')}")
+    builder = ImageBuilder(client, settings.images(), log=lambda _m: None)
+    ok = True
+    try:
+        tools = builder.tools_tag()
+        client.images.get(tools)
+        console.print(f"[green]✓ images[/] {builder.base_tag()}, {tools}")
+    except Exception as exc:  # any failure here means: build the images
+        console.print(f"[red]✗ images[/] {exc}: run `takehome images build`")
+        return False
+    sandbox = DockerSandbox(client, runtime=settings.runtime)
+    for grader in all_graders().values():
+        try:
+            grader.check(sandbox, tools)
+            console.print(f"[green]✓ grader {grader.name}[/] self-check passed")
+        except (GraderCheckFailed, SandboxError) as exc:
+            ok = False
+            console.print(f"[red]✗ grader {grader.name}[/] {exc}")
+    try:
+        found = find_challenges(*settings.challenge_dirs)
+        console.print(
+            f"[green]✓ challenges[/] {len(found)} found: {', '.join(sorted(found)) or '-'}"
+        )
+    except ChallengeError as exc:
+        ok = False
+        console.print(f"[red]✗ challenges[/] {exc}")
+    return ok

@@ -1,0 +1,139 @@
+"""The grading pipeline: one snapshot of a submission, one challenge, one `Report`.
+
+Every grader's steps run in fresh sandbox containers, concurrently up to the machine's cores
+(longest steps first), and each grader then interprets its own executions. Verdicts about the
+candidate's run end up in the report; infrastructure faults (`sandbox.SandboxError`) propagate, so
+a caller can retry the run instead of recording a wrong score.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from graders import all_graders, combine, discover_test_ids
+from graders.base import Grader, GradingInput
+from graders.model import Report
+from runner.challenge import Challenge
+from runner.intake import Snapshot
+from sandbox import Execution, RunSpec, Sandbox
+
+__all__ = ["ImageResolver", "Pipeline", "Progress", "UnsupportedMode"]
+
+#: Maps a challenge to the sandbox image its steps run in.
+ImageResolver = Callable[[Challenge], str]
+#: Called as (step label, "started" | "finished") while a run progresses.
+Progress = Callable[[str, str], None]
+
+# Steps that run candidate code take longest; start them first so analysis fills the gaps.
+_PRIORITY = ("tests.", "coverage.")
+
+
+class UnsupportedMode(Exception):
+    """The challenge's grading mode is not one this pipeline runs."""
+
+
+class Pipeline:
+    """Grades snapshots against challenges in a `Sandbox`."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        images: ImageResolver,
+        graders: Sequence[Grader] | None = None,
+        concurrency: int | None = None,
+    ) -> None:
+        self._sandbox = sandbox
+        self._images = images
+        self._graders = list(graders) if graders is not None else list(all_graders().values())
+        self._concurrency = concurrency or max(1, os.cpu_count() or 1)
+
+    def grade(
+        self,
+        challenge: Challenge,
+        snapshot: Snapshot,
+        run_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> Report:
+        """Grade `snapshot` against `challenge`. Raises `SandboxError` on infrastructure faults."""
+        if challenge.manifest.mode != "unit":
+            raise UnsupportedMode(
+                f"challenge {challenge.manifest.id!r}: mode {challenge.manifest.mode!r}"
+            )
+        run_id = run_id or uuid.uuid4().hex[:16]
+        started = time.monotonic()
+        image = self._images(challenge)
+        base = self._input(challenge, snapshot, run_id, image)
+        inputs = {g.name: self._for_grader(base, challenge, g.name) for g in self._graders}
+        planned = [(g, spec) for g in self._graders for spec in g.steps(inputs[g.name])]
+        executions = self._run_all([spec for _, spec in planned], progress)
+        results = {
+            g.name: g.grade(
+                inputs[g.name], {s.label: executions[s.label] for gg, s in planned if gg is g}
+            )
+            for g in self._graders
+        }
+        score, weighted = combine(results, challenge.manifest.weights.as_dict())
+        return Report(
+            score=round(score, 2),
+            categories=weighted,
+            verdicts=tuple(v for r in weighted.values() for v in r.verdicts),
+            provenance={
+                "run_id": run_id,
+                "challenge": {
+                    "id": challenge.manifest.id,
+                    "version": challenge.manifest.version,
+                    "version_hash": challenge.version_hash,
+                },
+                "snapshot": snapshot.digest,
+                "image": {"name": image, "id": self._sandbox.image_id(image)},
+                "tools": {name: r.tool for name, r in weighted.items() if r.tool},
+                "timings": {
+                    "total_seconds": round(time.monotonic() - started, 3),
+                    "steps": {k: round(e.wall_seconds, 3) for k, e in sorted(executions.items())},
+                },
+                "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+
+    def _input(
+        self, challenge: Challenge, snapshot: Snapshot, run_id: str, image: str
+    ) -> GradingInput:
+        hidden = challenge.hidden_tests()
+        tests = challenge.manifest.tests
+        return GradingInput(
+            run_id=run_id,
+            image=image,
+            sources=snapshot.files,
+            hidden_tests=hidden,
+            expected_tests=tuple(tests.expected) or discover_test_ids(hidden),
+            test_points=dict(tests.points),
+            limits=challenge.limits(),
+        )
+
+    @staticmethod
+    def _for_grader(base: GradingInput, challenge: Challenge, name: str) -> GradingInput:
+        options = challenge.manifest.graders.get(name, {})
+        return dataclasses.replace(base, options=dict(options))
+
+    def _run_all(self, specs: list[RunSpec], progress: Progress | None) -> dict[str, Execution]:
+        labels = [s.label for s in specs]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"step labels must be unique in a run: {labels}")
+        ordered = sorted(specs, key=lambda s: not s.label.startswith(_PRIORITY))
+
+        def run(spec: RunSpec) -> Execution:
+            if progress:
+                progress(spec.label, "started")
+            execution = self._sandbox.run(spec)
+            if progress:
+                progress(spec.label, "finished")
+            return execution
+
+        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="step") as pool:
+            return dict(zip((s.label for s in ordered), pool.map(run, ordered), strict=True))

@@ -1,0 +1,6 @@
+"""Evaluate arithmetic expressions."""
+
+
+def evaluate(expression):
+    """Evaluate an arithmetic expression."""
+    return float(eval(expression))
