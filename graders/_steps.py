@@ -1,4 +1,4 @@
-"""Mechanics every grader shares: building specs, reading tool output safely, verdicts, self-checks.
+"""Mechanics every grader shares: building specs, reading tool output, verdicts, self-checks.
 
 Tool output is read as hostile data: a candidate controls the process that writes some of it. The
 readers here never trust a type or a size; they raise `ToolOutputError`, which each grader turns

@@ -8,7 +8,7 @@ sandbox and checks the exact finding it must see).
 Workspace layout inside every container (see `sandbox.WORKDIR`):
 
     /work/src      the candidate's files, owned by root, read-only to the sandbox user
-    /work/grader   files the grader provides (tool configs, hidden tests, driver scripts), read-only
+    /work/grader   the grader's files (tool configs, hidden tests, driver scripts), read-only
     /work/out      the only writable directory; tools write their machine-readable output here
 """
 

@@ -97,7 +97,9 @@ class ComplexityGrader:
             ranks = _mi_ranks(mi, findings)
         except ToolOutputError as exc:
             return zero_result(self.name, tool, verdicts, exc, step)
-        return _result(cc, blocks=blocks, mi=ranks, findings=findings, verdicts=verdicts, tool=tool)
+        return _result(
+            cc, blocks=blocks, mi=ranks, findings=findings, verdicts=verdicts, tool=tool
+        )
 
     def check(self, sandbox: Sandbox, image: str) -> None:
         """A function of complexity 11 must be one block ranked C at its line."""
@@ -150,7 +152,9 @@ def _mi_ranks(report: dict[str, object], findings: list[Finding]) -> dict[str, t
         data = as_dict(report[path], path)
         if "error" in data:
             # radon cc already reported the same unparsable file.
-            if not any(f.rule == "parse-error" and f.file == relative_path(path) for f in findings):
+            if not any(
+                f.rule == "parse-error" and f.file == relative_path(path) for f in findings
+            ):
                 findings.append(_parse_error(path, data))
             continue
         value = as_float(data.get("mi"), f"{path} mi")

@@ -108,7 +108,9 @@ class CoverageGrader:
             detail = "the candidate's tests were stopped before the container deadline"
             verdicts.append(Verdict(kind=VerdictKind.TIMED_OUT, step=STEP, detail=detail))
         if meta.get("tests_exit") == _NO_TESTS_COLLECTED:
-            findings.append(Finding(rule="no-tests", message="pytest collected no candidate tests"))
+            findings.append(
+                Finding(rule="no-tests", message="pytest collected no candidate tests")
+            )
             return CategoryResult(
                 name=self.name,
                 score=0.0,

@@ -162,7 +162,9 @@ def _read(executions: Mapping[str, Execution]) -> tuple[list[Verdict], list[_jun
 
 
 def _score(
-    expected: tuple[str, ...], matched: Mapping[str, list[_junit.Case]], points: Mapping[str, float]
+    expected: tuple[str, ...],
+    matched: Mapping[str, list[_junit.Case]],
+    points: Mapping[str, float],
 ) -> _Score:
     tests: list[TestCase] = []
     earned = total = 0.0

@@ -201,7 +201,9 @@ class ChallengeRegistry:
             return self._by_id[challenge_id]
         except KeyError:
             known = ", ".join(sorted(self._by_id)) or "none"
-            raise UnknownChallenge(f"unknown challenge {challenge_id!r} (known: {known})") from None
+            raise UnknownChallenge(
+                f"unknown challenge {challenge_id!r} (known: {known})"
+            ) from None
 
     def as_dict(self) -> dict[str, Challenge]:
         """A copy of the id to challenge mapping, sorted by id."""

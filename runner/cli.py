@@ -58,7 +58,9 @@ def cli(ctx: click.Context, challenge_dirs: tuple[str, ...]) -> None:
     """takehome: grade take-home submissions in isolated containers."""
     settings = Settings()
     if challenge_dirs:
-        settings = settings.model_copy(update={"challenge_dirs": [Path(d) for d in challenge_dirs]})
+        settings = settings.model_copy(
+            update={"challenge_dirs": [Path(d) for d in challenge_dirs]}
+        )
     ctx.obj = settings
 
 

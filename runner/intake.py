@@ -11,7 +11,7 @@ directory, `.tar`, `.tar.gz`/`.tgz`, `.zip`. When every entry sits under one top
 
 Never part of a snapshot, from a directory or an archive alike (`SKIPPED_DIRS`, at any depth, and
 `SKIPPED_SUFFIXES`): `.git`, `__pycache__`, `.pytest_cache`, `.mypy_cache`, `.ruff_cache`, `.venv`
-and `*.pyc` files. Dropping bytecode means no planted `.pyc` can run instead of the reviewed source.
+and `*.pyc` files. Dropping bytecode means no planted `.pyc` runs instead of the reviewed source.
 
 Exception tree (one class; `.reason` says which rule refused the input)::
 
@@ -256,7 +256,9 @@ def _assemble(
         _check_shape(parts, limits)
     return Snapshot(
         files={"/".join(parts): entry.content for parts, entry in files.items()},
-        executable=frozenset("/".join(parts) for parts, entry in files.items() if entry.executable),
+        executable=frozenset(
+            "/".join(parts) for parts, entry in files.items() if entry.executable
+        ),
     )
 
 

@@ -25,8 +25,9 @@ def default_challenge_dirs() -> list[Path]:
 
 
 class Settings(BaseSettings):
-    """Engine settings. Every field can be set as `TAKEHOME_<FIELD>`; `TAKEHOME_CHALLENGE_DIRS` is a
-    `:`-separated list of folders."""
+    """Engine settings. Every field can be set as `TAKEHOME_<FIELD>`.
+
+    `TAKEHOME_CHALLENGE_DIRS` is a `:`-separated list of folders."""
 
     model_config = SettingsConfigDict(env_prefix="TAKEHOME_", extra="ignore")
 
@@ -38,7 +39,7 @@ class Settings(BaseSettings):
         Path("/var/cache/takehome") if os.geteuid() == 0 else (Path.home() / ".cache" / "takehome")
     )
     runtime: str | None = None
-    """OCI runtime for sandbox containers (e.g. runsc where gVisor works); default: the engine's."""
+    """OCI runtime for sandbox containers (e.g. runsc where gVisor works); default: engine's."""
     concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
 
     @field_validator("challenge_dirs", mode="before")

@@ -69,7 +69,9 @@ def validate_challenge(
             )
         )
     )
-    outcomes.extend(emit(_variant(challenge, pipeline, v, reference)) for v in challenge.variants())
+    outcomes.extend(
+        emit(_variant(challenge, pipeline, v, reference)) for v in challenge.variants()
+    )
     return outcomes
 
 

@@ -1,4 +1,4 @@
-"""Isolated execution of untrusted code: the `Sandbox` protocol, its Docker implementation, images."""
+"""Isolated execution of untrusted code: the `Sandbox` protocol, Docker implementation, images."""
 
 from sandbox.fake import FakeSandbox
 from sandbox.spec import (

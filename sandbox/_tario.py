@@ -81,7 +81,9 @@ class CappedReader(io.RawIOBase):
         return n
 
 
-def read_regular_files(stream: io.RawIOBase, prefix: str, budget: int) -> tuple[dict[str, bytes], bool]:
+def read_regular_files(
+    stream: io.RawIOBase, prefix: str, budget: int
+) -> tuple[dict[str, bytes], bool]:
     """Regular files of a tar stream, keyed `prefix/<name below the archive root>`.
 
     Returns the files and whether anything was dropped (a non-regular entry, a name that escapes,

@@ -22,6 +22,7 @@ How one run goes, and why:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -32,8 +33,21 @@ import docker
 import docker.errors
 from docker.types import LogConfig, Ulimit
 
-from sandbox._tario import SANDBOX_GID, SANDBOX_UID, CappedReader, read_regular_files, workspace_tar
-from sandbox.spec import WORKDIR, EngineUnavailable, Execution, ImageMissing, RunSpec, SandboxFailure
+from sandbox._tario import (
+    SANDBOX_GID,
+    SANDBOX_UID,
+    CappedReader,
+    read_regular_files,
+    workspace_tar,
+)
+from sandbox.spec import (
+    WORKDIR,
+    EngineUnavailable,
+    Execution,
+    ImageMissing,
+    RunSpec,
+    SandboxFailure,
+)
 
 __all__ = ["LABEL_MANAGED", "LABEL_RUN", "LABEL_STEP", "DockerSandbox", "connect"]
 
@@ -49,15 +63,28 @@ _FROZEN_DRAIN_SECONDS = 0.5
 def connect(base_url: str | None = None, timeout: int = 60) -> docker.DockerClient:
     """A Docker client, or `EngineUnavailable` with what to do about it."""
     try:
-        client = docker.DockerClient(base_url=base_url, timeout=timeout) if base_url else (
-            docker.from_env(timeout=timeout)
+        client = (
+            docker.DockerClient(base_url=base_url, timeout=timeout)
+            if base_url
+            else (docker.from_env(timeout=timeout))
         )
         client.ping()
     except docker.errors.DockerException as exc:
         raise EngineUnavailable(
-            f"cannot reach the Docker engine ({exc}); start it (e.g. `dockerd &`) or set DOCKER_HOST"
+            f"cannot reach the Docker engine ({exc});"
+            " start it (e.g. `dockerd &`) or set DOCKER_HOST"
         ) from exc
     return client
+
+
+def _close_stream(stream: Any) -> None:
+    """Close a docker-py `CancellableStream` for good: its `close()` shuts the socket down (waking
+    a
+    reader blocked on it) but leaves the HTTP response holding the descriptor."""
+    stream.close()
+    response = getattr(stream, "_response", None)
+    if response is not None:
+        response.close()
 
 
 class _OutputPump:
@@ -77,7 +104,7 @@ class _OutputPump:
             for out, err in self._stream:
                 self._keep(self.stdout, out)
                 self._keep(self.stderr, err)
-        except Exception:  # noqa: BLE001 - the stream breaks when the container is killed
+        except Exception:  # the stream breaks when the container is killed
             return
 
     def _keep(self, buf: bytearray, chunk: bytes | None) -> None:
@@ -106,7 +133,9 @@ class DockerSandbox:
         try:
             return str(self._client.images.get(image).id)
         except docker.errors.ImageNotFound:
-            raise ImageMissing(f"image {image!r} is missing: run `takehome images build`") from None
+            raise ImageMissing(
+                f"image {image!r} is missing: run `takehome images build`"
+            ) from None
         except docker.errors.DockerException as exc:
             raise EngineUnavailable(str(exc)) from exc
 
@@ -185,48 +214,57 @@ class DockerSandbox:
         since = time.time()
         started = time.monotonic()
         stream = self._api.exec_start(exec_id, stream=True, demux=True)
-        pump = _OutputPump(stream, spec.limits.output_bytes)
-        timed_out = not self._wait_exec(exec_id, started + spec.limits.wall_seconds)
-        wall = time.monotonic() - started
-        container.reload()
-        alive = container.attrs["State"].get("Running", False)
-        if timed_out:
-            container.kill()
-            alive = False
-        elif alive:
-            container.pause()  # freeze stragglers before reading their outputs
-        # The stream ends once the command's output is drained, unless a frozen background child
-        # still holds the pipe open; what it has not written by now is not part of the result.
-        pump.thread.join(_DRAIN_SECONDS if not alive else _FROZEN_DRAIN_SECONDS)
-        files: dict[str, bytes] = {}
-        dropped = False
-        if alive:
-            files, dropped = self._copy_out(container, spec)
-        exit_code = self._api.exec_inspect(exec_id).get("ExitCode")
-        return Execution(
-            exit_code=exit_code if isinstance(exit_code, int) else -1,
-            stdout=bytes(pump.stdout),
-            stderr=bytes(pump.stderr),
-            wall_seconds=wall,
-            files_out=files,
-            timed_out=timed_out,
-            oom_killed=self._oom_since(container.id, since),
-            output_truncated=pump.truncated,
-            # A container that died under the command (its holder killed) gave nothing back.
-            files_truncated=dropped or (bool(spec.files_out) and not alive and not timed_out),
-            image_id=image_id,
-        )
+        try:
+            pump = _OutputPump(stream, spec.limits.output_bytes)
+            timed_out = not self._wait_exec(exec_id, started + spec.limits.wall_seconds)
+            wall = time.monotonic() - started
+            container.reload()
+            alive = container.attrs["State"].get("Running", False)
+            if timed_out:
+                container.kill()
+                alive = False
+            elif alive:
+                container.pause()  # freeze stragglers before reading their outputs
+            # The stream ends once the command's output is drained, unless a frozen background
+            # child still holds the pipe open; what it has not written by now is not part of the
+            # result.
+            pump.thread.join(_DRAIN_SECONDS if not alive else _FROZEN_DRAIN_SECONDS)
+            files: dict[str, bytes] = {}
+            dropped = False
+            if alive:
+                files, dropped = self._copy_out(container, spec)
+            exit_code = self._api.exec_inspect(exec_id).get("ExitCode")
+            return Execution(
+                exit_code=exit_code if isinstance(exit_code, int) else -1,
+                stdout=bytes(pump.stdout),
+                stderr=bytes(pump.stderr),
+                wall_seconds=wall,
+                files_out=files,
+                timed_out=timed_out,
+                oom_killed=self._oom_since(container.id, since),
+                output_truncated=pump.truncated,
+                # A container that died under the command (its holder killed) gave nothing back.
+                files_truncated=dropped or (bool(spec.files_out) and not alive and not timed_out),
+                image_id=image_id,
+            )
+        finally:
+            # The exec's connection to the engine: a frozen child may still hold its pipe open,
+            # and an unclosed socket would leak one descriptor per run.
+            _close_stream(stream)
 
     def _oom_since(self, container_id: str, since: float) -> bool:
         """Whether the kernel OOM-killed anything in the container since `since`. The engine's
         State.OOMKilled only covers the main process, so ask for the container's oom events."""
-        events = self._api.events(
+        events = self._api.events(  # type: ignore[call-overload] # the engine takes fractions
             since=f"{since - 1:.9f}",
             until=f"{time.time():.9f}",
             filters={"container": container_id, "event": "oom"},
             decode=True,
         )
-        return any(True for _ in events)
+        try:
+            return any(True for _ in events)
+        finally:
+            _close_stream(events)  # `any` stops at the first event: do not leak the connection
 
     def _wait_exec(self, exec_id: str, deadline: float) -> bool:
         """Poll the exec until it ends (True) or the deadline passes (False). Polling, not waiting
@@ -246,7 +284,9 @@ class DockerSandbox:
                 chunks, _stat = container.get_archive(f"{WORKDIR}/{path}")
             except docker.errors.NotFound:
                 continue
-            reader = CappedReader(iter(chunks), budget)
+            # The stream's cap is not the budget: skipping an oversized file means reading past it,
+            # and the files after it must still come back. The workspace's size bounds the stream.
+            reader = CappedReader(iter(chunks), budget + spec.limits.workspace_bytes)
             got, lost = read_regular_files(reader, path, budget)
             files.update(got)
             budget -= sum(len(v) for v in got.values())
@@ -255,11 +295,7 @@ class DockerSandbox:
 
     def _remove(self, container: Any, volume: str) -> None:
         if container is not None:
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)
-            except docker.errors.NotFound:
-                pass
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             self._client.volumes.get(volume).remove(force=True)
-        except docker.errors.NotFound:
-            pass

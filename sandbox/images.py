@@ -71,7 +71,9 @@ class ImageSettings:
 class ImageBuilder:
     """Builds (or finds) the base, tools and challenge images on one engine."""
 
-    def __init__(self, client: docker.DockerClient, settings: ImageSettings, log: Log = print) -> None:
+    def __init__(
+        self, client: docker.DockerClient, settings: ImageSettings, log: Log = print
+    ) -> None:
         self._client = client
         self._settings = settings
         self._log = log
@@ -86,7 +88,9 @@ class ImageBuilder:
 
     def tools_tag(self) -> str:
         """The tools image's tag: a hash of the base image id and the tool pins."""
-        return f"takehome-tools:{_digest(self._image_id(self.base_tag()), *TOOL_PINS, _DOCKERFILE)}"
+        return (
+            f"takehome-tools:{_digest(self._image_id(self.base_tag()), *TOOL_PINS, _DOCKERFILE)}"
+        )
 
     def challenge_tag(self, challenge_id: str, requirements: Sequence[str]) -> str:
         """The tag of a challenge's image: a hash of the tools image id and its requirements."""
@@ -106,7 +110,9 @@ class ImageBuilder:
             try:
                 self._client.images.pull(tag)
             except docker.errors.DockerException as exc:
-                raise ImageMissing(f"base image {tag!r} is not local and cannot be pulled: {exc}") from exc
+                raise ImageMissing(
+                    f"base image {tag!r} is not local and cannot be pulled: {exc}"
+                ) from exc
             return tag
         self._debootstrap_import(tag)
         return tag
@@ -152,8 +158,13 @@ class ImageBuilder:
         if work.exists():
             shutil.rmtree(work)
         work.parent.mkdir(parents=True, exist_ok=True)
-        argv = [tool, "--variant=minbase", f"--include={','.join(_DEBIAN_INCLUDE)}",
-                self._settings.debian_suite, str(work)]
+        argv = [
+            tool,
+            "--variant=minbase",
+            f"--include={','.join(_DEBIAN_INCLUDE)}",
+            self._settings.debian_suite,
+            str(work),
+        ]
         if self._settings.debian_mirror:
             argv.append(self._settings.debian_mirror)
         self._log(f"debootstrap {self._settings.debian_suite} (about a minute)")
@@ -167,12 +178,15 @@ class ImageBuilder:
         archive.unlink()
         shutil.rmtree(work)
 
-    def _build(self, tag: str, base: str, packages: Sequence[str], venv_exists: bool = False) -> None:
+    def _build(
+        self, tag: str, base: str, packages: Sequence[str], venv_exists: bool = False
+    ) -> None:
         pyver = self._python_version(base)
         wheels = self._wheelhouse(pyver, packages)
         python = f"{_VENV}/bin/python" if venv_exists else self._settings.python
-        dockerfile = _DOCKERFILE.format(base=base, python=python, venv=_VENV,
-                                        packages=" ".join(_quote(p) for p in packages))
+        dockerfile = _DOCKERFILE.format(
+            base=base, python=python, venv=_VENV, packages=" ".join(_quote(p) for p in packages)
+        )
         if venv_exists:
             dockerfile = dockerfile.replace(f"{python} -m venv {_VENV} \\\n && ", "")
         with tempfile.TemporaryDirectory(prefix="takehome-build-") as ctx:
@@ -180,15 +194,19 @@ class ImageBuilder:
             shutil.copytree(wheels, Path(ctx, "wheels"))
             self._log(f"building {tag}")
             try:
-                self._client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none")
+                self._client.images.build(
+                    path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none"
+                )
             except docker.errors.BuildError as exc:
                 tail = "".join(str(c.get("stream", "")) for c in exc.build_log)[-2000:]
                 raise SandboxFailure(f"building {tag} failed: {exc.msg}\n{tail}") from exc
 
     def _python_version(self, image: str) -> str:
         out = self._client.containers.run(
-            image, ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            remove=True, network_mode="none",
+            image,
+            ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            remove=True,
+            network_mode="none",
         )
         return out.decode().strip()
 
@@ -200,8 +218,20 @@ class ImageBuilder:
         if (target / ".complete").exists():
             return target
         target.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(target),
-                "--only-binary=:all:", "--python-version", pyver, "--implementation", "cp"]
+        argv = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--dest",
+            str(target),
+            "--only-binary=:all:",
+            "--python-version",
+            pyver,
+            "--implementation",
+            "cp",
+        ]
         for tag in ("manylinux_2_28", "manylinux_2_17", "manylinux2014", "manylinux1", "linux"):
             argv += ["--platform", f"{tag}_{machine}"]
         self._log(f"downloading wheels for Python {pyver}: {' '.join(packages)}")
@@ -222,4 +252,6 @@ def _quote(requirement: str) -> str:
 def _check_call(argv: list[str]) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # nosec B603
     if proc.returncode != 0:
-        raise SandboxFailure(f"{' '.join(argv[:3])} ... failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        raise SandboxFailure(
+            f"{' '.join(argv[:3])} ... failed ({proc.returncode}): {proc.stderr[-2000:]}"
+        )

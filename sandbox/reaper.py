@@ -7,8 +7,11 @@ operator can sweep everything older than a bound (`reap(client, older_than=...)`
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,24 +43,24 @@ def reap(
     """Remove takehome-managed objects, all of them or those of one run or older than N seconds."""
     labels = [f"{LABEL_MANAGED}=1"] + ([f"{LABEL_RUN}={run_id}"] if run_id else [])
     cutoff = None if older_than is None else time.time() - older_than
-    containers = []
+    containers: list[str] = []
     for container in client.containers.list(all=True, filters={"label": labels}):
         if cutoff is None or _created(container.attrs.get("Created", "")) < cutoff:
-            _quietly(lambda c=container: c.remove(force=True))
-            containers.append(container.name)
-    networks = []
+            _quietly(functools.partial(container.remove, force=True))
+            containers.append(str(container.name))
+    networks: list[str] = []
     for network in client.networks.list(filters={"label": labels}):
         network.reload()
         if cutoff is None or _created(network.attrs.get("Created", "")) < cutoff:
             for attached in network.attrs.get("Containers") or {}:
-                _quietly(lambda n=network, a=attached: n.disconnect(a, force=True))
+                _quietly(functools.partial(network.disconnect, attached, force=True))
             _quietly(network.remove)
-            networks.append(network.name)
-    volumes = []
+            networks.append(str(network.name))
+    volumes: list[str] = []
     for volume in client.volumes.list(filters={"label": labels}):
         if cutoff is None or _created(volume.attrs.get("CreatedAt", "")) < cutoff:
-            _quietly(lambda v=volume: v.remove(force=True))
-            volumes.append(volume.name)
+            _quietly(functools.partial(volume.remove, force=True))
+            volumes.append(str(volume.name))
     return Reaped(tuple(containers), tuple(volumes), tuple(networks))
 
 
@@ -65,13 +68,15 @@ def _created(stamp: str) -> float:
     """Seconds since the epoch of an engine timestamp; unknown stamps count as old."""
     try:
         # The engine prints nanoseconds, which fromisoformat does not take.
-        return datetime.fromisoformat(re.sub(r"\.\d+", "", stamp).replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(
+            re.sub(r"\.\d+", "", stamp).replace("Z", "+00:00")
+        ).timestamp()
     except ValueError:
         return 0.0
 
 
-def _quietly(action: object) -> None:
-    try:
-        action()  # type: ignore[operator]
-    except docker.errors.NotFound:
-        pass
+def _quietly(action: Callable[[], object]) -> None:
+    # NotFound: removed meanwhile. Conflict (409): still in use, e.g. an old volume held by a
+    # young container; the next sweep takes it.
+    with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+        action()

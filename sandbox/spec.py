@@ -1,4 +1,4 @@
-"""The sandbox contract: what to run (`RunSpec`), under which `Limits`, and what came back (`Execution`).
+"""The sandbox contract: what to run (`RunSpec`), under which `Limits`, and the `Execution`.
 
 Exception tree (faults of the infrastructure, never of the candidate; a candidate's timeout or OOM
 is a verdict flag on `Execution`, not an exception)::
@@ -69,7 +69,19 @@ class Limits:
     """Cap on the total size of the files copied out after the run."""
 
     def __post_init__(self) -> None:
-        for name in ("wall_seconds", "memory_bytes", "cpus", "pids", "output_bytes"):
+        # Every field bounds something; a zero tmpfs size would even mean "unlimited".
+        for name in (
+            "wall_seconds",
+            "memory_bytes",
+            "cpus",
+            "pids",
+            "output_bytes",
+            "tmpfs_bytes",
+            "workspace_bytes",
+            "file_size_bytes",
+            "nofile",
+            "files_out_bytes",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive")
 
@@ -78,8 +90,8 @@ class Limits:
 class RunSpec:
     """One command in one fresh container.
 
-    `files_in` maps paths relative to the workspace (`/work`) to `(content, mode)`; the workspace is
-    populated before the container starts. Files whose mode has no owner-write bit are owned by root
+    `files_in` maps paths relative to the workspace (`/work`) to `(content, mode)`; the workspace
+    is populated before the command starts. Files whose mode has no owner-write bit are root's
     and so are read-only to the unprivileged sandbox user; the others are owned by that user.
     `files_out` names workspace-relative paths (files or directories) to copy out after the run:
     only regular files come back, links and special files are dropped, never followed.
@@ -91,7 +103,7 @@ class RunSpec:
     files_in: Mapping[str, tuple[bytes, int]] = field(default_factory=dict)
     files_out: tuple[str, ...] = ()
     writable_dirs: tuple[str, ...] = ("out",)
-    """Workspace-relative directories created owned by the sandbox user (everything else is root's)."""
+    """Workspace-relative directories owned by the sandbox user (everything else is root's)."""
     env: Mapping[str, str] = field(default_factory=dict)
     workdir: str = WORKDIR
     limits: Limits = field(default_factory=Limits)
@@ -139,7 +151,7 @@ class Sandbox(Protocol):
     """Runs a `RunSpec` in isolation. Implementations: `DockerSandbox`, `FakeSandbox`."""
 
     def run(self, spec: RunSpec) -> Execution:
-        """Run one spec to completion (or to its deadline). Raises `SandboxError` on infra faults."""
+        """Run one spec to completion or to its deadline. Raises `SandboxError` on infra faults."""
         ...
 
     def image_id(self, image: str) -> str:

@@ -217,7 +217,11 @@ def test_the_error_names_the_file_and_the_dotted_field(tmp_path: Path) -> None:
         ("[dependencies]\nallowed = ['pandas']\n", "dependencies.allowed[0]", "match"),
         ("[dependencies]\nallowed = ['x @ https://evil/x.whl']\n", "dependencies.allowed[0]", ""),
         ("[dependencies]\nallowed = ['../wheels/x.whl']\n", "dependencies.allowed[0]", ""),
-        ("[dependencies]\nallowed = ['--index-url=https://evil']\n", "dependencies.allowed[0]", ""),
+        (
+            "[dependencies]\nallowed = ['--index-url=https://evil']\n",
+            "dependencies.allowed[0]",
+            "",
+        ),
         (
             "[dependencies]\nallowed = ['ok==1', 'x==1; sys_platform == \"linux\"']\n",
             "dependencies.allowed[1]",

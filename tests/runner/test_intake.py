@@ -103,7 +103,9 @@ def raw_zip(
         len(name), 0, 0, 0, 0, 0o100644 << 16, 0,
     )  # fmt: skip
     body = local + name + payload
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name), len(body), 0)
+    end = struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name), len(body), 0
+    )
     return body + central + name + end
 
 
@@ -196,7 +198,9 @@ def test_snapshot_constructor_validates_paths() -> None:
 
 
 def test_a_single_top_level_directory_is_stripped() -> None:
-    zipped = make_zip(("repo-main/", b""), ("repo-main/src/x.py", b"1"), ("repo-main/README", b"2"))
+    zipped = make_zip(
+        ("repo-main/", b""), ("repo-main/src/x.py", b"1"), ("repo-main/README", b"2")
+    )
     assert set(intake(zipped).files) == {"src/x.py", "README"}
 
 
@@ -449,7 +453,9 @@ def test_directory_snapshot_matches_the_archive_of_the_same_tree(tmp_path: Path)
     assert set(snap.files) == {"a.py", "pkg/b.py", "run.sh"}
     assert snap.executable == {"run.sh"}
     tar = make_tar(
-        member("a.py", b"A"), member("pkg/b.py", b"B"), member("run.sh", b"#!/bin/sh\n", mode=0o755)
+        member("a.py", b"A"),
+        member("pkg/b.py", b"B"),
+        member("run.sh", b"#!/bin/sh\n", mode=0o755),
     )
     assert snap == intake(tar)
 

@@ -1,0 +1,92 @@
+"""Shared fixtures: the Docker gate and the leak check of every test marked `docker`.
+
+A test marked `docker` needs a reachable engine. Without one it is skipped on a developer's
+machine and fails in CI (`CI=true`): a missing engine must never turn the suite green there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import docker
+import pytest
+
+from sandbox.docker import LABEL_RUN, DockerSandbox, connect
+from sandbox.images import ImageBuilder, ImageSettings
+from sandbox.reaper import reap
+from sandbox.spec import EngineUnavailable
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """A client of the local engine; skip (locally) or fail (in CI) without one."""
+    try:
+        client = connect()
+    except EngineUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the Docker engine is required in CI: {exc}")
+        pytest.skip(f"no Docker engine: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def tools_image(docker_client: docker.DockerClient) -> str:
+    """The tools image's tag, built on first use (about 80 s), found afterwards."""
+    return ImageBuilder(docker_client, ImageSettings(), log=lambda _line: None).ensure_tools()
+
+
+@pytest.fixture
+def docker_sandbox(docker_client: docker.DockerClient) -> DockerSandbox:
+    return DockerSandbox(docker_client)
+
+
+@pytest.fixture(autouse=True)
+def _run_ids(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Every run id a test used; after a `docker` test, nothing labelled with one may remain.
+
+    Every `docker` test also passes the Docker gate here, even one that never asks for a client.
+    """
+    ids: list[str] = []
+    if request.node.get_closest_marker("docker") is None:
+        yield ids
+        return
+    client: docker.DockerClient = request.getfixturevalue("docker_client")
+    yield ids
+    leftovers = [
+        f"{kind} {obj.name}"
+        for run_id in ids
+        for kind, objs in _labelled(client, run_id).items()
+        for obj in objs
+    ]
+    for run_id in ids:
+        reap(client, run_id=run_id)  # report the leak, but do not let it pile up on the engine
+    assert not leftovers, f"the sandbox left objects behind: {leftovers}"
+
+
+def _labelled(client: docker.DockerClient, run_id: str) -> dict[str, list[object]]:
+    label = {"label": f"{LABEL_RUN}={run_id}"}
+    return {
+        "container": client.containers.list(all=True, filters=label),
+        "volume": client.volumes.list(filters=label),
+        "network": client.networks.list(filters=label),
+    }
+
+
+@pytest.fixture
+def new_run_id(_run_ids: list[str]) -> Callable[[], str]:
+    """A factory of unique run ids, each checked for leftovers after the test."""
+
+    def make() -> str:
+        run_id = "t-" + uuid.uuid4().hex[:12]
+        _run_ids.append(run_id)
+        return run_id
+
+    return make
+
+
+@pytest.fixture
+def run_id(new_run_id: Callable[[], str]) -> str:
+    return new_run_id()

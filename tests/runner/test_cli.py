@@ -1,0 +1,117 @@
+"""The `takehome` command as a user runs it: real process, real exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALLENGES = ROOT / "tests" / "challenges"
+CALCULATOR = CHALLENGES / "calculator"
+TAKEHOME = str(Path(sys.executable).parent / "takehome")
+
+
+def takehome(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    return subprocess.run(
+        [TAKEHOME, "--challenges-dir", str(CHALLENGES), *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        timeout=600,
+        check=False,
+    )
+
+
+def test_challenges_list_and_show() -> None:
+    listed = takehome("challenges", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.split()[:3] == ["calculator", "1.0.0", "unit"]
+    shown = takehome("challenges", "show", "calculator")
+    assert shown.returncode == 0, shown.stderr
+    assert "hidden tests (14):" in shown.stdout
+    assert "tests/test_expression.py::test_precedence" in shown.stdout
+
+
+def test_unknown_challenge_is_bad_input(tmp_path: Path) -> None:
+    done = takehome("grade", str(CALCULATOR / "reference"), "--challenge", "nope")
+    assert done.returncode == 3
+    assert "nope" in done.stderr
+    assert "calculator" in done.stderr  # the known ids are listed
+    assert "Traceback" not in done.stderr
+
+
+def test_malicious_archive_is_bad_input(tmp_path: Path) -> None:
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/evil")
+        data = b"* * * * * root true\n"
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    done = takehome("grade", str(archive), "--challenge", "calculator")
+    assert done.returncode == 3
+    assert "Traceback" not in done.stderr
+    assert ".." in done.stderr
+    assert not Path("/etc/cron.d/evil").exists()
+
+
+def test_engine_unreachable_is_an_infrastructure_failure() -> None:
+    done = takehome(
+        "grade",
+        str(CALCULATOR / "reference"),
+        "--challenge",
+        "calculator",
+        env={"DOCKER_HOST": "tcp://127.0.0.1:9"},
+    )
+    assert done.returncode == 4
+    assert "Docker engine" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_error() -> None:
+    done = takehome("grade", str(CALCULATOR / "reference"))
+    assert done.returncode == 2
+    assert "--challenge" in done.stderr
+
+
+@pytest.mark.docker
+def test_grade_writes_json_and_html(tmp_path: Path, docker_client: object) -> None:
+    archive = tmp_path / "submission.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(CALCULATOR / "variants" / "eval-shortcut", arcname="candidate-repo")
+    out_json, out_html = tmp_path / "report.json", tmp_path / "report.html"
+    done = takehome(
+        "grade",
+        str(archive),
+        "--challenge",
+        "calculator",
+        "--json",
+        str(out_json),
+        "--html",
+        str(out_html),
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out_json.read_text())
+    assert set(report) == {"score", "categories", "verdicts", "provenance"}
+    assert set(report["categories"]) == {"tests", "coverage", "style", "complexity", "security"}
+    for category in report["categories"].values():
+        assert {"score", "weight", "findings"} <= set(category)
+    security = report["categories"]["security"]
+    assert [(f["rule"], f["file"], f["line"]) for f in security["findings"]] == [
+        ("B307", "calc/expression.py", 6)
+    ]
+    assert security["findings"][0]["extra"]["cwe"] == "CWE-78"
+    prov = report["provenance"]
+    assert prov["challenge"]["id"] == "calculator"
+    assert prov["image"]["id"].startswith("sha256:")
+    assert set(prov["tools"]) == {"tests", "coverage", "style", "complexity", "security"}
+    html = out_html.read_text()
+    assert "B307" in html
+    assert "<script" not in html
+    assert "security" in done.stdout
