@@ -77,6 +77,7 @@ def make_spec(
     env: Mapping[str, str] | None = None,
     workdir: str = WORKDIR,
     limits: Limits | None = None,
+    trusted: bool = False,
 ) -> RunSpec:
     """A spec with the candidate sources, the base environment and `out/` as the writable dir."""
     return RunSpec(
@@ -90,6 +91,7 @@ def make_spec(
         workdir=workdir,
         limits=limits or inp.limits,
         label=label,
+        trusted=trusted,
     )
 
 

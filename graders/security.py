@@ -91,6 +91,7 @@ class SecurityGrader:
                 files_out=(_REPORT,),
                 workdir=OUT_DIR,
                 limits=limits,
+                trusted=True,
             )
         ]
 

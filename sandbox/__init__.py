@@ -11,6 +11,7 @@ from sandbox.spec import (
     Sandbox,
     SandboxError,
     SandboxFailure,
+    merge_workspace,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SandboxFailure",
+    "merge_workspace",
 ]

@@ -26,7 +26,8 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -47,6 +48,7 @@ from sandbox.spec import (
     ImageMissing,
     RunSpec,
     SandboxFailure,
+    merge_workspace,
 )
 
 __all__ = ["LABEL_MANAGED", "LABEL_RUN", "LABEL_STEP", "DockerSandbox", "connect"]
@@ -117,6 +119,21 @@ class _OutputPump:
             buf.extend(chunk[:room])
 
 
+@dataclass(frozen=True)
+class _Exec:
+    """What one exec produced, before its files are copied out."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+    wall: float
+    timed_out: bool
+    oom_killed: bool
+    truncated: bool
+    alive: bool
+    """The container still ran when the command ended."""
+
+
 class DockerSandbox:
     """The `Sandbox` implementation on a local (or `DOCKER_HOST`) Docker engine."""
 
@@ -141,9 +158,20 @@ class DockerSandbox:
 
     def run(self, spec: RunSpec) -> Execution:
         """Run `spec` to completion or to its deadline; always clean up."""
-        image_id = self.image_id(spec.image)
-        name = f"takehome-{spec.run_id}-{uuid.uuid4().hex[:10]}"
-        labels = {LABEL_MANAGED: "1", LABEL_RUN: spec.run_id, LABEL_STEP: spec.label}
+        return self.run_group([spec])[0]
+
+    def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
+        """Run trusted specs in one container, one exec each; a single spec may be untrusted.
+
+        If a command times out (or the container dies under it), the container goes, and the
+        specs after it run in a fresh one.
+        """
+        files_in, writable = merge_workspace(specs)
+        first = specs[0]
+        image_id = self.image_id(first.image)
+        name = f"takehome-{first.run_id}-{uuid.uuid4().hex[:10]}"
+        steps = ",".join(s.label for s in specs)
+        labels = {LABEL_MANAGED: "1", LABEL_RUN: first.run_id, LABEL_STEP: steps[:200]}
         container: Any = None
         try:
             self._client.volumes.create(
@@ -152,22 +180,55 @@ class DockerSandbox:
                 driver_opts={
                     "type": "tmpfs",
                     "device": "tmpfs",
-                    "o": f"size={spec.limits.workspace_bytes},mode=0755,nosuid,nodev",
+                    "o": f"size={first.limits.workspace_bytes},mode=0755,nosuid,nodev",
                 },
                 labels=labels,
             )
-            container = self._create(spec, name, labels)
+            container = self._create(first, name, labels)
             container.start()
-            tar = workspace_tar(spec.files_in, spec.writable_dirs)
-            if not container.put_archive(WORKDIR, tar):
+            if not container.put_archive(WORKDIR, workspace_tar(files_in, writable)):
                 raise SandboxFailure("the engine refused the workspace files")
-            return self._execute(container, spec, image_id)
+            done = self._execute_all(container, specs, image_id)
         except docker.errors.ImageNotFound as exc:
             raise ImageMissing(str(exc)) from exc
         except docker.errors.DockerException as exc:
-            raise SandboxFailure(f"{spec.label or 'run'}: {exc}") from exc
+            raise SandboxFailure(f"{steps or 'run'}: {exc}") from exc
         finally:
             self._remove(container, name)
+        rest = specs[len(done) :]
+        return done + (self.run_group(rest) if rest else [])
+
+    def _execute_all(
+        self, container: Any, specs: Sequence[RunSpec], image_id: str
+    ) -> list[Execution]:
+        """Exec the specs in order until one ends the container; then freeze and copy out."""
+        ran: list[tuple[RunSpec, _Exec]] = []
+        for index, spec in enumerate(specs):
+            ran.append((spec, self._exec(container, spec, last=index == len(specs) - 1)))
+            if not ran[-1][1].alive:
+                break
+        alive = ran[-1][1].alive
+        executions = []
+        for spec, result in ran:
+            files, dropped = self._copy_out(container, spec) if alive else ({}, False)
+            executions.append(
+                Execution(
+                    exit_code=result.exit_code,
+                    stdout=result.stdout,
+                    stderr=result.stderr,
+                    wall_seconds=result.wall,
+                    files_out=files,
+                    timed_out=result.timed_out,
+                    oom_killed=result.oom_killed,
+                    output_truncated=result.truncated,
+                    # A container that died under the command (its holder killed) gave nothing
+                    # back.
+                    files_truncated=dropped
+                    or (bool(spec.files_out) and not alive and not result.timed_out),
+                    image_id=image_id,
+                )
+            )
+        return executions
 
     def _create(self, spec: RunSpec, name: str, labels: dict[str, str]) -> Any:
         lim = spec.limits
@@ -201,7 +262,9 @@ class DockerSandbox:
             runtime=self._runtime,
         )
 
-    def _execute(self, container: Any, spec: RunSpec, image_id: str) -> Execution:
+    def _exec(self, container: Any, spec: RunSpec, last: bool) -> _Exec:
+        """Run one command as an exec with the host's deadline. After the group's last command
+        the container is frozen (paused) so that nothing left running changes the outputs."""
         exec_id = self._api.exec_create(
             container.id,
             list(spec.argv),
@@ -219,33 +282,26 @@ class DockerSandbox:
             timed_out = not self._wait_exec(exec_id, started + spec.limits.wall_seconds)
             wall = time.monotonic() - started
             container.reload()
-            alive = container.attrs["State"].get("Running", False)
+            alive = bool(container.attrs["State"].get("Running", False))
             if timed_out:
                 container.kill()
                 alive = False
-            elif alive:
+            elif alive and last:
                 container.pause()  # freeze stragglers before reading their outputs
             # The stream ends once the command's output is drained, unless a frozen background
             # child still holds the pipe open; what it has not written by now is not part of the
             # result.
-            pump.thread.join(_DRAIN_SECONDS if not alive else _FROZEN_DRAIN_SECONDS)
-            files: dict[str, bytes] = {}
-            dropped = False
-            if alive:
-                files, dropped = self._copy_out(container, spec)
+            pump.thread.join(_FROZEN_DRAIN_SECONDS if alive and last else _DRAIN_SECONDS)
             exit_code = self._api.exec_inspect(exec_id).get("ExitCode")
-            return Execution(
+            return _Exec(
                 exit_code=exit_code if isinstance(exit_code, int) else -1,
                 stdout=bytes(pump.stdout),
                 stderr=bytes(pump.stderr),
-                wall_seconds=wall,
-                files_out=files,
+                wall=wall,
                 timed_out=timed_out,
                 oom_killed=self._oom_since(container.id, since),
-                output_truncated=pump.truncated,
-                # A container that died under the command (its holder killed) gave nothing back.
-                files_truncated=dropped or (bool(spec.files_out) and not alive and not timed_out),
-                image_id=image_id,
+                truncated=pump.truncated,
+                alive=alive,
             )
         finally:
             # The exec's connection to the engine: a frozen child may still hold its pipe open,

@@ -8,9 +8,9 @@ implementation has its own tests against a real engine.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from sandbox.spec import Execution, ImageMissing, RunSpec
+from sandbox.spec import Execution, ImageMissing, RunSpec, merge_workspace
 
 __all__ = ["FakeSandbox", "Handler"]
 
@@ -32,6 +32,11 @@ class FakeSandbox:
         with self._lock:
             self.specs.append(spec)
         return self._handler(spec)
+
+    def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
+        """Check the group as the Docker sandbox does, then answer each spec in order."""
+        merge_workspace(specs)
+        return [self.run(spec) for spec in specs]
 
     def image_id(self, image: str) -> str:
         """A stable fake digest, or `ImageMissing` when an image list was given without it."""

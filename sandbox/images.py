@@ -168,10 +168,10 @@ class ImageBuilder:
         if self._settings.debian_mirror:
             argv.append(self._settings.debian_mirror)
         self._log(f"debootstrap {self._settings.debian_suite} (about a minute)")
-        _check_call(argv)
+        _check_call(argv, "debootstrap")
         shutil.rmtree(work / "var" / "cache" / "apt" / "archives", ignore_errors=True)
         archive = work.with_suffix(".tar")
-        _check_call(["tar", "-C", str(work), "-cf", str(archive), "."])
+        _check_call(["tar", "-C", str(work), "-cf", str(archive), "."], "packing the rootfs")
         self._log(f"importing {tag}")
         repo, _, version = tag.partition(":")
         self._client.api.import_image_from_file(str(archive), repository=repo, tag=version)
@@ -235,7 +235,7 @@ class ImageBuilder:
         for tag in ("manylinux_2_28", "manylinux_2_17", "manylinux2014", "manylinux1", "linux"):
             argv += ["--platform", f"{tag}_{machine}"]
         self._log(f"downloading wheels for Python {pyver}: {' '.join(packages)}")
-        _check_call([*argv, *packages])
+        _check_call([*argv, *packages], f"pip download of {' '.join(packages)}")
         (target / ".complete").touch()
         return target
 
@@ -249,9 +249,9 @@ def _quote(requirement: str) -> str:
     return "'" + requirement.replace("'", "") + "'"
 
 
-def _check_call(argv: list[str]) -> None:
+def _check_call(argv: list[str], what: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)  # nosec B603
     if proc.returncode != 0:
-        raise SandboxFailure(
-            f"{' '.join(argv[:3])} ... failed ({proc.returncode}): {proc.stderr[-2000:]}"
-        )
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("ERROR")]
+        detail = "\n".join(errors) if errors else proc.stderr[-2000:]
+        raise SandboxFailure(f"{what} failed (exit {proc.returncode}): {detail}")

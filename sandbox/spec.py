@@ -11,7 +11,7 @@ is a verdict flag on `Execution`, not an exception)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,6 +25,7 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SandboxFailure",
+    "merge_workspace",
 ]
 
 MiB = 1024 * 1024
@@ -111,6 +112,9 @@ class RunSpec:
     """None: no network at all. Otherwise the name of a run's own internal network."""
     label: str = ""
     """Human-readable step name, kept as a container label for the reaper and for logs."""
+    trusted: bool = False
+    """The command runs no candidate code (a static analyser over read-only sources), so it may
+    share one container with other trusted specs of the same run (`Sandbox.run_group`)."""
 
     def __post_init__(self) -> None:
         if not self.argv or not all(isinstance(a, str) for a in self.argv):
@@ -147,11 +151,61 @@ class Execution:
         return self.exit_code == 0 and not (self.timed_out or self.oom_killed)
 
 
+_CONTAINER_LIMITS = (
+    "memory_bytes",
+    "cpus",
+    "pids",
+    "tmpfs_bytes",
+    "workspace_bytes",
+    "file_size_bytes",
+    "nofile",
+)
+
+
+def merge_workspace(
+    specs: Sequence[RunSpec],
+) -> tuple[dict[str, tuple[bytes, int]], tuple[str, ...]]:
+    """The one workspace a group of specs shares: their files and writable dirs, merged.
+
+    A group of more than one spec must be all `trusted`, of one run, image and network, with the
+    same container-level limits, and without two different files at one path (`ValueError`).
+    """
+    if not specs:
+        raise ValueError("a group needs at least one spec")
+    first = specs[0]
+    if len(specs) > 1:
+        for spec in specs:
+            if not spec.trusted:
+                raise ValueError(f"only trusted specs may share a container: {spec.label!r}")
+            same = (spec.image, spec.run_id, spec.network) == (
+                first.image,
+                first.run_id,
+                first.network,
+            )
+            limits_match = all(
+                getattr(spec.limits, n) == getattr(first.limits, n) for n in _CONTAINER_LIMITS
+            )
+            if not (same and limits_match):
+                raise ValueError(f"{spec.label!r} cannot share a container with {first.label!r}")
+    files: dict[str, tuple[bytes, int]] = {}
+    for spec in specs:
+        for path, entry in spec.files_in.items():
+            if files.setdefault(path, entry) != entry:
+                raise ValueError(f"two different files at {path!r} in one group")
+    writable = tuple(dict.fromkeys(d for spec in specs for d in spec.writable_dirs))
+    return files, writable
+
+
 class Sandbox(Protocol):
     """Runs a `RunSpec` in isolation. Implementations: `DockerSandbox`, `FakeSandbox`."""
 
     def run(self, spec: RunSpec) -> Execution:
         """Run one spec to completion or to its deadline. Raises `SandboxError` on infra faults."""
+        ...
+
+    def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
+        """Run trusted specs one after another in one container (see `merge_workspace`), one
+        `Execution` each, in order: the container set-up is paid once for the group."""
         ...
 
     def image_id(self, image: str) -> str:

@@ -14,10 +14,10 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sandbox import Execution, RunSpec
+from sandbox import Execution, RunSpec, merge_workspace
 
 __all__ = ["HostSandbox"]
 
@@ -37,6 +37,11 @@ class HostSandbox:
     def image_id(self, image: str) -> str:
         """A fake digest: the host has no images."""
         return f"sha256:host-{image}"
+
+    def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
+        """One after another, each in its own directory (the host has no containers to share)."""
+        merge_workspace(specs)
+        return [self.run(spec) for spec in specs]
 
     def run(self, spec: RunSpec) -> Execution:
         """Populate a fresh workspace, run the mapped argv, collect `files_out`."""

@@ -1,0 +1,56 @@
+"""The grading engine end to end in real containers: the calculator challenge must separate its
+reference, starter and flawed variants, and every grader must pass its self-check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+import pytest
+
+from graders import all_graders
+from runner.challenge import load_challenge
+from runner.pipeline import Pipeline
+from runner.validate import validate_challenge
+from sandbox.docker import LABEL_MANAGED, DockerSandbox
+
+pytestmark = pytest.mark.docker
+
+CALCULATOR = Path(__file__).resolve().parents[1] / "challenges" / "calculator"
+
+
+def _managed(client: docker.DockerClient) -> list[str]:
+    label = {"label": f"{LABEL_MANAGED}=1"}
+    return [c.name for c in client.containers.list(all=True, filters=label)] + [
+        v.name for v in client.volumes.list(filters=label)
+    ]
+
+
+def test_calculator_validates_in_containers(
+    docker_client: docker.DockerClient, docker_sandbox: DockerSandbox, tools_image: str
+) -> None:
+    before = _managed(docker_client)
+    challenge = load_challenge(CALCULATOR)
+    pipeline = Pipeline(docker_sandbox, lambda _c: tools_image, concurrency=2)
+    outcomes = {o.name: o for o in validate_challenge(challenge, pipeline)}
+    broken = {name: o.problems for name, o in outcomes.items() if not o.ok}
+    assert not broken
+    reference = outcomes["reference"].report
+    assert reference.score == 100.0
+    assert reference.provenance["image"]["id"] == docker_sandbox.image_id(tools_image)
+    starter = outcomes["starter"].report
+    assert starter.score <= 25
+    assert starter.categories["tests"].score == pytest.approx(100 / 16)
+    insecure = outcomes["variant eval-shortcut"].report.categories["security"]
+    assert [(f.rule, f.file, f.line) for f in insecure.findings] == [
+        ("B307", "calc/expression.py", 6)
+    ]
+    assert outcomes["variant untested"].report.categories["coverage"].score == 0.0
+    assert _managed(docker_client) == before  # nothing left behind
+
+
+@pytest.mark.parametrize("name", sorted(all_graders()))
+def test_grader_self_check_in_a_container(
+    name: str, docker_sandbox: DockerSandbox, tools_image: str
+) -> None:
+    all_graders()[name].check(docker_sandbox, tools_image)  # raises GraderCheckFailed if wrong
