@@ -58,8 +58,10 @@ def main() -> None:
         host = _time(baseline, challenge, args.runs)
         boxed = _time(sandboxed, challenge, args.runs)
     host_median, boxed_median = statistics.median(host), statistics.median(boxed)
-    print(f"submission: {CALCULATOR.name}/reference, {args.runs} runs each, "
-          f"concurrency {args.concurrency}")
+    print(
+        f"submission: {CALCULATOR.name}/reference, {args.runs} runs each, "
+        f"concurrency {args.concurrency}"
+    )
     print(f"baseline (host, sequential): median {host_median:.2f} s  {_fmt(host)}")
     print(f"sandboxed (Docker pipeline): median {boxed_median:.2f} s  {_fmt(boxed)}")
     print(f"ratio sandboxed/baseline: {boxed_median / host_median:.2f}")

@@ -1,4 +1,4 @@
-"""Combining category results into one score: a gated weighted mean (see docs/scoring.md).
+"""Combining category results into one score: a gated weighted mean (see the README, "Scoring").
 
 The gate: quality categories (coverage, style, complexity, security) count at most as much as
 the hidden-tests score. Otherwise an untouched starter (little code, so nothing to flag) would
