@@ -7,6 +7,7 @@ form (never back from classnames, which are ambiguous: `a.b` could be a module o
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class Case:
     outcome: TestOutcome
     message: str = ""
     seconds: float = 0.0
+    credit: float = 1.0
+    """Share of its points a passed case earns: a probe may report partial credit with
+    `record_property("score", x)`, x in [0, 1] (performance probes grade on a scale)."""
 
 
 def read_cases(root: ET.Element) -> list[Case]:
@@ -68,9 +72,21 @@ def read_cases(root: ET.Element) -> list[Case]:
                 outcome=outcome,
                 message=message,
                 seconds=_seconds(element.get("time", "")),
+                credit=_credit(element),
             )
         )
     return cases
+
+
+def _credit(element: ET.Element) -> float:
+    for prop in element.iter("property"):
+        if prop.get("name") == "score":
+            try:
+                value = float(prop.get("value", ""))
+            except ValueError:
+                return 0.0
+            return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
+    return 1.0
 
 
 def junit_key(test_id: str) -> tuple[str, str]:
@@ -107,6 +123,7 @@ def summarise(cases: list[Case]) -> tuple[TestOutcome, float, str, float]:
     if not cases:
         return TestOutcome.MISSING, 0.0, "never reported", 0.0
     passed = sum(c.outcome is TestOutcome.PASSED for c in cases)
+    earned = sum(c.credit for c in cases if c.outcome is TestOutcome.PASSED)
     seconds = sum(c.seconds for c in cases)
     for kind in (TestOutcome.ERROR, TestOutcome.FAILED, TestOutcome.SKIPPED):
         bad = [c for c in cases if c.outcome is kind]
@@ -114,8 +131,10 @@ def summarise(cases: list[Case]) -> tuple[TestOutcome, float, str, float]:
             message = bad[0].message
             if len(cases) > 1:
                 message = f"{passed}/{len(cases)} cases passed; {bad[0].name}: {message}"
-            return kind, passed / len(cases), message[:_MESSAGE_CAP], seconds
-    return TestOutcome.PASSED, 1.0, "", seconds
+            return kind, earned / len(cases), message[:_MESSAGE_CAP], seconds
+    fraction = earned / len(cases)
+    partial = f"partial credit {fraction:.2f}" if fraction < 1.0 else ""
+    return TestOutcome.PASSED, fraction, partial, seconds
 
 
 def unmatched_findings(cases: list[Case]) -> list[Finding]:

@@ -62,6 +62,11 @@ class GradingInput:
     limits: Limits = field(default_factory=Limits)
     options: Mapping[str, str | int | float | bool | list[str]] = field(default_factory=dict)
     """Per-grader options from the challenge manifest (`[graders.<name>]`), already validated."""
+    service_network: str | None = None
+    """Service mode: the `Service.network` of the candidate's running app. The hidden tests are
+    then probes: they run without the candidate's files, in a container that reaches the app at
+    `service_url` and nothing else."""
+    service_url: str = ""
 
 
 class Grader(Protocol):

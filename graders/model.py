@@ -88,6 +88,8 @@ class VerdictKind(StrEnum):
     NO_RESULTS = "no_results"
     TOOL_ERROR = "tool_error"
     TAMPER_SUSPECTED = "tamper_suspected"
+    SERVICE_NOT_READY = "service_not_ready"
+    SERVICE_EXITED = "service_exited"
 
 
 class Verdict(_Frozen):
@@ -124,6 +126,8 @@ class Report(_Frozen):
     categories: dict[str, CategoryResult]
     verdicts: tuple[Verdict, ...] = ()
     provenance: dict[str, Any] = Field(default_factory=dict)
+    logs: dict[str, str] = Field(default_factory=dict)
+    """Capped logs for the reviewer (service mode: the candidate app's output)."""
 
     def to_json(self) -> str:
         """The report JSON (stable key order, two-space indent)."""

@@ -10,6 +10,7 @@ test ids; an expected id that never reports counts as failed.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ _JUNIT = "out/junit.xml"
 # imported and configured, and `-I` keeps PYTHONPATH, the user site and a candidate
 # `sitecustomize.py` out of the interpreter: a candidate `pytest/` package cannot shadow pytest.
 _TESTS_INI = f"[pytest]\njunit_family = xunit2\npythonpath = {SRC_DIR}\n".encode()
+_PROBES_INI = b"[pytest]\njunit_family = xunit2\n"
 
 
 def discover_test_ids(files: Mapping[str, bytes]) -> tuple[str, ...]:
@@ -92,7 +94,11 @@ class TestsGrader:
     name = "tests"
 
     def steps(self, inp: GradingInput) -> list[RunSpec]:
-        """One pytest run of the hidden tests, writing JUnit XML to `out/junit.xml`."""
+        """One pytest run of the hidden tests, writing JUnit XML to `out/junit.xml`.
+
+        Unit mode: against the candidate's code, in its container. Service mode: the hidden
+        tests are probes; they get no candidate file and reach the app only at `APP_URL`.
+        """
         files = {"grader/tests.ini": (_TESTS_INI, READ_ONLY)}
         files.update({f"grader/tests/{p}": (c, READ_ONLY) for p, c in inp.hidden_tests.items()})
         argv = (
@@ -101,7 +107,19 @@ class TestsGrader:
             *("-o", "addopts=", "--junitxml", f"{OUT_DIR}/junit.xml", "-q", f"{GRADER_DIR}/tests"),
         )
         env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        return [make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env=env)]
+        if inp.service_network is None:
+            return [make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env=env)]
+        files["grader/tests.ini"] = (_PROBES_INI, READ_ONLY)
+        spec = make_spec(
+            inp,
+            STEP,
+            argv,
+            files_in=files,
+            files_out=(_JUNIT,),
+            env={**env, "APP_URL": inp.service_url},
+        )
+        without_sources = {k: v for k, v in spec.files_in.items() if not k.startswith("src/")}
+        return [dataclasses.replace(spec, files_in=without_sources, network=inp.service_network)]
 
     def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
         """Map the JUnit report onto the expected ids; never raises on a bad report."""

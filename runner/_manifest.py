@@ -29,6 +29,7 @@ __all__ = [
     "LimitsSpec",
     "Manifest",
     "ManifestError",
+    "ServiceSpec",
     "VariantManifest",
     "Weights",
     "parse_manifest",
@@ -135,6 +136,24 @@ class HiddenTestsSpec(_Model):
         return self
 
 
+class ServiceSpec(_Model):
+    """`[service]` (service mode): how the candidate's app starts and when it is ready.
+
+    The app runs from the repository root with `PORT` and `DATA_DIR` (a writable folder) in its
+    environment and must listen on 127.0.0.1:`port`; the probes (the challenge's hidden tests)
+    run in another container that shares only its loopback, with `APP_URL` set.
+    """
+
+    command: tuple[Annotated[str, StringConstraints(min_length=1, max_length=500)], ...] = Field(
+        min_length=1, max_length=64, strict=False
+    )
+    port: int = Field(default=8000, ge=1024, le=65535)
+    health_path: Annotated[str, StringConstraints(pattern=r"^/[^\s\x00-\x1f\x7f]*$")] = "/"
+    ready_seconds: float = Field(default=30, gt=0, le=600)
+    memory_mb: int | None = Field(default=None, gt=0, le=65536)
+    """Memory of the app's container; default: `[limits] memory_mb`."""
+
+
 class Manifest(_Model):
     """`challenge.toml`."""
 
@@ -153,6 +172,15 @@ class Manifest(_Model):
     graders: dict[
         Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], dict[str, Option]
     ] = Field(default_factory=dict)
+    service: ServiceSpec | None = None
+
+    @model_validator(mode="after")
+    def _service_section(self) -> Manifest:
+        if (self.mode == "service") != (self.service is not None):
+            raise ValueError(
+                "a [service] section is required with mode = 'service', and only then"
+            )
+        return self
 
 
 class VariantManifest(_Model):

@@ -17,7 +17,6 @@ from runner.challenge import ChallengeError, find_challenges, get_challenge
 from runner.doctor import run_doctor
 from runner.engine import open_engine
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
-from runner.pipeline import UnsupportedMode
 from runner.render import print_report, render_html
 from runner.settings import Settings
 from runner.validate import Outcome, validate_challenge
@@ -94,7 +93,7 @@ def grade(
             report = engine.pipeline.grade(
                 challenge, snapshot, progress=lambda step, state: status.update(f"{state}: {step}")
             )
-    except (IntakeError, ChallengeError, LookupError, UnsupportedMode) as exc:
+    except (IntakeError, ChallengeError, LookupError) as exc:
         _fail(EXIT_BAD_INPUT, str(exc))
     except SandboxError as exc:
         _fail(EXIT_INFRA, str(exc))
@@ -161,7 +160,7 @@ def challenges_validate(ctx: click.Context, challenge_id: str | None) -> None:
             _console.rule(challenge.manifest.id)
             outcomes = validate_challenge(challenge, engine.pipeline, on_graded=_print_outcome)
             failed += sum(not o.ok for o in outcomes)
-    except (IntakeError, ChallengeError, LookupError, UnsupportedMode) as exc:
+    except (IntakeError, ChallengeError, LookupError) as exc:
         _fail(EXIT_BAD_INPUT, str(exc))
     except SandboxError as exc:
         _fail(EXIT_INFRA, str(exc))

@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 
 from graders import all_graders, combine, discover_test_ids
 from graders.base import Grader, GradingInput
-from graders.model import Report
+from graders.model import CategoryResult, Report
+from graders.tests import STEP as TESTS_STEP
 from runner.challenge import Challenge
 from runner.intake import Snapshot
+from runner.service import AppUnderTest
 from sandbox import Execution, RunSpec, Sandbox
 
-__all__ = ["ImageResolver", "Pipeline", "Progress", "UnsupportedMode"]
+__all__ = ["ImageResolver", "Pipeline", "Progress"]
 
 #: Maps a challenge to the sandbox image its steps run in.
 ImageResolver = Callable[[Challenge], str]
@@ -32,10 +34,6 @@ Progress = Callable[[str, str], None]
 
 # Steps that run candidate code take longest; start them first so analysis fills the gaps.
 _PRIORITY = ("tests.", "coverage.")
-
-
-class UnsupportedMode(Exception):
-    """The challenge's grading mode is not one this pipeline runs."""
 
 
 class Pipeline:
@@ -61,28 +59,27 @@ class Pipeline:
         progress: Progress | None = None,
     ) -> Report:
         """Grade `snapshot` against `challenge`. Raises `SandboxError` on infrastructure faults."""
-        if challenge.manifest.mode != "unit":
-            raise UnsupportedMode(
-                f"challenge {challenge.manifest.id!r}: mode {challenge.manifest.mode!r}"
-            )
         run_id = run_id or uuid.uuid4().hex[:16]
         started = time.monotonic()
         image = self._images(challenge)
         base = self._input(challenge, snapshot, run_id, image)
-        inputs = {g.name: self._for_grader(base, challenge, g.name) for g in self._graders}
-        planned = [(g, spec) for g in self._graders for spec in g.steps(inputs[g.name])]
-        executions = self._run_all([spec for _, spec in planned], progress)
-        results = {
-            g.name: g.grade(
-                inputs[g.name], {s.label: executions[s.label] for gg, s in planned if gg is g}
-            )
-            for g in self._graders
-        }
+        app: AppUnderTest | None = None
+        if challenge.manifest.mode == "service":
+            with AppUnderTest(self._sandbox, challenge, snapshot, run_id, image) as app:
+                base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
+                skip = () if app.wait_ready() else (TESTS_STEP,)
+                results, executions = self._grade(challenge, base, progress, skip)
+        else:
+            results, executions = self._grade(challenge, base, progress, ())
         score, weighted = combine(results, challenge.manifest.weights.as_dict())
         return Report(
             score=round(score, 2),
             categories=weighted,
-            verdicts=tuple(v for r in weighted.values() for v in r.verdicts),
+            verdicts=(
+                *(app.verdicts if app else ()),
+                *(v for r in weighted.values() for v in r.verdicts),
+            ),
+            logs={"app": app.log} if app else {},
             provenance={
                 "run_id": run_id,
                 "challenge": {
@@ -100,6 +97,30 @@ class Pipeline:
                 "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
+
+    def _grade(
+        self,
+        challenge: Challenge,
+        base: GradingInput,
+        progress: Progress | None,
+        skip: tuple[str, ...],
+    ) -> tuple[dict[str, CategoryResult], dict[str, Execution]]:
+        """Plan every grader's steps, run them (all but `skip`), let each grader conclude."""
+        inputs = {g.name: self._for_grader(base, challenge, g.name) for g in self._graders}
+        planned = [(g, spec) for g in self._graders for spec in g.steps(inputs[g.name])]
+        executions = self._run_all([s for _, s in planned if s.label not in skip], progress)
+        results = {
+            g.name: g.grade(
+                inputs[g.name],
+                {
+                    s.label: executions[s.label]
+                    for gg, s in planned
+                    if gg is g and s.label in executions
+                },
+            )
+            for g in self._graders
+        }
+        return results, executions
 
     def _input(
         self, challenge: Challenge, snapshot: Snapshot, run_id: str, image: str

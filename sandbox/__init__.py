@@ -11,6 +11,7 @@ from sandbox.spec import (
     Sandbox,
     SandboxError,
     SandboxFailure,
+    Service,
     merge_workspace,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SandboxFailure",
+    "Service",
     "merge_workspace",
 ]

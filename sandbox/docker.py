@@ -23,10 +23,9 @@ How one run goes, and why:
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ import docker
 import docker.errors
 from docker.types import LogConfig, Ulimit
 
+from sandbox._stream import OutputPump, close_stream
 from sandbox._tario import (
     SANDBOX_GID,
     SANDBOX_UID,
@@ -41,6 +41,7 @@ from sandbox._tario import (
     read_regular_files,
     workspace_tar,
 )
+from sandbox.service import DockerService
 from sandbox.spec import (
     WORKDIR,
     EngineUnavailable,
@@ -77,46 +78,6 @@ def connect(base_url: str | None = None, timeout: int = 60) -> docker.DockerClie
             " start it (e.g. `dockerd &`) or set DOCKER_HOST"
         ) from exc
     return client
-
-
-def _close_stream(stream: Any) -> None:
-    """Close a docker-py `CancellableStream` for good: its `close()` shuts the socket down (waking
-    a
-    reader blocked on it) but leaves the HTTP response holding the descriptor."""
-    stream.close()
-    response = getattr(stream, "_response", None)
-    if response is not None:
-        response.close()
-
-
-class _OutputPump:
-    """Drains an exec's demultiplexed output stream, keeping at most `cap` bytes of each side."""
-
-    def __init__(self, stream: Iterator[tuple[bytes | None, bytes | None]], cap: int) -> None:
-        self._stream = stream
-        self._cap = cap
-        self.stdout = bytearray()
-        self.stderr = bytearray()
-        self.truncated = False
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
-
-    def _pump(self) -> None:
-        try:
-            for out, err in self._stream:
-                self._keep(self.stdout, out)
-                self._keep(self.stderr, err)
-        except Exception:  # the stream breaks when the container is killed
-            return
-
-    def _keep(self, buf: bytearray, chunk: bytes | None) -> None:
-        if not chunk:
-            return
-        room = self._cap - len(buf)
-        if len(chunk) > room:
-            self.truncated = True
-        if room > 0:
-            buf.extend(chunk[:room])
 
 
 @dataclass(frozen=True)
@@ -171,30 +132,17 @@ class DockerSandbox:
         image_id = self.image_id(first.image)
         name = f"takehome-{first.run_id}-{uuid.uuid4().hex[:10]}"
         steps = ",".join(s.label for s in specs)
-        labels = {LABEL_MANAGED: "1", LABEL_RUN: first.run_id, LABEL_STEP: steps[:200]}
+        labels = self.labels(first.run_id, steps)
         container: Any = None
         try:
-            self._client.volumes.create(
-                name=name,
-                driver="local",
-                driver_opts={
-                    "type": "tmpfs",
-                    "device": "tmpfs",
-                    "o": f"size={first.limits.workspace_bytes},mode=0755,nosuid,nodev",
-                },
-                labels=labels,
-            )
-            container = self._create(first, name, labels)
-            container.start()
-            if not container.put_archive(WORKDIR, workspace_tar(files_in, writable)):
-                raise SandboxFailure("the engine refused the workspace files")
+            container = self.open_container(first, name, labels, workspace_tar(files_in, writable))
             done = self._execute_all(container, specs, image_id)
         except docker.errors.ImageNotFound as exc:
             raise ImageMissing(str(exc)) from exc
         except docker.errors.DockerException as exc:
             raise SandboxFailure(f"{steps or 'run'}: {exc}") from exc
         finally:
-            self._remove(container, name)
+            self.remove(container, name)
         rest = specs[len(done) :]
         return done + (self.run_group(rest) if rest else [])
 
@@ -210,7 +158,7 @@ class DockerSandbox:
         alive = ran[-1][1].alive
         executions = []
         for spec, result in ran:
-            files, dropped = self._copy_out(container, spec) if alive else ({}, False)
+            files, dropped = self.copy_out(container, spec) if alive else ({}, False)
             executions.append(
                 Execution(
                     exit_code=result.exit_code,
@@ -230,6 +178,40 @@ class DockerSandbox:
             )
         return executions
 
+    @property
+    def api(self) -> Any:
+        """The low-level engine client."""
+        return self._api
+
+    @staticmethod
+    def labels(run_id: str, step: str) -> dict[str, str]:
+        """The labels every object of a run carries (the reaper finds leftovers by them)."""
+        return {LABEL_MANAGED: "1", LABEL_RUN: run_id, LABEL_STEP: step[:200]}
+
+    def start_service(self, spec: RunSpec) -> DockerService:
+        """Start `spec`'s command (an app) in its own container and return at once; see
+        `sandbox.service`. Probes join its network namespace through `Service.network`."""
+        return DockerService.start(self, spec)
+
+    def open_container(self, spec: RunSpec, name: str, labels: dict[str, str], tar: bytes) -> Any:
+        """Create the workspace volume and the container, start it, copy the workspace in.
+        The caller removes both (`_remove`) whatever happens."""
+        self._client.volumes.create(
+            name=name,
+            driver="local",
+            driver_opts={
+                "type": "tmpfs",
+                "device": "tmpfs",
+                "o": f"size={spec.limits.workspace_bytes},mode=0755,nosuid,nodev",
+            },
+            labels=labels,
+        )
+        container = self._create(spec, name, labels)
+        container.start()
+        if not container.put_archive(WORKDIR, tar):
+            raise SandboxFailure("the engine refused the workspace files")
+        return container
+
     def _create(self, spec: RunSpec, name: str, labels: dict[str, str]) -> Any:
         lim = spec.limits
         return self._client.containers.create(
@@ -240,7 +222,8 @@ class DockerSandbox:
             user=f"{SANDBOX_UID}:{SANDBOX_GID}",
             working_dir=WORKDIR,
             environment={"HOME": "/tmp"},
-            hostname="sandbox",
+            # A probe joining an app's network namespace cannot set its own hostname.
+            hostname=None if spec.network else "sandbox",
             network_mode=spec.network or "none",
             read_only=True,
             tmpfs={"/tmp": f"rw,nosuid,nodev,size={lim.tmpfs_bytes},mode=1777"},
@@ -278,7 +261,7 @@ class DockerSandbox:
         started = time.monotonic()
         stream = self._api.exec_start(exec_id, stream=True, demux=True)
         try:
-            pump = _OutputPump(stream, spec.limits.output_bytes)
+            pump = OutputPump(stream, spec.limits.output_bytes)
             timed_out = not self._wait_exec(exec_id, started + spec.limits.wall_seconds)
             wall = time.monotonic() - started
             container.reload()
@@ -299,16 +282,16 @@ class DockerSandbox:
                 stderr=bytes(pump.stderr),
                 wall=wall,
                 timed_out=timed_out,
-                oom_killed=self._oom_since(container.id, since),
+                oom_killed=self.oom_since(container.id, since),
                 truncated=pump.truncated,
                 alive=alive,
             )
         finally:
             # The exec's connection to the engine: a frozen child may still hold its pipe open,
             # and an unclosed socket would leak one descriptor per run.
-            _close_stream(stream)
+            close_stream(stream)
 
-    def _oom_since(self, container_id: str, since: float) -> bool:
+    def oom_since(self, container_id: str, since: float) -> bool:
         """Whether the kernel OOM-killed anything in the container since `since`. The engine's
         State.OOMKilled only covers the main process, so ask for the container's oom events."""
         events = self._api.events(  # type: ignore[call-overload] # the engine takes fractions
@@ -320,7 +303,7 @@ class DockerSandbox:
         try:
             return any(True for _ in events)
         finally:
-            _close_stream(events)  # `any` stops at the first event: do not leak the connection
+            close_stream(events)  # `any` stops at the first event: do not leak the connection
 
     def _wait_exec(self, exec_id: str, deadline: float) -> bool:
         """Poll the exec until it ends (True) or the deadline passes (False). Polling, not waiting
@@ -331,7 +314,8 @@ class DockerSandbox:
             time.sleep(_POLL_SECONDS)
         return not self._api.exec_inspect(exec_id).get("Running")
 
-    def _copy_out(self, container: Any, spec: RunSpec) -> tuple[dict[str, bytes], bool]:
+    def copy_out(self, container: Any, spec: RunSpec) -> tuple[dict[str, bytes], bool]:
+        """The spec's `files_out`: regular files only, under its size cap."""
         budget = spec.limits.files_out_bytes
         files: dict[str, bytes] = {}
         dropped = False
@@ -349,7 +333,8 @@ class DockerSandbox:
             dropped = dropped or lost or reader.exceeded
         return files, dropped
 
-    def _remove(self, container: Any, volume: str) -> None:
+    def remove(self, container: Any, volume: str) -> None:
+        """Remove a container and its workspace volume, whichever exist."""
         if container is not None:
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from sandbox.spec import Execution, ImageMissing, RunSpec, merge_workspace
 
-__all__ = ["FakeSandbox", "Handler"]
+__all__ = ["FakeSandbox", "FakeService", "Handler"]
 
 Handler = Callable[[RunSpec], Execution]
 
@@ -38,6 +38,13 @@ class FakeSandbox:
         merge_workspace(specs)
         return [self.run(spec) for spec in specs]
 
+    def start_service(self, spec: RunSpec) -> FakeService:
+        """A service whose `stop()` answers with `handler(spec)`."""
+        self.image_id(spec.image)
+        with self._lock:
+            self.specs.append(spec)
+        return FakeService(self._handler, spec)
+
     def image_id(self, image: str) -> str:
         """A stable fake digest, or `ImageMissing` when an image list was given without it."""
         if self._images is None:
@@ -46,3 +53,23 @@ class FakeSandbox:
             return self._images[image]
         except KeyError:
             raise ImageMissing(f"image {image!r} is not present") from None
+
+
+class FakeService:
+    """The fake's service: `stop()` returns the handler's answer for the service's spec."""
+
+    network = "container:fake-service"
+
+    def __init__(self, handler: Handler, spec: RunSpec) -> None:
+        self._handler = handler
+        self._spec = spec
+        self._stopped = False
+
+    def running(self) -> bool:
+        """True until stopped."""
+        return not self._stopped
+
+    def stop(self) -> Execution:
+        """The handler's answer for the service's spec."""
+        self._stopped = True
+        return self._handler(self._spec)

@@ -25,6 +25,7 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SandboxFailure",
+    "Service",
     "merge_workspace",
 ]
 
@@ -109,7 +110,7 @@ class RunSpec:
     workdir: str = WORKDIR
     limits: Limits = field(default_factory=Limits)
     network: str | None = None
-    """None: no network at all. Otherwise the name of a run's own internal network."""
+    """None: loopback only. Otherwise a `Service.network`: join that app's network namespace."""
     label: str = ""
     """Human-readable step name, kept as a container label for the reaper and for logs."""
     trusted: bool = False
@@ -196,6 +197,23 @@ def merge_workspace(
     return files, writable
 
 
+class Service(Protocol):
+    """A long-running command started by `Sandbox.start_service` (service mode)."""
+
+    @property
+    def network(self) -> str:
+        """What a probe's `RunSpec.network` must say to reach the app (on 127.0.0.1)."""
+        ...
+
+    def running(self) -> bool:
+        """Whether the command is still running."""
+        ...
+
+    def stop(self) -> Execution:
+        """Freeze and end the command; its capped output and files; remove its container."""
+        ...
+
+
 class Sandbox(Protocol):
     """Runs a `RunSpec` in isolation. Implementations: `DockerSandbox`, `FakeSandbox`."""
 
@@ -206,6 +224,10 @@ class Sandbox(Protocol):
     def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
         """Run trusted specs one after another in one container (see `merge_workspace`), one
         `Execution` each, in order: the container set-up is paid once for the group."""
+        ...
+
+    def start_service(self, spec: RunSpec) -> Service:
+        """Start `spec`'s command in its own container and return without waiting for it."""
         ...
 
     def image_id(self, image: str) -> str:

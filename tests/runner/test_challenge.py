@@ -138,9 +138,22 @@ def test_defaults_of_optional_tables(tmp_path: Path) -> None:
     assert manifest.graders == {}
 
 
-def test_service_mode_is_accepted_by_the_model(tmp_path: Path) -> None:
-    root = make_challenge(tmp_path / "svc", BASE.replace('"unit"', '"service"'))
-    assert load_challenge(root).manifest.mode == "service"
+def test_service_mode_needs_a_service_section(tmp_path: Path) -> None:
+    service = (
+        '\n[service]\ncommand = ["python3", "-m", "app"]\nport = 8080\nhealth_path = "/healthz"\n'
+    )
+    root = make_challenge(tmp_path / "svc", BASE.replace('"unit"', '"service"') + service)
+    manifest = load_challenge(root).manifest
+    assert manifest.mode == "service"
+    assert manifest.service is not None
+    assert manifest.service.command == ("python3", "-m", "app")
+    assert (manifest.service.port, manifest.service.health_path) == (8080, "/healthz")
+    bare = make_challenge(tmp_path / "bare", BASE.replace('"unit"', '"service"'))
+    with pytest.raises(ManifestError, match=r"\[service\] section is required"):
+        load_challenge(bare)
+    unit_with_service = make_challenge(tmp_path / "unit", BASE + service)
+    with pytest.raises(ManifestError, match="only then"):
+        load_challenge(unit_with_service)
 
 
 def test_version_hash_covers_manifest_starter_and_tests_only(tmp_path: Path) -> None:

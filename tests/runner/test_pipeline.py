@@ -13,7 +13,7 @@ import pytest
 
 from graders.model import CATEGORIES, Report
 from runner.challenge import Challenge, load_challenge
-from runner.pipeline import Pipeline, UnsupportedMode
+from runner.pipeline import Pipeline
 from sandbox import Execution, FakeSandbox, RunSpec, SandboxFailure
 from tests.hostsandbox import HostSandbox
 
@@ -125,11 +125,3 @@ def test_infrastructure_failure_propagates(challenge: Challenge) -> None:
     pipeline = Pipeline(FakeSandbox(broken), images=lambda _c: "img")
     with pytest.raises(SandboxFailure, match="engine went away"):
         pipeline.grade(challenge, challenge.reference())
-
-
-def test_service_mode_is_refused(challenge: Challenge) -> None:
-    service = challenge.manifest.model_copy(update={"mode": "service"})
-    other = Challenge(**{**challenge.__dict__, "manifest": service})
-    pipeline = Pipeline(FakeSandbox(lambda _s: pytest.fail("must not run")), images=lambda _c: "i")
-    with pytest.raises(UnsupportedMode, match="service"):
-        pipeline.grade(other, challenge.reference())

@@ -1,0 +1,48 @@
+"""Streams from the engine: draining an exec's output with a cap, and closing streams for good."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["OutputPump", "close_stream"]
+
+
+def close_stream(stream: Any) -> None:
+    """Close a docker-py `CancellableStream` for good: its `close()` shuts the socket down
+    (waking a reader blocked on it) but leaves the HTTP response holding the descriptor."""
+    stream.close()
+    response = getattr(stream, "_response", None)
+    if response is not None:
+        response.close()
+
+
+class OutputPump:
+    """Drains an exec's demultiplexed output stream, keeping at most `cap` bytes of each side."""
+
+    def __init__(self, stream: Iterator[tuple[bytes | None, bytes | None]], cap: int) -> None:
+        self._stream = stream
+        self._cap = cap
+        self.stdout = bytearray()
+        self.stderr = bytearray()
+        self.truncated = False
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        try:
+            for out, err in self._stream:
+                self._keep(self.stdout, out)
+                self._keep(self.stderr, err)
+        except Exception:  # the stream breaks when the container is killed
+            return
+
+    def _keep(self, buf: bytearray, chunk: bytes | None) -> None:
+        if not chunk:
+            return
+        room = self._cap - len(buf)
+        if len(chunk) > room:
+            self.truncated = True
+        if room > 0:
+            buf.extend(chunk[:room])

@@ -1,0 +1,5 @@
+import kv
+
+
+def test_package_imports():
+    assert kv.__doc__

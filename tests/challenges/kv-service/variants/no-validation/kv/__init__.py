@@ -1,0 +1,1 @@
+"""A tiny key-value store over HTTP."""
