@@ -90,6 +90,7 @@ class VerdictKind(StrEnum):
     TAMPER_SUSPECTED = "tamper_suspected"
     SERVICE_NOT_READY = "service_not_ready"
     SERVICE_EXITED = "service_exited"
+    DEPENDENCY_NOT_ALLOWED = "dependency_not_allowed"
 
 
 class Verdict(_Frozen):

@@ -22,6 +22,7 @@ from graders.model import CategoryResult, Report
 from graders.tests import STEP as TESTS_STEP
 from runner.challenge import Challenge
 from runner.intake import Snapshot
+from runner.requirements import undeclared_verdicts
 from runner.service import AppUnderTest
 from sandbox import Execution, RunSpec, Sandbox
 
@@ -76,6 +77,7 @@ class Pipeline:
             score=round(score, 2),
             categories=weighted,
             verdicts=(
+                *undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed),
                 *(app.verdicts if app else ()),
                 *(v for r in weighted.values() for v in r.verdicts),
             ),
