@@ -18,6 +18,10 @@ How one run goes, and why:
    container's filesystem, links never followed) with a size cap.
 5. The container and the volume are removed whatever happened. Both carry the run id as a label,
    so `reap()` can remove leftovers of a crashed host process.
+
+Trusted specs (static analysers, no candidate code) can share one container, one exec each
+(`run_group`), which pays the container set-up once. Long-running apps (service mode) are in
+`sandbox.service`.
 """
 
 from __future__ import annotations

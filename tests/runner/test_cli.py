@@ -98,7 +98,7 @@ def test_grade_writes_json_and_html(tmp_path: Path, docker_client: object) -> No
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(out_json.read_text())
-    assert set(report) == {"score", "categories", "verdicts", "provenance"}
+    assert set(report) == {"score", "categories", "verdicts", "provenance", "logs"}
     assert set(report["categories"]) == {"tests", "coverage", "style", "complexity", "security"}
     for category in report["categories"].values():
         assert {"score", "weight", "findings"} <= set(category)
@@ -115,3 +115,21 @@ def test_grade_writes_json_and_html(tmp_path: Path, docker_client: object) -> No
     assert "B307" in html
     assert "<script" not in html
     assert "security" in done.stdout
+
+
+@pytest.mark.docker
+def test_doctor_checks_engine_images_and_graders(docker_client: object, tools_image: str) -> None:
+    done = takehome("doctor")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✓ engine" in done.stdout
+    assert "✓ images takehome-base:" in done.stdout
+    for grader in ("tests", "coverage", "style", "complexity", "security"):
+        assert f"✓ grader {grader} self-check passed" in done.stdout
+    assert "calculator" in done.stdout
+
+
+def test_doctor_says_what_to_do_without_an_engine() -> None:
+    done = takehome("doctor", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
+    assert done.returncode == 1
+    assert "✗ engine" in done.stdout
+    assert "start it" in done.stdout
