@@ -19,7 +19,8 @@ import sys
 __all__ = ["main"]
 
 RCFILE = "/work/grader/coverage/coveragerc"
-DATA_FILE = "/tmp/.coverage"
+# In the container's private scratch tmpfs (HOME), out of the copied-back outputs.
+DATA_FILE = os.path.join(os.environ.get("HOME", "/work/out"), ".coverage")
 SRC = "/work/src"
 OUT = "/work/out"
 _GRACE_SECONDS = 10.0

@@ -122,19 +122,26 @@ def summarise(cases: list[Case]) -> tuple[TestOutcome, float, str, float]:
     """Outcome, fraction of cases passed, first problem message and total seconds of one id."""
     if not cases:
         return TestOutcome.MISSING, 0.0, "never reported", 0.0
-    passed = sum(c.outcome is TestOutcome.PASSED for c in cases)
-    earned = sum(c.credit for c in cases if c.outcome is TestOutcome.PASSED)
+    passed = [c for c in cases if c.outcome is TestOutcome.PASSED]
+    fraction = sum(c.credit for c in passed) / len(cases)
     seconds = sum(c.seconds for c in cases)
+    worst = _worst(cases)
+    if worst is None:
+        partial = f"partial credit {fraction:.2f}" if fraction < 1.0 else ""
+        return TestOutcome.PASSED, fraction, partial, seconds
+    message = worst.message
+    if len(cases) > 1:
+        message = f"{len(passed)}/{len(cases)} cases passed; {worst.name}: {message}"
+    return worst.outcome, fraction, message[:_MESSAGE_CAP], seconds
+
+
+def _worst(cases: list[Case]) -> Case | None:
+    """The first case of the worst outcome (error, then failure, then skip); None if all passed."""
     for kind in (TestOutcome.ERROR, TestOutcome.FAILED, TestOutcome.SKIPPED):
-        bad = [c for c in cases if c.outcome is kind]
-        if bad:
-            message = bad[0].message
-            if len(cases) > 1:
-                message = f"{passed}/{len(cases)} cases passed; {bad[0].name}: {message}"
-            return kind, earned / len(cases), message[:_MESSAGE_CAP], seconds
-    fraction = earned / len(cases)
-    partial = f"partial credit {fraction:.2f}" if fraction < 1.0 else ""
-    return TestOutcome.PASSED, fraction, partial, seconds
+        for case in cases:
+            if case.outcome is kind:
+                return case
+    return None
 
 
 def unmatched_findings(cases: list[Case]) -> list[Finding]:

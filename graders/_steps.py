@@ -14,9 +14,12 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
 from graders.base import SRC_DIR, Grader, GraderCheckFailed, GradingInput
 from graders.model import CategoryResult, Finding, Severity, Verdict, VerdictKind
-from sandbox import WORKDIR, Execution, Limits, RunSpec, Sandbox
+from sandbox import SCRATCH_DIR, WORKDIR, Execution, Limits, RunSpec, Sandbox
 
 __all__ = [
     "BASE_ENV",
@@ -44,7 +47,7 @@ __all__ = [
 ]
 
 #: The environment of every step (`/tmp` is the container's private tmpfs).
-BASE_ENV: Mapping[str, str] = {"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"}
+BASE_ENV: Mapping[str, str] = {"HOME": SCRATCH_DIR, "PYTHONDONTWRITEBYTECODE": "1"}
 #: Mode of every file a grader puts in: no owner-write bit, so the sandbox makes it root's.
 READ_ONLY = 0o444
 #: Most findings one category lists (the score still counts them all).
@@ -151,8 +154,9 @@ def parse_xml(data: bytes, what: str) -> ET.Element:
     if _FORBIDDEN_XML.search(text):
         raise ToolOutputError(f"{what} declares a DOCTYPE or ENTITY; refused")
     try:
-        return ET.fromstring(text)  # noqa: S314  # nosec B314 - DTDs are refused above
-    except (ET.ParseError, RecursionError) as exc:
+        # defusedxml on top of the check: belt and braces against entity tricks.
+        return defused_fromstring(text, forbid_dtd=True)
+    except (ET.ParseError, DefusedXmlException, RecursionError) as exc:
         raise ToolOutputError(f"{what} is not well-formed XML: {exc}") from None
 
 

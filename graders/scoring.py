@@ -39,12 +39,7 @@ def combine(
     `min(score, gate score)`. Raises `ValueError` if a weight is negative or not finite, or if
     the counted weights sum to 0.
     """
-    for name, weight in weights.items():
-        if not math.isfinite(weight) or weight < 0:
-            raise ValueError(f"weight of {name!r} must be a non-negative number, got {weight!r}")
-    total = sum(weights.get(name, 0.0) for name in results)
-    if total <= 0:
-        raise ValueError(f"the weights of {sorted(results)} must have a positive sum")
+    total = _checked_total(results, weights)
     gate = results.get(GATE)
     cap = gate.score if gate is not None and weights.get(GATE, 0.0) > 0 else 100.0
     weighted = {
@@ -58,3 +53,15 @@ def combine(
     }
     score = sum((r.counted_score or 0.0) * r.weight for r in weighted.values()) / total
     return max(0.0, min(100.0, score)), weighted
+
+
+def _checked_total(results: Mapping[str, CategoryResult], weights: Mapping[str, float]) -> float:
+    """The sum of the counted weights; `ValueError` for a bad weight or a zero sum."""
+    bad = [(n, w) for n, w in weights.items() if not math.isfinite(w) or w < 0]
+    if bad:
+        name, weight = bad[0]
+        raise ValueError(f"weight of {name!r} must be a non-negative number, got {weight!r}")
+    total = sum(weights.get(name, 0.0) for name in results)
+    if total <= 0:
+        raise ValueError(f"the weights of {sorted(results)} must have a positive sum")
+    return total

@@ -48,7 +48,9 @@ __all__ = [
 
 STEP = "security.bandit"
 BANDIT_VERSION = "1.9.4"
-SEVERITY_WEIGHT = {"HIGH": 25.0, "MEDIUM": 10.0, "LOW": 3.0}
+# LOW findings are bandit's "consider the implications" notes (importing subprocess, a literal
+# /tmp path): they cost a point, not a grade; MEDIUM and HIGH are real weaknesses.
+SEVERITY_WEIGHT = {"HIGH": 25.0, "MEDIUM": 10.0, "LOW": 1.0}
 CONFIDENCE_FACTOR = {"HIGH": 1.0, "MEDIUM": 0.6, "LOW": 0.3}
 _REPORT = "out/bandit.json"
 _EXCLUDE = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py"
@@ -62,7 +64,9 @@ _OK_EXITS = (0, 1)  # 1 means "issues found", not a tool error
 
 def penalty(severity: str, confidence: str) -> float:
     """Points one finding costs; unknown levels cost as LOW."""
-    return SEVERITY_WEIGHT.get(severity, 3.0) * CONFIDENCE_FACTOR.get(confidence, 0.3)
+    return SEVERITY_WEIGHT.get(severity, SEVERITY_WEIGHT["LOW"]) * CONFIDENCE_FACTOR.get(
+        confidence, 0.3
+    )
 
 
 class SecurityGrader:

@@ -15,6 +15,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Literal
 
@@ -150,26 +151,38 @@ class Budget:
             )
 
 
-def split_name(name: str) -> tuple[str, ...]:
-    """Validate a member name and return its normalised components (`.` and empty dropped)."""
-    shown = repr(name)
+# Checks of a raw member name, in order: (refused when true, reason, what is wrong).
+_NAME_CHECKS: tuple[tuple[Callable[[str], bool], IntakeReason, str], ...] = (
+    (lambda n: not _encodable(n), "bad_name", "is not valid UTF-8"),
+    (lambda n: "\x00" in n, "bad_name", "contains a NUL byte"),
+    (
+        lambda n: any(ord(c) < 32 or ord(c) == 127 for c in n),
+        "bad_name",
+        "contains a control character",
+    ),
+    (lambda n: "\\" in n, "path_traversal", "contains a backslash"),
+    (lambda n: n.startswith("/"), "path_traversal", "is an absolute path"),
+)
+
+
+def _encodable(name: str) -> bool:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise IntakeError("bad_name", f"entry name {shown} is not valid UTF-8") from None
-    if "\x00" in name:
-        raise IntakeError("bad_name", f"entry name {shown} contains a NUL byte")
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        raise IntakeError("bad_name", f"entry name {shown} contains a control character")
-    if "\\" in name:
-        raise IntakeError("path_traversal", f"entry name {shown} contains a backslash")
-    if name.startswith("/"):
-        raise IntakeError("path_traversal", f"entry name {shown} is an absolute path")
+        return False
+    return True
+
+
+def split_name(name: str) -> tuple[str, ...]:
+    """Validate a member name and return its normalised components (`.` and empty dropped)."""
+    for refused, reason, problem in _NAME_CHECKS:
+        if refused(name):
+            raise IntakeError(reason, f"entry name {name!r} {problem}")
     parts = tuple(part for part in name.split("/") if part not in ("", "."))
     if ".." in parts:
-        raise IntakeError("path_traversal", f"entry name {shown} contains a '..' component")
+        raise IntakeError("path_traversal", f"entry name {name!r} contains a '..' component")
     if parts and _DRIVE.match(parts[0]):
-        raise IntakeError("path_traversal", f"entry name {shown} starts with a drive letter")
+        raise IntakeError("path_traversal", f"entry name {name!r} starts with a drive letter")
     return parts
 
 

@@ -202,64 +202,91 @@ def _walk(dir_fd: int, prefix: tuple[str, ...], budget: Budget, out: list[Entry]
         items = sorted(scan, key=lambda item: item.name)
     for item in items:
         parts = (*prefix, item.name)
-        name = "/".join(parts)
-        if split_name(name) != parts:
-            raise IntakeError("bad_name", f"entry name {name!r} is not a plain file name")
         if is_skipped(parts):
             continue
-        if item.is_symlink():
-            raise IntakeError("link", f"entry {name!r} is a symbolic link")
-        is_dir = item.is_dir(follow_symlinks=False)
-        if not is_dir and not item.is_file(follow_symlinks=False):
-            raise IntakeError("special_file", f"entry {name!r} is not a regular file")
-        budget.entry(name, is_file=not is_dir)
-        if len(parts) > budget.limits.max_depth:
-            raise IntakeError("too_deep", f"entry {name!r} is nested too deeply")
-        flags = _READ_FLAGS | (os.O_DIRECTORY if is_dir else 0)
-        fd = os.open(item.name, flags, dir_fd=dir_fd)
+        is_dir = _admit(item, parts, budget)
+        fd = os.open(item.name, _READ_FLAGS | (os.O_DIRECTORY if is_dir else 0), dir_fd=dir_fd)
         try:
-            mode = os.fstat(fd).st_mode
-            if is_dir and stat.S_ISDIR(mode):
-                _walk(fd, parts, budget, out)
-            elif stat.S_ISREG(mode):
-                content = _read_fd(fd, budget.limits.max_bytes + 1, budget, name)
-                out.append(
-                    Entry(parts, is_dir=False, content=content, executable=bool(mode & 0o111))
-                )
-            else:
-                raise IntakeError("special_file", f"entry {name!r} is not a regular file")
+            _visit(fd, parts, is_dir=is_dir, budget=budget, out=out)
         finally:
             os.close(fd)
+
+
+def _admit(item: os.DirEntry[str], parts: tuple[str, ...], budget: Budget) -> bool:
+    """Check one directory entry before opening it; True when it is a directory."""
+    name = "/".join(parts)
+    if split_name(name) != parts:
+        raise IntakeError("bad_name", f"entry name {name!r} is not a plain file name")
+    if item.is_symlink():
+        raise IntakeError("link", f"entry {name!r} is a symbolic link")
+    is_dir = item.is_dir(follow_symlinks=False)
+    if not is_dir and not item.is_file(follow_symlinks=False):
+        raise IntakeError("special_file", f"entry {name!r} is not a regular file")
+    budget.entry(name, is_file=not is_dir)
+    if len(parts) > budget.limits.max_depth:
+        raise IntakeError("too_deep", f"entry {name!r} is nested too deeply")
+    return is_dir
+
+
+def _visit(
+    fd: int, parts: tuple[str, ...], *, is_dir: bool, budget: Budget, out: list[Entry]
+) -> None:
+    """Descend into an opened directory or read an opened file; the type is checked on the
+    descriptor itself, so a swap between the check and the open is caught."""
+    name = "/".join(parts)
+    mode = os.fstat(fd).st_mode
+    if is_dir and stat.S_ISDIR(mode):
+        _walk(fd, parts, budget, out)
+    elif stat.S_ISREG(mode):
+        content = _read_fd(fd, budget.limits.max_bytes + 1, budget, name)
+        out.append(Entry(parts, is_dir=False, content=content, executable=bool(mode & 0o111)))
+    else:
+        raise IntakeError("special_file", f"entry {name!r} is not a regular file")
 
 
 def _assemble(
     entries: list[Entry], limits: IntakeLimits, *, strip: bool, require_files: bool = True
 ) -> Snapshot:
-    files: dict[tuple[str, ...], Entry] = {}
+    files = _index_files(entries)
+    if not files and require_files:
+        raise IntakeError("empty", "the submission holds no files")
     dirs = {entry.parts for entry in entries if entry.is_dir and entry.parts}
-    for entry in entries:
-        if entry.is_dir:
-            continue
+    if clash := sorted(dirs & files.keys()):
+        raise IntakeError("duplicate", f"{'/'.join(clash[0])!r} is both a file and a directory")
+    if strip:
+        files = _strip_single_top(files, dirs)
+    for parts in files:
+        _check_shape(parts, limits)
+    return _snapshot({"/".join(parts): entry for parts, entry in files.items()})
+
+
+def _snapshot(named: dict[str, Entry]) -> Snapshot:
+    return Snapshot(
+        files={path: entry.content for path, entry in named.items()},
+        executable=frozenset(path for path, entry in named.items() if entry.executable),
+    )
+
+
+def _index_files(entries: list[Entry]) -> dict[tuple[str, ...], Entry]:
+    """File entries by path; an empty name or a path given twice is refused."""
+    files: dict[tuple[str, ...], Entry] = {}
+    for entry in (e for e in entries if not e.is_dir):
         if not entry.parts:
             raise IntakeError("bad_name", "a file entry has an empty name")
         if entry.parts in files:
             raise IntakeError("duplicate", f"entry {'/'.join(entry.parts)!r} appears twice")
         files[entry.parts] = entry
-    if not files and require_files:
-        raise IntakeError("empty", "the submission holds no files")
-    if clash := sorted(dirs & files.keys()):
-        raise IntakeError("duplicate", f"{'/'.join(clash[0])!r} is both a file and a directory")
+    return files
+
+
+def _strip_single_top(
+    files: dict[tuple[str, ...], Entry], dirs: set[tuple[str, ...]]
+) -> dict[tuple[str, ...], Entry]:
+    """Drop the one top-level folder every entry shares ("repo-main/" in a GitHub zip)."""
     tops = {parts[0] for parts in files} | {parts[0] for parts in dirs}
-    if strip and len(tops) == 1 and all(len(parts) > 1 for parts in files):
-        files = {parts[1:]: entry for parts, entry in files.items()}
-    for parts in files:
-        _check_shape(parts, limits)
-    return Snapshot(
-        files={"/".join(parts): entry.content for parts, entry in files.items()},
-        executable=frozenset(
-            "/".join(parts) for parts, entry in files.items() if entry.executable
-        ),
-    )
+    if len(tops) != 1 or any(len(parts) < 2 for parts in files):
+        return files
+    return {parts[1:]: entry for parts, entry in files.items()}
 
 
 def _check_shape(parts: tuple[str, ...], limits: IntakeLimits) -> None:

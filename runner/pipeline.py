@@ -73,32 +73,53 @@ class Pipeline:
         else:
             results, executions = self._grade(challenge, base, progress, ())
         score, weighted = combine(results, challenge.manifest.weights.as_dict())
+        verdicts = undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed)
+        if app is not None:
+            verdicts.extend(app.verdicts)
+        verdicts.extend(v for r in weighted.values() for v in r.verdicts)
+        timings = {
+            "total_seconds": round(time.monotonic() - started, 3),
+            "steps": {k: round(e.wall_seconds, 3) for k, e in sorted(executions.items())},
+        }
         return Report(
             score=round(score, 2),
             categories=weighted,
-            verdicts=(
-                *undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed),
-                *(app.verdicts if app else ()),
-                *(v for r in weighted.values() for v in r.verdicts),
-            ),
+            verdicts=tuple(verdicts),
             logs={"app": app.log} if app else {},
-            provenance={
-                "run_id": run_id,
-                "challenge": {
-                    "id": challenge.manifest.id,
-                    "version": challenge.manifest.version,
-                    "version_hash": challenge.version_hash,
-                },
-                "snapshot": snapshot.digest,
-                "image": {"name": image, "id": self._sandbox.image_id(image)},
-                "tools": {name: r.tool for name, r in weighted.items() if r.tool},
-                "timings": {
-                    "total_seconds": round(time.monotonic() - started, 3),
-                    "steps": {k: round(e.wall_seconds, 3) for k, e in sorted(executions.items())},
-                },
-                "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            },
+            provenance=self._provenance(
+                challenge,
+                snapshot=snapshot,
+                run_id=run_id,
+                image=image,
+                results=weighted,
+                timings=timings,
+            ),
         )
+
+    def _provenance(
+        self,
+        challenge: Challenge,
+        *,
+        snapshot: Snapshot,
+        run_id: str,
+        image: str,
+        results: dict[str, CategoryResult],
+        timings: dict[str, object],
+    ) -> dict[str, object]:
+        """Where the report comes from: challenge version, snapshot, image, tools, timings."""
+        return {
+            "run_id": run_id,
+            "challenge": {
+                "id": challenge.manifest.id,
+                "version": challenge.manifest.version,
+                "version_hash": challenge.version_hash,
+            },
+            "snapshot": snapshot.digest,
+            "image": {"name": image, "id": self._sandbox.image_id(image)},
+            "tools": {name: r.tool for name, r in results.items() if r.tool},
+            "timings": timings,
+            "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
 
     def _grade(
         self,

@@ -2,6 +2,7 @@
 
 from sandbox.fake import FakeSandbox
 from sandbox.spec import (
+    SCRATCH_DIR,
     WORKDIR,
     EngineUnavailable,
     Execution,
@@ -16,6 +17,7 @@ from sandbox.spec import (
 )
 
 __all__ = [
+    "SCRATCH_DIR",
     "WORKDIR",
     "EngineUnavailable",
     "Execution",

@@ -47,6 +47,7 @@ from sandbox._tario import (
 )
 from sandbox.service import DockerService
 from sandbox.spec import (
+    SCRATCH_DIR,
     WORKDIR,
     EngineUnavailable,
     Execution,
@@ -225,12 +226,12 @@ class DockerSandbox:
             labels=labels,
             user=f"{SANDBOX_UID}:{SANDBOX_GID}",
             working_dir=WORKDIR,
-            environment={"HOME": "/tmp"},
+            environment={"HOME": SCRATCH_DIR},
             # A probe joining an app's network namespace cannot set its own hostname.
             hostname=None if spec.network else "sandbox",
             network_mode=spec.network or "none",
             read_only=True,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={lim.tmpfs_bytes},mode=1777"},
+            tmpfs={SCRATCH_DIR: f"rw,nosuid,nodev,size={lim.tmpfs_bytes},mode=1777"},
             volumes={name: {"bind": WORKDIR, "mode": "rw"}},
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
@@ -259,7 +260,7 @@ class DockerSandbox:
             stderr=True,
             user=f"{SANDBOX_UID}:{SANDBOX_GID}",
             workdir=spec.workdir,
-            environment={"HOME": "/tmp", **spec.env},
+            environment={"HOME": SCRATCH_DIR, **spec.env},
         )["Id"]
         since = time.time()
         started = time.monotonic()

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import docker
 import docker.errors
@@ -41,27 +43,34 @@ def reap(
     client: docker.DockerClient, run_id: str | None = None, older_than: float | None = None
 ) -> Reaped:
     """Remove takehome-managed objects, all of them or those of one run or older than N seconds."""
-    labels = [f"{LABEL_MANAGED}=1"] + ([f"{LABEL_RUN}={run_id}"] if run_id else [])
-    cutoff = None if older_than is None else time.time() - older_than
-    containers: list[str] = []
-    for container in client.containers.list(all=True, filters={"label": labels}):
-        if cutoff is None or _created(container.attrs.get("Created", "")) < cutoff:
-            _quietly(functools.partial(container.remove, force=True))
-            containers.append(str(container.name))
-    networks: list[str] = []
-    for network in client.networks.list(filters={"label": labels}):
-        network.reload()
-        if cutoff is None or _created(network.attrs.get("Created", "")) < cutoff:
-            for attached in network.attrs.get("Containers") or {}:
-                _quietly(functools.partial(network.disconnect, attached, force=True))
-            _quietly(network.remove)
-            networks.append(str(network.name))
-    volumes: list[str] = []
-    for volume in client.volumes.list(filters={"label": labels}):
-        if cutoff is None or _created(volume.attrs.get("CreatedAt", "")) < cutoff:
-            _quietly(functools.partial(volume.remove, force=True))
-            volumes.append(str(volume.name))
-    return Reaped(tuple(containers), tuple(volumes), tuple(networks))
+    wanted = [f"{LABEL_MANAGED}=1"] + ([f"{LABEL_RUN}={run_id}"] if run_id else [])
+    labels: dict[str, str | list[str] | bool] = {"label": wanted}
+    cutoff = time.time() - older_than if older_than is not None else math.inf
+    containers = _due(client.containers.list(all=True, filters=labels), "Created", cutoff)
+    for container in containers:
+        _quietly(functools.partial(container.remove, force=True))
+    networks = _due(client.networks.list(filters=labels), "Created", cutoff, reload=True)
+    for network in networks:
+        for attached in network.attrs.get("Containers") or {}:
+            _quietly(functools.partial(network.disconnect, attached, force=True))
+        _quietly(network.remove)
+    # Volumes last: a volume is only free once its container is gone.
+    volumes = _due(client.volumes.list(filters=labels), "CreatedAt", cutoff)
+    for volume in volumes:
+        _quietly(functools.partial(volume.remove, force=True))
+    return Reaped(_names(containers), _names(volumes), _names(networks))
+
+
+def _due(objects: list[Any], stamp: str, cutoff: float, reload: bool = False) -> list[Any]:
+    """The objects created before `cutoff` (a listed network lacks its attached containers
+    until reloaded)."""
+    for obj in objects if reload else ():
+        obj.reload()
+    return [obj for obj in objects if _created(obj.attrs.get(stamp, "")) < cutoff]
+
+
+def _names(objects: list[Any]) -> tuple[str, ...]:
+    return tuple(str(obj.name) for obj in objects)
 
 
 def _created(stamp: str) -> float:

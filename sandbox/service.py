@@ -21,7 +21,14 @@ import docker.errors
 
 from sandbox._stream import OutputPump, close_stream
 from sandbox._tario import SANDBOX_GID, SANDBOX_UID, workspace_tar
-from sandbox.spec import Execution, ImageMissing, RunSpec, SandboxFailure, merge_workspace
+from sandbox.spec import (
+    SCRATCH_DIR,
+    Execution,
+    ImageMissing,
+    RunSpec,
+    SandboxFailure,
+    merge_workspace,
+)
 
 if TYPE_CHECKING:
     from sandbox.docker import DockerSandbox
@@ -52,7 +59,7 @@ class DockerService:
             stderr=True,
             user=f"{SANDBOX_UID}:{SANDBOX_GID}",
             workdir=spec.workdir,
-            environment={"HOME": "/tmp", **spec.env},
+            environment={"HOME": SCRATCH_DIR, **spec.env},
         )["Id"]
         self._stream = api.exec_start(self._exec_id, stream=True, demux=True)
         self._pump = OutputPump(self._stream, spec.limits.output_bytes)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "SCRATCH_DIR",
     "WORKDIR",
     "EngineUnavailable",
     "Execution",
@@ -32,6 +33,9 @@ __all__ = [
 MiB = 1024 * 1024
 #: Mount point of the per-run workspace volume inside every sandbox container.
 WORKDIR = "/work"
+#: The container's private, size-limited scratch tmpfs (also HOME): a path inside the sandbox,
+#: never on the host.
+SCRATCH_DIR = "/tmp"  # noqa: S108 - inside the container
 
 
 class SandboxError(Exception):
@@ -173,21 +177,9 @@ def merge_workspace(
     """
     if not specs:
         raise ValueError("a group needs at least one spec")
-    first = specs[0]
     if len(specs) > 1:
         for spec in specs:
-            if not spec.trusted:
-                raise ValueError(f"only trusted specs may share a container: {spec.label!r}")
-            same = (spec.image, spec.run_id, spec.network) == (
-                first.image,
-                first.run_id,
-                first.network,
-            )
-            limits_match = all(
-                getattr(spec.limits, n) == getattr(first.limits, n) for n in _CONTAINER_LIMITS
-            )
-            if not (same and limits_match):
-                raise ValueError(f"{spec.label!r} cannot share a container with {first.label!r}")
+            _check_shareable(specs[0], spec)
     files: dict[str, tuple[bytes, int]] = {}
     for spec in specs:
         for path, entry in spec.files_in.items():
@@ -195,6 +187,16 @@ def merge_workspace(
                 raise ValueError(f"two different files at {path!r} in one group")
     writable = tuple(dict.fromkeys(d for spec in specs for d in spec.writable_dirs))
     return files, writable
+
+
+def _check_shareable(first: RunSpec, spec: RunSpec) -> None:
+    if not spec.trusted:
+        raise ValueError(f"only trusted specs may share a container: {spec.label!r}")
+    same = (spec.image, spec.run_id, spec.network) == (first.image, first.run_id, first.network)
+    if not same or any(
+        getattr(spec.limits, n) != getattr(first.limits, n) for n in _CONTAINER_LIMITS
+    ):
+        raise ValueError(f"{spec.label!r} cannot share a container with {first.label!r}")
 
 
 class Service(Protocol):

@@ -47,9 +47,9 @@ def test_nosec_and_candidate_bandit_config_are_ignored(host_sandbox: Sandbox, re
         "https://bandit.readthedocs.io/en/1.9.4/plugins/"
         "b602_subprocess_popen_with_shell_equals_true.html"
     )
-    # tests/test_run.py is excluded. 3 + 3 + 1.8 + 25 + 25 + 10 + 3 + 10 = 80.8
-    assert result.metrics["penalty"] == pytest.approx(80.8)
-    assert result.score == pytest.approx(19.2)
+    # tests/test_run.py is excluded. 1 + 1 + 0.6 + 25 + 25 + 10 + 1 + 10 = 73.6
+    assert result.metrics["penalty"] == pytest.approx(73.6)
+    assert result.score == pytest.approx(26.4)
     assert result.tool == "bandit 1.9.4"
     assert result.verdicts == ()
 
@@ -92,8 +92,8 @@ def test_scan_errors_are_info_findings() -> None:
 def test_penalty_table() -> None:
     assert penalty("HIGH", "HIGH") == 25.0
     assert penalty("MEDIUM", "MEDIUM") == pytest.approx(6.0)
-    assert penalty("LOW", "LOW") == pytest.approx(0.9)
-    assert penalty("WEIRD", "WEIRD") == pytest.approx(0.9)
+    assert penalty("LOW", "LOW") == pytest.approx(0.3)
+    assert penalty("WEIRD", "WEIRD") == pytest.approx(0.3)
 
 
 def test_steps_use_grader_configs() -> None:
