@@ -177,6 +177,9 @@ def _print_outcome(outcome: Outcome) -> None:
         f"{outcome.name:<28} {r.score:5.1f}  {cats}  ({outcome.expectation}) {mark}",
         highlight=False,
     )
+    if not outcome.ok:  # say why, so a broken expectation can be diagnosed from the table
+        for verdict in r.verdicts:
+            _console.print(f"    verdict {verdict.kind.value} in {verdict.step}: {verdict.detail}")
 
 
 @cli.group()
@@ -189,7 +192,6 @@ def images() -> None:
 @click.pass_context
 def images_build(ctx: click.Context, challenge_ids: tuple[str, ...]) -> None:
     """Build base, tools and challenge images (only what changed)."""
-
     settings = _settings(ctx)
     try:
         found = find_challenges(*settings.challenge_dirs)

@@ -41,6 +41,23 @@ class Settings(BaseSettings):
     runtime: str | None = None
     """OCI runtime for sandbox containers (e.g. runsc where gVisor works); default: engine's."""
     concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # The service (`takehome serve`): database, secrets, worker threads, listening address.
+    database_url: str = ""
+    """SQLAlchemy URL; empty: SQLite (WAL) at `<data_dir>/takehome.db`."""
+    secret_key: str = ""
+    """Signs session cookies; the service refuses to start without one unless `dev_mode`."""
+    dev_mode: bool = False
+    workers: int = Field(default=1, ge=0, le=64)
+    """Grading worker threads inside `takehome serve` (0: enqueue only)."""
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = ""
+    """Base URL printed in invite links; empty: `http://<host>:<port>`."""
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    """Grading attempts per run before an infrastructure fault marks it failed."""
+    lease_seconds: float = Field(default=900.0, gt=0)
+    """How long a worker owns a run without news before another worker may take it."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod

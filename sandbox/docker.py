@@ -314,10 +314,17 @@ class DockerSandbox:
         """Poll the exec until it ends (True) or the deadline passes (False). Polling, not waiting
         on the output stream: a background child holding stdout open must not stall the run."""
         while time.monotonic() < deadline:
-            if not self._api.exec_inspect(exec_id).get("Running"):
+            if self.exec_finished(exec_id):
                 return True
             time.sleep(_POLL_SECONDS)
-        return not self._api.exec_inspect(exec_id).get("Running")
+        return self.exec_finished(exec_id)
+
+    def exec_finished(self, exec_id: str) -> bool:
+        """Whether an exec has run and exited. Not merely "not running": the engine answers the
+        start request before the process exists, and until then the exec is not running either
+        (its exit code is still null)."""
+        info = self._api.exec_inspect(exec_id)
+        return not info.get("Running") and info.get("ExitCode") is not None
 
     def copy_out(self, container: Any, spec: RunSpec) -> tuple[dict[str, bytes], bool]:
         """The spec's `files_out`: regular files only, under its size cap."""

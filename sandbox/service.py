@@ -91,8 +91,10 @@ class DockerService:
         return f"container:{self._container.id}"
 
     def running(self) -> bool:
-        """Whether the app's command is still running."""
-        return bool(self._sandbox.api.exec_inspect(self._exec_id).get("Running"))
+        """Whether the app's command is still running (or about to start) in a live container."""
+        self._container.reload()
+        alive = bool(self._container.attrs["State"].get("Running", False))
+        return alive and not self._sandbox.exec_finished(self._exec_id)
 
     def stop(self) -> Execution:
         """Freeze the app, collect its capped output and files, remove its container.

@@ -1,0 +1,104 @@
+"""The database: engine, sessions and schema migrations (Alembic, applied on open).
+
+Embedded default: SQLite in WAL mode at `<data_dir>/takehome.db`, with a busy timeout so the
+web threads and the worker threads wait for each other instead of failing. A write transaction
+(`Database.writing()`) starts with `BEGIN IMMEDIATE` on SQLite: it takes the write lock up front,
+so two writers never deadlock upgrading a read lock. `TAKEHOME_DATABASE_URL` selects another
+database (PostgreSQL); the same migrations apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from runner.settings import Settings
+
+__all__ = ["Database", "database_url", "open_database"]
+
+
+def database_url(settings: Settings) -> str:
+    """`settings.database_url`, or the SQLite file under the data dir."""
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{settings.data_dir / 'takehome.db'}"
+
+
+class Database:
+    """An engine and two session factories: plain (reads) and `writing()` (one write txn)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writers = sessionmaker(
+            engine.execution_options(takehome_immediate=True), expire_on_commit=False
+        )
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads; closed (rolled back) at the end."""
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back on an exception."""
+        with self._writers() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (`alembic upgrade head`)."""
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("runner.store") / "migrations")
+        )
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, say when a transaction begins (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("takehome_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """Connect (creating the data dir for SQLite) and apply pending migrations."""
+    url = database_url(settings)
+    if url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = _sqlite_engine(url)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    database = Database(engine)
+    if migrate:
+        database.migrate()
+    return database

@@ -1,0 +1,128 @@
+"""The service's tables (SQLAlchemy 2.0): reviewers, invites, submissions, runs and reports.
+
+Challenges are not stored: they are folders (`runner.challenge`), referenced by id. Secrets are
+never stored in the clear: passwords as argon2 hashes, invite and API tokens as sha256 digests.
+A submission's source is a snapshot in the blob store, referenced by digest. A regrade adds a
+`Run` and, when it completes, a `StoredReport`; older reports stay, with `current` false.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "RUN_STATES",
+    "ApiToken",
+    "Base",
+    "Invite",
+    "Reviewer",
+    "Run",
+    "StoredReport",
+    "Submission",
+    "new_id",
+    "utcnow",
+]
+
+#: queued -> running -> done | failed (running -> queued again on an infrastructure fault).
+RUN_STATES = ("queued", "running", "done", "failed")
+
+
+def new_id() -> str:
+    """A random 128-bit id in hex: row ids are not guessable and not sequential."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    """The current time, naive UTC (SQLite keeps no time zone; every column is UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Reviewer(Base):
+    """A member of the hiring team: reads reports, creates invites."""
+
+    __tablename__ = "reviewers"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A reviewer's bearer token for scripts; only its sha256 is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("reviewers.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewer: Mapped[Reviewer] = relationship()
+
+
+class Invite(Base):
+    """A candidate's access to one challenge: the token in its link is the candidate's key."""
+
+    __tablename__ = "invites"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    challenge_id: Mapped[str] = mapped_column(String(64))
+    candidate: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    max_submissions: Mapped[int]
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("reviewers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """One snapshot of a candidate's source for one challenge, taken before anything runs."""
+
+    __tablename__ = "submissions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invite_id: Mapped[str | None] = mapped_column(ForeignKey("invites.id"), index=True)
+    challenge_id: Mapped[str] = mapped_column(String(64), index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    """"upload" or "git"."""
+    filename: Mapped[str] = mapped_column(String(255))
+    snapshot_digest: Mapped[str] = mapped_column(String(71))
+    submitted_by: Mapped[str | None] = mapped_column(ForeignKey("reviewers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invite: Mapped[Invite | None] = relationship()
+
+
+class Run(Base):
+    """One grading of a submission; the queue is this table (see `runner.queue`)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_state_created", "state", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    submission: Mapped[Submission] = relationship()
+
+
+class StoredReport(Base):
+    """The report of one run (JSON of `graders.model.Report`); `current` marks the newest."""
+
+    __tablename__ = "reports"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), unique=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    score: Mapped[float]
+    json: Mapped[str] = mapped_column(Text)
+    current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,200 @@
+"""Reading and writing the service's records: reviewers, tokens, invites, submissions, runs.
+
+Every write is one transaction (`Database.writing()`): a submission's blob is stored and its rows
+inserted inside it, after every check, so a refused upload leaves nothing behind and a failed
+insert leaves at most an unreferenced, content-addressed blob.
+
+Exception tree::
+
+    StoreError
+    ├── NotFound (also LookupError)   no such reviewer, invite, submission or run
+    ├── InviteExpired                 the invite's expiry has passed
+    ├── SubmissionLimitReached        the invite's submissions are used up
+    └── AlreadyExists                 a reviewer with that email exists
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from runner.blobs import BlobStore
+from runner.intake import Snapshot
+from runner.store.db import Database
+from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, utcnow
+from runner.store.secrets import hash_password, new_token, token_digest, verify_password
+
+__all__ = [
+    "AlreadyExists",
+    "InviteExpired",
+    "NewSubmission",
+    "NotFound",
+    "StoreError",
+    "SubmissionLimitReached",
+    "add_submission",
+    "authenticate",
+    "create_api_token",
+    "create_invite",
+    "create_reviewer",
+    "enqueue_regrade",
+    "invite_for_token",
+    "reviewer_for_token",
+]
+
+
+class StoreError(Exception):
+    """Base of the record-keeping faults a caller can act on."""
+
+
+class NotFound(StoreError, LookupError):
+    """No record with that key."""
+
+
+class InviteExpired(StoreError):
+    """The invite's expiry has passed."""
+
+
+class SubmissionLimitReached(StoreError):
+    """The invite allows no more submissions."""
+
+
+class AlreadyExists(StoreError):
+    """A record with that unique key exists."""
+
+
+def create_reviewer(db: Database, email: str, password: str) -> Reviewer:
+    """Add a reviewer with an argon2-hashed password."""
+    email = email.strip().lower()
+    with db.writing() as session:
+        if session.scalar(select(Reviewer).where(Reviewer.email == email)) is not None:
+            raise AlreadyExists(f"a reviewer {email!r} exists")
+        reviewer = Reviewer(email=email, password_hash=hash_password(password))
+        session.add(reviewer)
+    return reviewer
+
+
+def authenticate(session: Session, email: str, password: str) -> Reviewer | None:
+    """The reviewer whose email and password match, else None (in constant-ish time)."""
+    reviewer = session.scalar(select(Reviewer).where(Reviewer.email == email.strip().lower()))
+    ok = verify_password(reviewer.password_hash if reviewer else None, password)
+    return reviewer if ok else None
+
+
+def create_api_token(db: Database, email: str) -> str:
+    """A new API token for the reviewer `email`; the token is returned once, never stored."""
+    token = new_token()
+    with db.writing() as session:
+        reviewer = session.scalar(select(Reviewer).where(Reviewer.email == email.lower()))
+        if reviewer is None:
+            raise NotFound(f"no reviewer {email!r}")
+        session.add(ApiToken(reviewer_id=reviewer.id, token_hash=token_digest(token)))
+    return token
+
+
+def reviewer_for_token(session: Session, token: str) -> Reviewer | None:
+    """The reviewer an API token belongs to."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    return row.reviewer if row else None
+
+
+def create_invite(
+    db: Database,
+    *,
+    challenge_id: str,
+    candidate: str,
+    expires_days: float,
+    max_submissions: int,
+    created_by: str | None,
+) -> tuple[Invite, str]:
+    """A new invite and its token (shown once: only the digest is stored)."""
+    token = new_token()
+    invite = Invite(
+        challenge_id=challenge_id,
+        candidate=candidate,
+        token_hash=token_digest(token),
+        expires_at=utcnow() + timedelta(days=expires_days),
+        max_submissions=max_submissions,
+        created_by=created_by,
+    )
+    with db.writing() as session:
+        session.add(invite)
+    return invite, token
+
+
+def invite_for_token(session: Session, token: str) -> Invite | None:
+    """The invite a link token opens (expired or not)."""
+    return session.scalar(select(Invite).where(Invite.token_hash == token_digest(token)))
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """What `add_submission` stores: the source and where it came from."""
+
+    challenge_id: str
+    snapshot: Snapshot
+    filename: str
+    source_kind: str = "upload"
+    invite_id: str | None = None
+    submitted_by: str | None = None
+
+
+def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[str, str]:
+    """Check the invite, store the snapshot, insert the submission and its queued run.
+
+    Returns (submission id, run id). The invite checks run inside the write transaction, so
+    two concurrent uploads cannot both take an invite's last submission."""
+    with db.writing() as session:
+        if new.invite_id is not None:
+            _check_invite(session, new.invite_id)
+        digest = blobs.put(new.snapshot.to_tar())
+        submission = Submission(
+            invite_id=new.invite_id,
+            challenge_id=new.challenge_id,
+            source_kind=new.source_kind,
+            filename=new.filename[:255],
+            snapshot_digest=digest,
+            submitted_by=new.submitted_by,
+        )
+        session.add(submission)
+        session.flush()
+        run = Run(submission_id=submission.id)
+        session.add(run)
+        session.flush()
+        return submission.id, run.id
+
+
+def _check_invite(session: Session, invite_id: str) -> None:
+    invite = session.get(Invite, invite_id)
+    if invite is None:
+        raise NotFound("no such invite")
+    if invite.expires_at <= utcnow():
+        raise InviteExpired("this invite has expired")
+    used = session.scalar(
+        select(func.count()).select_from(Submission).where(Submission.invite_id == invite_id)
+    )
+    if (used or 0) >= invite.max_submissions:
+        raise SubmissionLimitReached(
+            f"this invite allows {invite.max_submissions} submission(s), all used"
+        )
+
+
+def enqueue_regrade(db: Database, submission_id: str) -> str:
+    """Queue a new run of a submission (older runs and reports are kept); returns its id.
+
+    A run of the submission already queued is reused rather than doubled."""
+    with db.writing() as session:
+        if session.get(Submission, submission_id) is None:
+            raise NotFound("no such submission")
+        waiting = session.scalar(
+            select(Run.id).where(Run.submission_id == submission_id, Run.state == "queued")
+        )
+        if waiting is not None:
+            session.execute(update(Run).where(Run.id == waiting).values(not_before=utcnow()))
+            return waiting
+        run = Run(submission_id=submission_id)
+        session.add(run)
+        session.flush()
+        return run.id
