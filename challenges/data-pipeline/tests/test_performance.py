@@ -1,0 +1,138 @@
+"""A large, realistic export must be processed with vectorised pandas, not row by row."""
+
+import signal
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import daily_revenue
+
+ROWS = 250_000
+RE_EXPORTS = 25_000
+CUSTOMERS = 40_000
+# Vectorised pandas needs about 2 s here on one idle CPU (5 s on a very busy one); a loop over
+# the rows (iterrows, apply(axis=1) with per-row parsing) needs 22 s idle and 35 s and more busy.
+LIMIT_SECONDS = 15.0
+
+_SOURCES = np.array(["eu", "uk", "us"])
+_CURRENCIES = np.array(["EUR", "GBP", "USD"])
+_OFFSETS = np.array([60, 0, -300])  # winter offsets in minutes, used for written-out offsets
+_OFFSET_TEXT = np.array(["+01:00", "+00:00", "-05:00"])
+
+
+def _timestamps(rng: np.random.Generator, source: np.ndarray) -> np.ndarray:
+    """Text timestamps in the three shapes the systems write: naive local, Z, and +hh:mm."""
+    start = np.datetime64("2024-01-02T00:00:00")
+    seconds = rng.integers(0, 60 * 86_400, size=len(source))  # January and February: no DST
+    utc = start + seconds.astype("timedelta64[s]")
+    shape = rng.integers(0, 3, size=len(source))
+    offset = _OFFSETS[source].astype("timedelta64[m]")
+    local = np.datetime_as_string(utc + offset, unit="s")
+    zulu = np.char.add(np.datetime_as_string(utc, unit="s"), "Z")
+    naive = np.char.replace(local, "T", " ")
+    with_offset = np.char.add(local, _OFFSET_TEXT[source])
+    text = np.where(shape == 0, naive, np.where(shape == 1, zulu, with_offset))
+    return text.astype(object)
+
+
+def _export(seed: int = 20240301) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    rng = np.random.default_rng(seed)
+    source = rng.integers(0, 3, size=ROWS)
+    prefix = np.char.upper(_SOURCES[source])
+    order_id = np.char.add(np.char.add(prefix, "-"), np.char.zfill(np.arange(ROWS).astype(str), 7))
+    customer = np.char.add("C", np.char.zfill(rng.integers(0, CUSTOMERS, ROWS).astype(str), 6))
+    customer = customer.astype(object)
+    customer[rng.random(ROWS) < 0.03] = np.nan
+    ordered_at = _timestamps(rng, source)
+    broken = rng.random(ROWS) < 0.01
+    ordered_at[broken] = "n/a"
+    currency = _CURRENCIES[source].astype(object)
+    currency[rng.random(ROWS) < 0.2] = np.nan
+    completed = rng.random(ROWS) < 0.9
+    status = np.where(completed, "completed", "cancelled").astype(object)
+    status[completed & (rng.random(ROWS) < 0.1)] = " Completed "
+    status[completed & (rng.random(ROWS) < 0.1)] = np.nan
+    amount = np.round(rng.uniform(1, 500, ROWS), 2).astype(str).astype(object)
+    # Re-exports: a later row for an existing order replaces it (some get cancelled).
+    again = rng.choice(ROWS, size=RE_EXPORTS, replace=False)
+    final_completed = completed.copy()
+    final_completed[again] = rng.random(RE_EXPORTS) < 0.5
+    frame = pd.DataFrame(
+        {
+            "order_id": order_id.astype(object),
+            "customer_id": customer,
+            "ordered_at": ordered_at,
+            "amount": amount,
+            "currency": currency,
+            "status": status,
+            "source": _SOURCES[source].astype(object),
+        }
+    )
+    tail = frame.iloc[again].copy()
+    tail["status"] = np.where(final_completed[again], "completed", "cancelled")
+    tail["amount"] = np.round(rng.uniform(1, 500, RE_EXPORTS), 2).astype(str)
+    orders = pd.concat([frame, tail], ignore_index=True)
+    # Real exports carry many more columns than the pipeline needs.
+    extra = {
+        "channel": np.array(["web", "app", "phone", "marketplace"], dtype=object),
+        "shipping_country": np.array(["DE", "GB", "US", "FR", "NL", ""], dtype=object),
+        "items": np.arange(1, 9).astype(str).astype(object),
+        "coupon": np.array(["", "", "", "SPRING10", "WELCOME5"], dtype=object),
+        "warehouse": np.array(["BER-1", "LON-2", "NYC-1", "NYC-3"], dtype=object),
+        "exported_by": np.array(["batch", "batch", "manual"], dtype=object),
+    }
+    for name, values in extra.items():
+        orders[name] = values[rng.integers(0, len(values), len(orders))]
+    expected_orders = int(np.sum(final_completed & ~broken))
+
+    countries = np.array(["DE", "fr", " GB", "US", "AT ", "NL", "", "IT"], dtype=object)
+    customers = pd.DataFrame(
+        {
+            "customer_id": np.char.add("C", np.char.zfill(np.arange(CUSTOMERS).astype(str), 6)),
+            "country": countries[rng.integers(0, len(countries), CUSTOMERS)],
+        }
+    ).astype(object)
+    customers.loc[customers["country"] == "", "country"] = np.nan
+
+    days = pd.bdate_range("2023-12-01", "2024-03-31")
+    fx = pd.DataFrame(
+        {
+            "date": np.repeat(days.strftime("%Y-%m-%d").to_numpy(), 2),
+            "currency": np.tile(["GBP", "USD"], len(days)),
+            "eur_per_unit": np.round(rng.uniform(0.8, 1.2, 2 * len(days)), 4).astype(str),
+        }
+    ).astype(object)
+    return orders, customers, fx, expected_orders
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _TooSlow(f"daily_revenue did not finish within {LIMIT_SECONDS:g} s")
+
+
+@pytest.fixture(scope="module")
+def export():
+    return _export()
+
+
+def test_large_export_is_fast(export):
+    orders, customers, fx, expected_orders = export
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, LIMIT_SECONDS)
+    started = time.perf_counter()
+    try:
+        result = daily_revenue(orders, customers, fx)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    elapsed = time.perf_counter() - started
+    assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s (limit {LIMIT_SECONDS:g} s)"
+    assert list(result.columns) == ["date", "country", "orders", "revenue_eur"]
+    assert int(result["orders"].sum()) == expected_orders
+    assert set(result["country"]) == {"DE", "FR", "GB", "US", "AT", "NL", "IT", "ZZ"}
+    assert result["revenue_eur"].gt(0).all()
