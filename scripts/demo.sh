@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: set up, then grade the bundled example submissions
-# (reference, starter and flawed variants of each challenge) and print their reports.
+# The main job on embedded defaults: set up (engine, images), then grade each bundled challenge's
+# reference solution and its untouched starter, print their reports, and keep them (JSON + HTML)
+# in artifacts/demo/. `takehome challenges validate` grades every flawed variant too.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CHALLENGES=(--challenges-dir "$ROOT/tests/challenges")
-[ -d "$ROOT/challenges" ] && [ -n "$(ls -A "$ROOT/challenges" 2>/dev/null | grep -v README)" ] && CHALLENGES+=(--challenges-dir "$ROOT/challenges")
-source "$ROOT/scripts/setup.sh" "${CHALLENGES[@]}"
-mkdir -p "$ROOT/artifacts/demo"
-takehome "${CHALLENGES[@]}" grade "$ROOT/tests/challenges/calculator/reference" --challenge calculator \
-  --json "$ROOT/artifacts/demo/calculator-reference.json" --html "$ROOT/artifacts/demo/calculator-reference.html"
-takehome "${CHALLENGES[@]}" challenges validate
-echo "reports: $ROOT/artifacts/demo/"
+DIRS=(--challenges-dir "$ROOT/tests/challenges" --challenges-dir "$ROOT/challenges")
+source "$ROOT/scripts/setup.sh" "${DIRS[@]}"
+OUT="$ROOT/artifacts/demo"
+mkdir -p "$OUT"
+for manifest in "$ROOT"/tests/challenges/*/challenge.toml "$ROOT"/challenges/*/challenge.toml; do
+  [ -f "$manifest" ] || continue
+  pack="$(dirname "$manifest")"
+  id="$(sed -n 's/^id = "\(.*\)"$/\1/p' "$manifest")"
+  for solution in reference starter; do
+    takehome "${DIRS[@]}" grade "$pack/$solution" --challenge "$id" \
+      --json "$OUT/$id-$solution.json" --html "$OUT/$id-$solution.html"
+  done
+done
+echo "reports: $OUT/"
