@@ -1,0 +1,21 @@
+"""URLs under /notes/."""
+
+from django.urls import path
+
+from notes import views
+
+app_name = "notes"
+
+urlpatterns = [
+    path("", views.note_list, name="list"),
+    path("new/", views.note_create, name="create"),
+    path("search/", views.search, name="search"),
+    path("<int:pk>/", views.note_detail, name="detail"),
+    path("<int:pk>/edit/", views.note_edit, name="edit"),
+    path("<int:pk>/delete/", views.note_delete, name="delete"),
+    path("<int:pk>/comments/", views.comment_create, name="comment"),
+    path("<int:pk>/attachments/", views.attachment_upload, name="upload"),
+    path("<int:pk>/download/", views.attachment_download, name="download"),
+    path("<int:pk>/share/", views.note_share, name="share"),
+    path("shared/<str:token>/", views.note_shared, name="shared"),
+]
