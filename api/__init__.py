@@ -1,5 +1,9 @@
-"""The FastAPI service: intake (web form, webhooks, API), reviewer pages and exports.
+"""The FastAPI service: intake (web form, API), reviewer pages, the JSON API and exports.
 
-It imports `runner` only (api → runner → graders → sandbox). Built in the service issue; the
-grading engine it drives is usable today through the `takehome` command line.
+It imports `runner` only (api → runner → graders → sandbox). `create_app(settings)` builds it;
+`takehome serve` runs it under uvicorn with grading worker threads in the same process.
 """
+
+from api.app import create_app
+
+__all__ = ["create_app"]

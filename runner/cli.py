@@ -6,10 +6,12 @@ manifest, unknown challenge); 4 infrastructure failure (Docker engine, images).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+import uvicorn
 from rich.console import Console
 
 from graders import discover_test_ids
@@ -19,6 +21,15 @@ from runner.engine import open_engine
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
 from runner.render import print_report, render_html
 from runner.settings import Settings
+from runner.store import open_database
+from runner.store.records import (
+    AlreadyExists,
+    NotFound,
+    create_api_token,
+    create_invite,
+    create_reviewer,
+)
+from runner.store.secrets import UnsafeSettings, check_secrets
 from runner.validate import Outcome, validate_challenge
 from sandbox import SandboxError
 from sandbox.docker import connect
@@ -27,6 +38,7 @@ from sandbox.reaper import reap as reap_leftovers
 __all__ = ["main"]
 
 EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_INFRA = 4
 
@@ -232,6 +244,109 @@ def reap(run_id: str | None, older_than: float | None) -> None:
         f"removed {len(reaped.containers)} containers, {len(reaped.volumes)} volumes,"
         f" {len(reaped.networks)} networks"
     )
+
+
+@cli.command()
+@click.option("--host", help="Listen address (default: TAKEHOME_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Listen port (default: TAKEHOME_PORT, 8000).")
+@click.option("--workers", type=int, help="Grading worker threads (default: TAKEHOME_WORKERS).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the web service (uvicorn) with grading worker threads in the same process."""
+    settings = _settings(ctx)
+    try:
+        check_secrets(settings)
+    except UnsafeSettings as exc:
+        _fail(EXIT_USAGE, str(exc))
+    # The app reads its settings from the environment: hand the command line's choices on.
+    os.environ["TAKEHOME_CHALLENGE_DIRS"] = os.pathsep.join(map(str, settings.challenge_dirs))
+    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"TAKEHOME_{name}"] = str(value)
+    uvicorn.run(
+        "api.app:from_environment",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=False,
+    )
+
+
+@cli.group()
+def users() -> None:
+    """Manage reviewer accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_create(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    """Create a reviewer account (the password is prompted for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        _fail(EXIT_USAGE, "the password must be at least 8 characters long")
+    try:
+        create_reviewer(open_database(_settings(ctx)), email, password)
+    except AlreadyExists as exc:
+        _fail(EXIT_BAD_INPUT, str(exc))
+    _console.print(f"created reviewer {email}", highlight=False)
+
+
+@cli.group()
+def invites() -> None:
+    """Manage candidate invites."""
+
+
+@invites.command("create")
+@click.option("--challenge", "challenge_id", required=True, help="Challenge id.")
+@click.option("--candidate", default="candidate", help="Who the invite is for (name or email).")
+@click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=7.0)
+@click.option("--max-submissions", type=click.IntRange(min=1), default=3)
+@click.pass_context
+def invites_create(
+    ctx: click.Context,
+    challenge_id: str,
+    candidate: str,
+    expires_days: float,
+    max_submissions: int,
+) -> None:
+    """Create an invite and print the candidate's link (shown once)."""
+    settings = _settings(ctx)
+    try:
+        get_challenge(challenge_id, settings.challenge_dirs)
+    except (ChallengeError, LookupError) as exc:
+        _fail(EXIT_BAD_INPUT, str(exc))
+    _invite, token = create_invite(
+        open_database(settings),
+        challenge_id=challenge_id,
+        candidate=candidate,
+        expires_days=expires_days,
+        max_submissions=max_submissions,
+        created_by=None,
+    )
+    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    click.echo(f"{base}/i/{token}")
+
+
+@cli.group()
+def tokens() -> None:
+    """Manage reviewers' API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.pass_context
+def tokens_create(ctx: click.Context, email: str) -> None:
+    """Create an API token for a reviewer and print it (shown once)."""
+    try:
+        token = create_api_token(open_database(_settings(ctx)), email)
+    except NotFound as exc:
+        _fail(EXIT_BAD_INPUT, str(exc))
+    click.echo(token)
 
 
 def main() -> None:

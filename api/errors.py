@@ -1,0 +1,112 @@
+"""Every domain exception mapped to an HTTP answer, in one place.
+
+| exception                                  | status | error code          |
+|--------------------------------------------|--------|---------------------|
+| `IntakeError` too_large / too_many_files   | 413    | its `.reason`       |
+| `IntakeError` bad_archive                  | 415    | bad_archive         |
+| `IntakeError` (any other reason)           | 400    | its `.reason`       |
+| `UploadRefused`                            | its own| its own             |
+| `NotAuthenticated`                         | 401 (JSON) or 303 to /login (pages)   |
+| `CsrfFailed`                               | 403    | csrf                |
+| `NotFound`, `UnknownChallenge`             | 404    | not_found           |
+| `SubmissionLimitReached`                   | 409    | limit_reached       |
+| `InviteExpired`                            | 410    | invite_expired      |
+
+The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
+asked for HTML (a browser form).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from api.pages import render, wants_html
+from runner.challenge import UnknownChallenge
+from runner.intake import IntakeError
+from runner.store.records import InviteExpired, NotFound, SubmissionLimitReached
+
+__all__ = ["CsrfFailed", "NotAuthenticated", "UploadRefused", "install_error_handlers"]
+
+_INTAKE_STATUS = {"too_large": 413, "too_many_files": 413, "bad_archive": 415}
+_HUMAN = {
+    "too_large": "The archive is too large. Leave out data files, virtualenvs and build output.",
+    "too_many_files": "The archive holds too many files.",
+    "bad_archive": "This is not a readable .zip, .tar or .tar.gz archive.",
+    "path_traversal": "The archive holds a path that points outside the project.",
+    "link": "The archive holds a symbolic or hard link; links are not accepted.",
+    "special_file": "The archive holds a device, FIFO or other special file.",
+    "empty": "The archive holds no files.",
+    "duplicate": "The archive holds the same path twice.",
+    "wrong_content_type": "Send the archive as a multipart/form-data upload.",
+    "missing_file": "Choose an archive to upload (form field 'archive').",
+}
+
+
+class UploadRefused(Exception):
+    """An upload refused before its archive was read (content type, size, missing field)."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class NotAuthenticated(Exception):
+    """A reviewer route was called without a valid session or API token."""
+
+
+class CsrfFailed(Exception):
+    """A cookie-authenticated form or request came without its CSRF token."""
+
+
+def _problem(request: Request, status: int, code: str, detail: str) -> Response:
+    human = _HUMAN.get(code, "")
+    if wants_html(request):
+        context = {"status": status, "code": code, "detail": detail, "human": human}
+        return render(request, "error.html", context, status_code=status)
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if human:
+        body["message"] = human
+    return JSONResponse(body, status_code=status)
+
+
+async def _intake(request: Request, exc: Exception) -> Response:
+    reason = str(getattr(exc, "reason", "bad_archive"))
+    return _problem(request, _INTAKE_STATUS.get(reason, 400), reason, str(exc))
+
+
+async def _upload(request: Request, exc: Exception) -> Response:
+    refused = cast(UploadRefused, exc)
+    return _problem(request, refused.status, refused.reason, str(refused))
+
+
+async def _unauthenticated(request: Request, exc: Exception) -> Response:
+    if wants_html(request) and request.method == "GET":
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    detail = str(exc) or "log in, or send an API token as 'Authorization: Bearer <token>'"
+    response = _problem(request, 401, "not_authenticated", detail)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _fixed(status: int, code: str) -> Any:
+    async def handler(request: Request, exc: Exception) -> Response:
+        return _problem(request, status, code, str(exc) or code)
+
+    return handler
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapping above on `app`."""
+    app.add_exception_handler(IntakeError, _intake)
+    app.add_exception_handler(UploadRefused, _upload)
+    app.add_exception_handler(NotAuthenticated, _unauthenticated)
+    app.add_exception_handler(CsrfFailed, _fixed(403, "csrf"))
+    app.add_exception_handler(NotFound, _fixed(404, "not_found"))
+    app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
+    app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
+    app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))

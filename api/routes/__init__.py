@@ -1,0 +1,1 @@
+"""The routers, one module per audience; `api.app` includes them explicitly."""

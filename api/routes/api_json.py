@@ -1,0 +1,179 @@
+"""The JSON API for scripts (bearer API token, or a session plus `X-CSRF-Token` for writes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from api.auth import CurrentReviewer
+from api.errors import UploadRefused
+from api.exports import report_csv, report_junit, report_sarif_text
+from api.routes.reviewer import invite_link
+from api.services import Services, services
+from api.uploads import read_upload
+from api.views import current_report, list_submissions, load_submission
+from runner.intake import IntakeLimits, snapshot_bytes
+from runner.store.records import (
+    NewSubmission,
+    NotFound,
+    add_submission,
+    create_invite,
+    enqueue_regrade,
+    invite_for_token,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["json api"])
+Svc = Annotated[Services, Depends(services)]
+
+
+class InviteRequest(BaseModel):
+    """A new invite."""
+
+    challenge: str
+    candidate: str = Field(max_length=254)
+    expires_days: float = Field(default=7, gt=0, le=365)
+    max_submissions: int = Field(default=3, ge=1, le=100)
+
+
+@router.get("/challenges", summary="List challenges")
+def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
+    """Every challenge: id, title, version, mode and feedback policy."""
+    del reviewer
+    return [
+        {
+            "id": c.id,
+            "title": c.manifest.title,
+            "version": c.manifest.version,
+            "mode": c.manifest.mode,
+            "feedback": c.manifest.feedback.policy,
+        }
+        for c in svc.challenges
+    ]
+
+
+@router.post("/invites", status_code=201, summary="Create an invite")
+def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
+    """Create an invite and return its link (shown once)."""
+    svc.challenges.get(body.challenge)
+    invite, token = create_invite(
+        svc.db,
+        challenge_id=body.challenge,
+        candidate=body.candidate,
+        expires_days=body.expires_days,
+        max_submissions=body.max_submissions,
+        created_by=reviewer.id,
+    )
+    expires = invite.expires_at.isoformat(timespec="seconds") + "Z"
+    return {"id": invite.id, "link": invite_link(svc, token), "expires_at": expires}
+
+
+@router.post("/submissions", status_code=202, summary="Submit an archive")
+async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """Multipart: `archive` plus `challenge` (an id) or `invite` (an invite token)."""
+    limit = svc.settings.max_upload_bytes
+    upload = await read_upload(request, limit)
+    invite_id = None
+    challenge_id = upload.fields.get("challenge", "")
+    if token := upload.fields.get("invite", ""):
+        with svc.db.reading() as session:
+            invite = invite_for_token(session, token)
+        if invite is None:
+            raise NotFound("no such invite")
+        invite_id, challenge_id = invite.id, invite.challenge_id
+    if not challenge_id:
+        raise UploadRefused(400, "missing_challenge", "give a `challenge` id or an `invite`")
+    svc.challenges.get(challenge_id)
+    snapshot = await run_in_threadpool(
+        snapshot_bytes, upload.data, upload.filename, IntakeLimits(max_archive_bytes=limit)
+    )
+    new = NewSubmission(
+        challenge_id=challenge_id,
+        snapshot=snapshot,
+        filename=upload.filename,
+        invite_id=invite_id,
+        submitted_by=reviewer.id,
+    )
+    submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
+    location = f"/api/submissions/{submission_id}"
+    body = {"id": submission_id, "run": run_id, "state": "queued", "url": location}
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+@router.get("/submissions", summary="List submissions")
+def submissions(
+    svc: Svc,
+    reviewer: CurrentReviewer,
+    challenge: str = "",
+    state: str = "",
+    sort: str = "-created",
+) -> list[dict[str, Any]]:
+    """Submissions with state and score; filter by `challenge`, `state`; sort by score/date."""
+    del reviewer
+    with svc.db.reading() as session:
+        views = list_submissions(session, challenge=challenge, state=state, sort=sort)
+    return [v.as_json() for v in views]
+
+
+@router.get("/submissions/{submission_id}", summary="One submission")
+def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
+    """A submission's state, attempts, failure reason and score."""
+    del reviewer
+    with svc.db.reading() as session:
+        return load_submission(session, submission_id).as_json()
+
+
+@router.post("/submissions/{submission_id}/regrade", status_code=202, summary="Regrade")
+def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, str]:
+    """Queue a new run of the submission; earlier reports are kept."""
+    del reviewer
+    return {"run": enqueue_regrade(svc.db, submission_id), "state": "queued"}
+
+
+def _report_text(svc: Services, submission_id: str) -> str:
+    with svc.db.reading() as session:
+        view = load_submission(session, submission_id)
+    if view.report_json is None:
+        raise NotFound(f"submission {submission_id} has no report yet (state: {view.state})")
+    return view.report_json  # stored as the engine wrote it: no need to parse it again
+
+
+@router.get("/submissions/{submission_id}/report", summary="Report (JSON)")
+def report_json(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """The current report, as the grading engine wrote it."""
+    del reviewer
+    return Response(_report_text(svc, submission_id), media_type="application/json")
+
+
+@router.get("/submissions/{submission_id}/report.junit.xml", summary="Report (JUnit XML)")
+def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """The hidden tests as JUnit XML."""
+    del reviewer
+    with svc.db.reading() as session:
+        report = current_report(session, submission_id)
+    return Response(report_junit(report, name=submission_id), media_type="application/xml")
+
+
+@router.get("/submissions/{submission_id}/report.sarif", summary="Report (SARIF 2.1.0)")
+def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """Every finding as SARIF 2.1.0."""
+    del reviewer
+    with svc.db.reading() as session:
+        report = current_report(session, submission_id)
+    return Response(report_sarif_text(report), media_type="application/sarif+json")
+
+
+@router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
+def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """One row per submission of the challenge with its category scores."""
+    del reviewer
+    svc.challenges.get(challenge_id)
+    with svc.db.reading() as session:
+        views = list_submissions(session, challenge=challenge_id, sort="-score")
+    headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}
+    return Response(report_csv(views), media_type="text/csv", headers=headers)

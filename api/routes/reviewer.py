@@ -1,0 +1,156 @@
+"""Reviewer pages: dashboard, invites, report, compare view and regrade (session or token)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from api.auth import CurrentReviewer, csrf_page
+from api.services import Services, services
+from api.views import SubmissionView, list_submissions, load_submission
+from graders.model import CATEGORIES, Report
+from runner.blobs import BlobError
+from runner.intake import IntakeError, Snapshot
+from runner.store import Invite, Submission
+from runner.store.records import create_invite, enqueue_regrade
+
+__all__ = ["invite_link", "router"]
+
+router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
+Svc = Annotated[Services, Depends(services)]
+_CONTEXT_LINES = 2
+_MAX_FINDINGS = 300
+_LOG_CAP = 20_000
+
+
+def invite_link(svc: Services, token: str) -> str:
+    """The candidate's link for an invite token."""
+    s = svc.settings
+    base = s.public_url.rstrip("/") or f"http://{s.host}:{s.port}"
+    return f"{base}/i/{token}"
+
+
+@router.get("", summary="Dashboard")
+def dashboard(
+    request: Request,
+    *,
+    svc: Svc,
+    reviewer: CurrentReviewer,
+    challenge: str = "",
+    state: str = "",
+    sort: str = "-created",
+) -> Response:
+    """Challenges, invites and submissions (filter by challenge and state; sort by score/date)."""
+    with svc.db.reading() as session:
+        subs = list_submissions(session, challenge=challenge, state=state, sort=sort)
+        invites = list(session.scalars(select(Invite).order_by(Invite.created_at.desc())))
+        counts = session.execute(
+            select(Submission.invite_id, func.count()).group_by(Submission.invite_id)
+        )
+        used = {invite_id: count for invite_id, count in counts}
+    context: dict[str, Any] = {
+        "reviewer": reviewer,
+        "challenges": list(svc.challenges),
+        "invites": invites,
+        "used": used,
+        "submissions": subs,
+        "filters": {"challenge": challenge, "state": state, "sort": sort},
+    }
+    return csrf_page(request, svc, "dashboard.html", context)
+
+
+@router.post("/invites", summary="Create an invite")
+def new_invite(
+    request: Request,
+    *,
+    svc: Svc,
+    reviewer: CurrentReviewer,
+    challenge: Annotated[str, Form()],
+    candidate: Annotated[str, Form(max_length=254)],
+    expires_days: Annotated[float, Form(gt=0, le=365)] = 7,
+    max_submissions: Annotated[int, Form(ge=1, le=100)] = 3,
+) -> Response:
+    """Create an invite; the page shows its link once (only a digest of the token is kept)."""
+    svc.challenges.get(challenge)
+    invite, token = create_invite(
+        svc.db,
+        challenge_id=challenge,
+        candidate=candidate,
+        expires_days=expires_days,
+        max_submissions=max_submissions,
+        created_by=reviewer.id,
+    )
+    context = {"invite": invite, "link": invite_link(svc, token), "reviewer": reviewer}
+    return csrf_page(request, svc, "invite_created.html", context, status_code=201)
+
+
+def _code_context(snapshot: Snapshot | None, report: Report) -> dict[str, list[tuple[int, str]]]:
+    """Source lines around each finding, keyed "file:line"."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    if snapshot is None:
+        return found
+    for result in report.categories.values():
+        for finding in result.findings[:_MAX_FINDINGS]:
+            if not finding.file or not finding.line or finding.file not in snapshot.files:
+                continue
+            lines = snapshot.files[finding.file].decode("utf-8", "replace").splitlines()
+            first = max(1, finding.line - _CONTEXT_LINES)
+            last = min(len(lines), finding.line + _CONTEXT_LINES)
+            found[f"{finding.file}:{finding.line}"] = [
+                (n, lines[n - 1]) for n in range(first, last + 1)
+            ]
+    return found
+
+
+def _snapshot(svc: Services, view: SubmissionView) -> Snapshot | None:
+    try:
+        return Snapshot.from_tar(svc.blobs.get(view.snapshot_digest))
+    except (BlobError, IntakeError):
+        return None
+
+
+@router.get("/submissions/{submission_id}", summary="Report page")
+def report_page(
+    request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
+) -> Response:
+    """The full report: scores, chart, hidden tests, findings with code, verdicts, provenance."""
+    with svc.db.reading() as session:
+        view = load_submission(session, submission_id)
+    report = view.report()
+    context: dict[str, Any] = {
+        "reviewer": reviewer,
+        "view": view,
+        "report": report,
+        "categories": CATEGORIES,
+        "code": _code_context(_snapshot(svc, view), report) if report else {},
+        "max_findings": _MAX_FINDINGS,
+        "logs": {k: v[-_LOG_CAP:] for k, v in report.logs.items()} if report else {},
+    }
+    return csrf_page(request, svc, "report.html", context)
+
+
+@router.post("/submissions/{submission_id}/regrade", summary="Regrade a submission")
+def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """Queue a new run; the old reports are kept."""
+    del reviewer  # required for access only
+    enqueue_regrade(svc.db, submission_id)
+    return RedirectResponse(f"/reviewer/submissions/{submission_id}", status_code=303)
+
+
+@router.get("/challenges/{challenge_id}/compare", summary="Compare submissions of a challenge")
+def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
+    """Every graded submission of a challenge side by side, by category, best first."""
+    challenge = svc.challenges.get(challenge_id)
+    with svc.db.reading() as session:
+        views = list_submissions(session, challenge=challenge_id, sort="-score")
+    rows = [(v, v.report()) for v in views]
+    context = {
+        "reviewer": reviewer,
+        "challenge": challenge,
+        "rows": rows,
+        "categories": CATEGORIES,
+    }
+    return csrf_page(request, svc, "compare.html", context)

@@ -1,0 +1,154 @@
+"""Read models for the pages and the JSON API: submissions with their latest run and report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from graders.model import Report
+from runner.store import Invite, Run, StoredReport, Submission
+from runner.store.records import NotFound
+
+__all__ = ["SubmissionView", "current_report", "list_submissions", "load_submission"]
+
+_SORTS = {"created", "-created", "score", "-score"}
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    """A submission, its newest run's state and its current report (if graded)."""
+
+    id: str
+    challenge_id: str
+    candidate: str
+    filename: str
+    source_kind: str
+    snapshot_digest: str
+    created_at: datetime
+    invite_id: str | None
+    state: str
+    attempts: int
+    error: str | None
+    score: float | None
+    report_json: str | None
+
+    def report(self) -> Report | None:
+        """The current report, parsed."""
+        return Report.model_validate_json(self.report_json) if self.report_json else None
+
+    def as_json(self) -> dict[str, Any]:
+        """The reviewer's JSON summary (no report body)."""
+        return {
+            "id": self.id,
+            "challenge": self.challenge_id,
+            "candidate": self.candidate,
+            "filename": self.filename,
+            "source": self.source_kind,
+            "snapshot": self.snapshot_digest,
+            "submitted_at": self.created_at.isoformat(timespec="seconds") + "Z",
+            "state": self.state,
+            "attempts": self.attempts,
+            "error": self.error,
+            "score": self.score,
+        }
+
+
+def _query() -> Select[Submission, str, Run, StoredReport]:
+    """Submissions with their invite's candidate, newest run and current report: one SELECT.
+
+    Outer joins: the candidate, run and report may be None (the type says otherwise)."""
+    newest_run = (
+        select(Run.id)
+        .where(Run.submission_id == Submission.id)
+        .order_by(Run.created_at.desc(), Run.id.desc())
+        .limit(1)
+        .correlate(Submission)
+        .scalar_subquery()
+    )
+    current = (StoredReport.submission_id == Submission.id) & StoredReport.current.is_(True)
+    return (
+        select(Submission, Invite.candidate, Run, StoredReport)
+        .outerjoin(Invite, Invite.id == Submission.invite_id)
+        .outerjoin(Run, Run.id == newest_run)
+        .outerjoin(StoredReport, current)
+    )
+
+
+def _view(
+    sub: Submission, candidate: str | None, run: Run | None, report: StoredReport | None
+) -> SubmissionView:
+    return SubmissionView(
+        id=sub.id,
+        challenge_id=sub.challenge_id,
+        candidate=candidate or "(reviewer upload)",
+        filename=sub.filename,
+        source_kind=sub.source_kind,
+        snapshot_digest=sub.snapshot_digest,
+        created_at=sub.created_at,
+        invite_id=sub.invite_id,
+        state=run.state if run else "queued",
+        attempts=run.attempts if run else 0,
+        error=run.error if run else None,
+        score=report.score if report else None,
+        report_json=report.json if report else None,
+    )
+
+
+def list_submissions(
+    session: Session,
+    *,
+    challenge: str | None = None,
+    state: str | None = None,
+    invite_id: str | None = None,
+    sort: str = "-created",
+    limit: int = 500,
+) -> list[SubmissionView]:
+    """Submissions filtered by challenge, state or invite; sorted by `created` or `score`."""
+    query = _query().order_by(Submission.created_at.desc()).limit(limit)
+    if challenge:
+        query = query.where(Submission.challenge_id == challenge)
+    if invite_id:
+        query = query.where(Submission.invite_id == invite_id)
+    if state == "queued":  # a submission without a run yet counts as queued
+        query = query.where(or_(Run.state == state, Run.id.is_(None)))
+    elif state:
+        query = query.where(Run.state == state)
+    views = [_view(sub, who, run, rep) for sub, who, run, rep in session.execute(query)]
+    sort = sort if sort in _SORTS else "-created"
+    key = sort.lstrip("-")
+    views.sort(
+        key=lambda v: (
+            (v.score if v.score is not None else -1.0)
+            if key == "score"
+            else v.created_at.timestamp()
+        ),
+        reverse=sort.startswith("-"),
+    )
+    return views
+
+
+def load_submission(
+    session: Session, submission_id: str, invite_id: str | None = None
+) -> SubmissionView:
+    """One submission; with `invite_id`, only if it was made through that invite."""
+    query = _query().where(Submission.id == submission_id)
+    if invite_id is not None:
+        query = query.where(Submission.invite_id == invite_id)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound("no such submission")
+    sub, who, run, rep = row
+    return _view(sub, who, run, rep)
+
+
+def current_report(session: Session, submission_id: str) -> Report:
+    """The submission's current report, or `NotFound` while it has none."""
+    view = load_submission(session, submission_id)
+    report = view.report()
+    if report is None:
+        raise NotFound(f"submission {submission_id} has no report yet (state: {view.state})")
+    return report

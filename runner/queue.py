@@ -1,0 +1,172 @@
+"""The database is the queue: runs are claimed with a lease, completed or retried atomically.
+
+A run moves `queued -> running -> done | failed`.`claim()` takes the oldest claimable run (queued
+and due, or running with an expired lease: its worker died) with one conditional UPDATE, so two
+workers never hold the same run. `complete()` stores the report, marks older reports of the
+submission not current and the run done, in one transaction, and only while the caller still
+holds the lease: a worker that lost its lease (another took the run over) changes nothing, so
+each run yields exactly one report. An infrastructure fault sends the run back to the queue with
+exponential backoff (`retry()`), until `max_attempts`, then marks it failed with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+
+from graders.model import Report
+from runner.store.db import Database
+from runner.store.models import Run, StoredReport, Submission, utcnow
+
+__all__ = ["Claim", "RunQueue"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A run a worker holds: what to grade and the attempt number (1 for the first)."""
+
+    run_id: str
+    submission_id: str
+    challenge_id: str
+    snapshot_digest: str
+    attempt: int
+    owner: str
+
+
+class RunQueue:
+    """Claims, renews, completes and retries runs in `db`."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease_seconds: float = 900.0,
+        max_attempts: int = 3,
+        backoff_seconds: float = 5.0,
+    ) -> None:
+        self._db = db
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+
+    def claim(self, owner: str, now: datetime | None = None) -> Claim | None:
+        """Take the oldest claimable run for `owner`, or None when there is none."""
+        now = now or utcnow()
+        claimable = or_(
+            (Run.state == "queued") & (Run.not_before <= now),
+            (Run.state == "running") & (Run.lease_expires_at < now),
+        )
+        for _ in range(5):  # another worker may win the race for a candidate: try the next
+            with self._db.reading() as session:
+                run_id = session.scalar(
+                    select(Run.id).where(claimable).order_by(Run.created_at, Run.id).limit(1)
+                )
+            if run_id is None:
+                return None
+            with self._db.writing() as session:
+                taken = session.execute(
+                    update(Run)
+                    .where(Run.id == run_id, claimable)
+                    .values(
+                        state="running",
+                        attempts=Run.attempts + 1,
+                        lease_owner=owner,
+                        lease_expires_at=now + self.lease,
+                        started_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                run = session.get_one(Run, run_id)
+                sub = session.get_one(Submission, run.submission_id)
+                return Claim(
+                    run.id, sub.id, sub.challenge_id, sub.snapshot_digest, run.attempts, owner
+                )
+        return None
+
+    def renew(self, claim: Claim, now: datetime | None = None) -> bool:
+        """Extend the lease; False when the run is no longer the caller's."""
+        now = now or utcnow()
+        with self._db.writing() as session:
+            result = session.execute(
+                update(Run)
+                .where(*self._held(claim))
+                .values(lease_expires_at=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def complete(self, claim: Claim, report: Report) -> bool:
+        """Store the report as the submission's current one and mark the run done.
+
+        False (and nothing written) when the caller no longer holds the run."""
+        now = utcnow()
+        with self._db.writing() as session:
+            done = session.execute(
+                update(Run)
+                .where(*self._held(claim))
+                .values(state="done", finished_at=now, lease_owner=None, error=None)
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            session.execute(
+                update(StoredReport)
+                .where(StoredReport.submission_id == claim.submission_id)
+                .values(current=False)
+                .execution_options(synchronize_session=False)
+            )
+            session.add(
+                StoredReport(
+                    run_id=claim.run_id,
+                    submission_id=claim.submission_id,
+                    score=report.score,
+                    json=report.to_json(),
+                    current=True,
+                    created_at=now,
+                )
+            )
+            return True
+
+    def retry(self, claim: Claim, reason: str) -> str:
+        """After an infrastructure fault: queue again with backoff, or fail after the last try.
+
+        Returns the run's new state ("queued" or "failed"; "" if the run was not the caller's)."""
+        if claim.attempt >= self.max_attempts:
+            reason = f"gave up after {claim.attempt} attempt(s): {reason}"
+            return "failed" if self.fail(claim, reason) else ""
+        delay = timedelta(seconds=self.backoff_seconds * 2 ** (claim.attempt - 1))
+        with self._db.writing() as session:
+            result = session.execute(
+                update(Run)
+                .where(*self._held(claim))
+                .values(
+                    state="queued",
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    not_before=utcnow() + delay,
+                    error=reason[:4000],
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return "queued" if result.rowcount == 1 else ""  # type: ignore[attr-defined]
+
+    def fail(self, claim: Claim, reason: str) -> bool:
+        """Mark the run failed for good with `reason`."""
+        with self._db.writing() as session:
+            result = session.execute(
+                update(Run)
+                .where(*self._held(claim))
+                .values(
+                    state="failed", finished_at=utcnow(), lease_owner=None, error=reason[:4000]
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _held(claim: Claim) -> tuple[ColumnElement[bool], ...]:
+        return (Run.id == claim.run_id, Run.state == "running", Run.lease_owner == claim.owner)

@@ -1,0 +1,155 @@
+"""Fixtures of the service tests: a real SQLite file database, the app over a fake pipeline.
+
+The fake pipeline is the real `Pipeline` over a `FakeSandbox` that answers the hidden-tests step
+with a JUnit file (every calculator test passes except `test_precedence`, whose failure message
+is a secret a candidate must never see) and every other step with no output.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher, profiles
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api import create_app
+from api.services import Services
+from graders import discover_test_ids
+from runner.challenge import load_challenge
+from runner.pipeline import Pipeline
+from runner.settings import Settings
+from runner.store import secrets
+from runner.store.records import create_api_token, create_invite, create_reviewer
+from sandbox import Execution, FakeSandbox, RunSpec
+
+CHALLENGES = Path(__file__).resolve().parents[1] / "challenges"
+CALCULATOR = CHALLENGES / "calculator"
+SECRET_MESSAGE = "HIDDEN-ORACLE-SECRET assert 7 == 9"
+FAILING_TEST = "tests/test_expression.py::test_precedence"
+LIMIT = 256 * 1024
+
+
+def _junit() -> bytes:
+    ids = discover_test_ids(load_challenge(CALCULATOR).hidden_tests())
+    cases = []
+    for test_id in ids:
+        path, _, name = test_id.partition("::")
+        classname = path.removesuffix(".py").replace("/", ".")
+        body = f'<failure message="{SECRET_MESSAGE}">{SECRET_MESSAGE}</failure>'
+        inner = body if test_id == FAILING_TEST else ""
+        cases.append(
+            f'<testcase classname="{classname}" name="{name}" time="0.01">{inner}</testcase>'
+        )
+    suite = f'<testsuite name="pytest" tests="{len(ids)}">{"".join(cases)}</testsuite>'
+    return f'<?xml version="1.0"?><testsuites>{suite}</testsuites>'.encode()
+
+
+_JUNIT_XML = _junit()
+
+
+def fake_handler(spec: RunSpec) -> Execution:
+    """The hidden tests report JUnit; every other step ends with no output."""
+    files = {"out/junit.xml": _JUNIT_XML} if spec.label == "tests.hidden" else {}
+    return Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=0.01, files_out=files)
+
+
+def fake_pipeline(_settings: Settings) -> Pipeline:
+    return Pipeline(FakeSandbox(fake_handler), images=lambda _c: "img", concurrency=1)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2's production cost (~0.16 s a hash) is the point in production, not in tests."""
+    monkeypatch.setattr(secrets, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        challenge_dirs=[CHALLENGES],
+        secret_key="test-secret-key-0123456789abcdef",
+        workers=0,
+        max_upload_bytes=LIMIT,
+        public_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings, pipeline_factory=fake_pipeline)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def svc(app: FastAPI) -> Services:
+    services: Services = app.state.services
+    return services
+
+
+@pytest.fixture
+def reviewer_headers(svc: Services) -> dict[str, str]:
+    create_reviewer(svc.db, "rev@example.com", "correct horse battery")
+    return {"Authorization": f"Bearer {create_api_token(svc.db, 'rev@example.com')}"}
+
+
+@pytest.fixture
+def make_invite(svc: Services) -> Callable[..., str]:
+    def make(
+        challenge: str = "calculator", days: float = 7, max_submissions: int = 3, who: str = "A"
+    ) -> str:
+        _invite, token = create_invite(
+            svc.db,
+            challenge_id=challenge,
+            candidate=who,
+            expires_days=days,
+            max_submissions=max_submissions,
+            created_by=None,
+        )
+        return token
+
+    return make
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def reference_archive() -> bytes:
+    """The calculator's reference solution as a .tar.gz."""
+    snapshot = load_challenge(CALCULATOR).reference()
+    return tar_gz(dict(snapshot.files))
+
+
+def grade_all(svc: Services) -> list[str]:
+    """Run a worker until the queue has nothing due; the run ids it took."""
+    worker = svc.worker(name="test-worker")
+    taken = []
+    while (run_id := worker.run_once()) is not None:
+        taken.append(run_id)
+    return taken

@@ -1,0 +1,145 @@
+"""The role matrix: every route x {anonymous, candidate A, candidate B, reviewer, bad token}.
+
+A candidate's key is their invite token: on candidate routes it is the token in the URL; on
+reviewer routes a candidate (or anyone) can only present it as a bearer token, which must fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.services import Services
+from tests.api.conftest import grade_all, reference_archive
+
+IDENTITIES = ("anonymous", "candidate_a", "candidate_b", "reviewer", "bad_token")
+
+
+@dataclass(frozen=True)
+class World:
+    token_a: str
+    token_b: str
+    sub_a: str
+    reviewer: dict[str, str]
+
+
+@pytest.fixture
+def world(
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
+    reviewer_headers: dict[str, str],
+) -> World:
+    token_a, token_b = make_invite(who="A"), make_invite(who="B")
+    response = client.post(
+        f"/i/{token_a}/submissions", files={"archive": ("a.tgz", reference_archive())}
+    )
+    grade_all(svc)
+    return World(token_a, token_b, response.json()["id"], reviewer_headers)
+
+
+def _as(world: World, who: str) -> tuple[str, dict[str, str]]:
+    """The token the identity puts in candidate URLs, and the headers it sends."""
+    return {
+        "anonymous": ("no-token", {}),
+        "candidate_a": (world.token_a, {"Authorization": f"Bearer {world.token_a}"}),
+        "candidate_b": (world.token_b, {"Authorization": f"Bearer {world.token_b}"}),
+        "reviewer": ("no-token", world.reviewer),
+        "bad_token": ("forged-token", {"Authorization": "Bearer forged-token"}),
+    }[who]
+
+
+def _archive() -> dict[str, Any]:
+    return {"files": {"archive": ("b.tgz", reference_archive())}}
+
+
+# route: (method, path template, request kwargs, expected status per identity)
+_CANDIDATE_OK = {"candidate_a": 200, "candidate_b": 200}
+_REVIEWER_ONLY: dict[str, int] = {}
+ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], int]] = {
+    "invite page": ("GET", "/i/{token}", dict, _CANDIDATE_OK, 404),
+    "candidate submit": (
+        "POST",
+        "/i/{token}/submissions",
+        _archive,
+        {"candidate_a": 202, "candidate_b": 202},
+        404,
+    ),
+    "candidate status": (
+        "GET",
+        "/i/{token}/submissions/{sub}",
+        dict,
+        {"candidate_a": 200},
+        404,
+    ),
+    "dashboard": ("GET", "/reviewer", dict, {"reviewer": 200}, 401),
+    "invite form": (
+        "POST",
+        "/reviewer/invites",
+        lambda: {"data": {"challenge": "calculator", "candidate": "C"}},
+        {"reviewer": 201},
+        401,
+    ),
+    "report page": ("GET", "/reviewer/submissions/{sub}", dict, {"reviewer": 200}, 401),
+    "regrade form": (
+        "POST",
+        "/reviewer/submissions/{sub}/regrade",
+        dict,
+        {"reviewer": 303},
+        401,
+    ),
+    "compare": ("GET", "/reviewer/challenges/calculator/compare", dict, {"reviewer": 200}, 401),
+    "api challenges": ("GET", "/api/challenges", dict, {"reviewer": 200}, 401),
+    "api invite": (
+        "POST",
+        "/api/invites",
+        lambda: {"json": {"challenge": "calculator", "candidate": "D"}},
+        {"reviewer": 201},
+        401,
+    ),
+    "api submit": (
+        "POST",
+        "/api/submissions",
+        lambda: {**_archive(), "data": {"challenge": "calculator"}},
+        {"reviewer": 202},
+        401,
+    ),
+    "api list": ("GET", "/api/submissions", dict, {"reviewer": 200}, 401),
+    "api one": ("GET", "/api/submissions/{sub}", dict, {"reviewer": 200}, 401),
+    "api regrade": ("POST", "/api/submissions/{sub}/regrade", dict, {"reviewer": 202}, 401),
+    "api report": ("GET", "/api/submissions/{sub}/report", dict, {"reviewer": 200}, 401),
+    "junit": ("GET", "/api/submissions/{sub}/report.junit.xml", dict, {"reviewer": 200}, 401),
+    "sarif": ("GET", "/api/submissions/{sub}/report.sarif", dict, {"reviewer": 200}, 401),
+    "csv": ("GET", "/api/challenges/calculator/submissions.csv", dict, {"reviewer": 200}, 401),
+}
+
+
+@pytest.mark.parametrize("who", IDENTITIES)
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_role_matrix(client: TestClient, world: World, route: str, who: str) -> None:
+    method, template, kwargs, allowed, denied = ROUTES[route]
+    token, headers = _as(world, who)
+    path = template.format(token=token, sub=world.sub_a)
+    response = client.request(method, path, headers=headers, follow_redirects=False, **kwargs())
+    assert response.status_code == allowed.get(who, denied), response.text
+    if response.status_code >= 400:
+        assert world.token_a not in response.text
+        assert "HIDDEN-ORACLE-SECRET" not in response.text
+
+
+def test_candidate_b_never_sees_candidate_a(client: TestClient, world: World) -> None:
+    page = client.get(f"/i/{world.token_b}", headers={"Accept": "text/html"})
+    assert world.sub_a not in page.text
+    response = client.get(f"/i/{world.token_b}/submissions/{world.sub_a}")
+    assert response.status_code == 404
+
+
+def test_anonymous_browser_is_sent_to_login(client: TestClient, world: World) -> None:
+    del world
+    response = client.get("/reviewer", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/reviewer"
