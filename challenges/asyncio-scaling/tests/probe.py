@@ -1,0 +1,211 @@
+"""The probes' harness: one background event loop that runs the mock upstreams, the HTTP client
+and the load generator, so the probe process never competes with itself for the GIL.
+
+The client speaks raw HTTP/1.1 over asyncio streams, one connection per request
+(`Connection: close`), with a deadline on every request (connect included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import upstreams
+
+_APP = urlsplit(os.environ.get("APP_URL", "http://127.0.0.1:8000"))
+APP_HOST, APP_PORT = _APP.hostname or "127.0.0.1", _APP.port or 80
+_ids = itertools.count(1)
+
+
+def new_id(prefix: str) -> str:
+    """A user id no earlier probe used (the app may cache per id)."""
+    return f"{prefix}-{next(_ids)}-{os.getpid() % 1000}"
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.up: dict[str, upstreams.Upstream] = self.run(upstreams.start_all(), timeout=10)
+
+    def run(self, coro, timeout: float = 60.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def set(self, name: str, uid: str, **behaviour) -> None:
+        def apply() -> None:
+            self.up[name].behaviour[uid] = upstreams.Behaviour(**behaviour)
+
+        self.loop.call_soon_threadsafe(apply)
+        self.run(asyncio.sleep(0))
+
+    def calls(self, name: str, uid: str) -> list[float]:
+        return list(self.up[name].calls.get(uid, []))
+
+
+_HARNESS: Harness | None = None
+
+
+def harness() -> Harness:
+    global _HARNESS
+    if _HARNESS is None:
+        _HARNESS = Harness()
+    return _HARNESS
+
+
+# -- client -------------------------------------------------------------------------------------
+@dataclass
+class Reply:
+    status: int = 0
+    body: bytes = b""
+    seconds: float = 0.0
+    error: str = ""
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def describe(self) -> str:
+        if self.error:
+            return f"{self.error} after {self.seconds:.2f}s"
+        return f"HTTP {self.status} after {self.seconds:.2f}s: {self.body[:200]!r}"
+
+
+async def _exchange(path: str) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection(APP_HOST, APP_PORT)
+    try:
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {APP_HOST}:{APP_PORT}\r\nConnection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip().lower()
+        if "chunked" in headers.get("transfer-encoding", ""):
+            body = bytearray()
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
+                if size == 0:
+                    break
+                body += await reader.readexactly(size + 2)
+                del body[-2:]
+            return status, bytes(body)
+        if "content-length" in headers:
+            return status, await reader.readexactly(int(headers["content-length"]))
+        return status, await reader.read()
+    finally:
+        writer.close()
+
+
+async def fetch(path: str, timeout: float = 3.0) -> Reply:
+    start = time.monotonic()
+    try:
+        async with asyncio.timeout(timeout):
+            status, body = await _exchange(path)
+    except TimeoutError:
+        return Reply(seconds=time.monotonic() - start, error=f"no answer within {timeout:g}s")
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+        return Reply(seconds=time.monotonic() - start, error=f"{type(exc).__name__}: {exc}")
+    return Reply(status, body, time.monotonic() - start)
+
+
+def get(path: str, timeout: float = 3.0) -> Reply:
+    return harness().run(fetch(path, timeout), timeout=timeout + 5)
+
+
+def get_many(paths: list[str], timeout: float = 3.0) -> list[Reply]:
+    async def all_at_once():
+        return await asyncio.gather(*(fetch(p, timeout) for p in paths))
+
+    return harness().run(all_at_once(), timeout=timeout + 10)
+
+
+def dashboard_problem(reply: Reply, uid: str, degraded: tuple[str, ...] = ()) -> str:
+    """Empty when `reply` is exactly the dashboard the brief asks for, else what is wrong."""
+    if reply.error or reply.status != 200:
+        return reply.describe()
+    body = reply.json()
+    want = upstreams.expected_dashboard(uid, degraded)
+    if not isinstance(body, dict):
+        return f"not a JSON object: {reply.body[:200]!r}"
+    got = {k: body.get(k, "<missing>") for k in want}
+    if got != want:
+        wrong = {k: got[k] for k in want if got[k] != want[k]}
+        return f"/dashboard/{uid}: wrong fields {wrong}; expected {({k: want[k] for k in wrong})}"
+    return ""
+
+
+# -- load ---------------------------------------------------------------------------------------
+@dataclass
+class Stage:
+    rate: float
+    count: int
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    violations: dict[str, int] = field(default_factory=dict)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return math.inf
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+    def summary(self) -> str:
+        return (
+            f"{self.rate:g} req/s x {self.count}: {self.count - len(self.errors)} correct, "
+            f"{len(self.errors)} errors, p50 {self.percentile(50) * 1000:.0f} ms, "
+            f"p99 {self.percentile(99) * 1000:.0f} ms, throughput "
+            f"{self.count / self.seconds if self.seconds else 0:.0f} req/s, "
+            f"cap violations {self.violations}"
+            + (f"; first error: {self.errors[0]}" if self.errors else "")
+        )
+
+
+async def _drive(stage: Stage, ids: list[str], in_flight: int, timeout: float) -> None:
+    """Open loop: request i is due at start + i/rate whatever happened before; its latency runs
+    from when it was due (so a backlog in the client counts against the app, not for it)."""
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Semaphore(in_flight)
+    start = loop.time() + 0.05
+
+    async def one(i: int, uid: str) -> None:
+        due = start + i / stage.rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        async with gate:
+            reply = await fetch(f"/dashboard/{uid}", timeout=max(0.1, due + timeout - loop.time()))
+        problem = dashboard_problem(reply, uid)
+        if problem:
+            stage.errors.append(problem)
+        else:
+            stage.latencies.append(loop.time() - due)
+
+    await asyncio.gather(*(one(i, uid) for i, uid in enumerate(ids)))
+    stage.seconds = loop.time() - start
+
+
+def run_stage(rate: float, count: int, ids: list[str], in_flight: int = 48, timeout: float = 3.0):
+    h = harness()
+
+    async def go() -> Stage:
+        for up in h.up.values():
+            up.reset_peaks()
+        stage = Stage(rate, count)
+        await _drive(stage, ids, in_flight, timeout)
+        stage.violations = {n: u.violations for n, u in h.up.items()}
+        return stage
+
+    return h.run(go(), timeout=count / rate + timeout + 30)

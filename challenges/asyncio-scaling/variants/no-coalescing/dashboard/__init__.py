@@ -1,0 +1,1 @@
+"""The dashboard aggregator: one user's profile, orders and recommendations in one answer."""
