@@ -16,6 +16,7 @@ from rich.console import Console
 
 from graders import discover_test_ids
 from runner.challenge import ChallengeError, find_challenges, get_challenge
+from runner.client import ApiClient, ClientError
 from runner.doctor import run_doctor
 from runner.engine import open_engine
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
@@ -347,6 +348,53 @@ def tokens_create(ctx: click.Context, email: str) -> None:
     except NotFound as exc:
         _fail(EXIT_BAD_INPUT, str(exc))
     click.echo(token)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--challenge", "challenge_id", required=True, help="Challenge id.")
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Service URL.")
+@click.option("--token", envvar="TAKEHOME_API_TOKEN", required=True, help="API token.")
+@click.option("--wait/--no-wait", default=True, help="Wait for the report and print it.")
+@click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds to wait.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path))
+def submit(
+    *,
+    path: Path,
+    challenge_id: str,
+    url: str,
+    token: str,
+    wait: bool,
+    timeout: float,
+    json_out: Path | None,
+    html_out: Path | None,
+) -> None:
+    """Submit a directory or archive to a running service (the JSON API) and wait for its report.
+
+    The token comes from `--token` or TAKEHOME_API_TOKEN (`takehome tokens create EMAIL`)."""
+    client = ApiClient(url, token)
+    try:
+        submission_id = client.submit(snapshot_path(path, IntakeLimits()), challenge_id, path.name)
+        _errors.print(
+            f"submitted {path.name}: {url.rstrip('/')}/reviewer/submissions/{submission_id}"
+        )
+        if not wait:
+            click.echo(submission_id)
+            return
+        summary = client.wait(submission_id, timeout)
+        if summary["state"] != "done":
+            _fail(EXIT_CHECK_FAILED, f"run {summary['state']}: {summary.get('error')}")
+        report = client.report(submission_id)
+    except IntakeError as exc:
+        _fail(EXIT_BAD_INPUT, str(exc))
+    except ClientError as exc:
+        _fail(EXIT_BAD_INPUT if 400 <= exc.status < 500 else EXIT_INFRA, str(exc))
+    print_report(_console, report, title=f"{path.name}: {report.score:.1f} / 100")
+    if json_out:
+        json_out.write_text(report.to_json())
+    if html_out:
+        html_out.write_text(render_html(report))
 
 
 def main() -> None:

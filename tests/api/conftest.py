@@ -8,12 +8,16 @@ is a secret a candidate must never see) and every other step with no output.
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -120,6 +124,28 @@ def make_invite(svc: Services) -> Callable[..., str]:
         return token
 
     return make
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[tuple[str, Services]]:
+    """The app under a real uvicorn on a free loopback port, with one worker thread."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = settings.model_copy(
+        update={"workers": 1, "port": port, "public_url": f"http://127.0.0.1:{port}"}
+    )
+    app = create_app(settings, pipeline_factory=fake_pipeline)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app.state.services
+    server.should_exit = True
+    thread.join(10)
 
 
 def tar_gz(files: dict[str, bytes]) -> bytes:

@@ -13,20 +13,13 @@ import importlib
 import os
 import re
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from api import create_app
 from api.services import Services
-from runner.settings import Settings
 from runner.store.records import create_invite, create_reviewer
-from tests.api.conftest import fake_pipeline, reference_archive
+from tests.api.conftest import reference_archive
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("CI") != "true":
@@ -45,29 +38,10 @@ FLAGS = [
 ]
 
 
-@pytest.fixture
-def server(settings: Settings) -> Iterator[tuple[str, Services]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings = settings.model_copy(
-        update={"workers": 1, "port": port, "public_url": f"http://127.0.0.1:{port}"}
-    )
-    app = create_app(settings, pipeline_factory=fake_pipeline)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.services
-    server.should_exit = True
-    thread.join(10)
-
-
-def test_candidate_and_reviewer_in_chromium(server: tuple[str, Services], tmp_path: Path) -> None:
-    base, svc = server
+def test_candidate_and_reviewer_in_chromium(
+    live_server: tuple[str, Services], tmp_path: Path
+) -> None:
+    base, svc = live_server
     SHOTS.mkdir(parents=True, exist_ok=True)
     create_reviewer(svc.db, "rev@example.com", "correct horse battery")
     _invite, token = create_invite(
