@@ -7,6 +7,11 @@ submission not current and the run done, in one transaction, and only while the 
 holds the lease: a worker that lost its lease (another took the run over) changes nothing, so
 each run yields exactly one report. An infrastructure fault sends the run back to the queue with
 exponential backoff (`retry()`), until `max_attempts`, then marks it failed with the reason.
+
+`claim_run(run_id)` takes one named run on the same terms (the Celery backend's messages carry
+only a run id), and `claimable_ids()` lists what a dispatcher should (re)publish. Both consider
+only `queued` runs and `running` runs whose lease expired: any other state (done, failed, or a
+state added later) is never claimable.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from graders.model import Report
 from runner.store.db import Database
@@ -54,38 +59,65 @@ class RunQueue:
     def claim(self, owner: str, now: datetime | None = None) -> Claim | None:
         """Take the oldest claimable run for `owner`, or None when there is none."""
         now = now or utcnow()
-        claimable = or_(
-            (Run.state == "queued") & (Run.not_before <= now),
-            (Run.state == "running") & (Run.lease_expires_at < now),
-        )
         for _ in range(5):  # another worker may win the race for a candidate: try the next
             with self._db.reading() as session:
                 run_id = session.scalar(
-                    select(Run.id).where(claimable).order_by(Run.created_at, Run.id).limit(1)
+                    select(Run.id).where(_claimable(now)).order_by(Run.created_at, Run.id).limit(1)
                 )
             if run_id is None:
                 return None
-            with self._db.writing() as session:
-                taken = session.execute(
-                    update(Run)
-                    .where(Run.id == run_id, claimable)
-                    .values(
-                        state="running",
-                        attempts=Run.attempts + 1,
-                        lease_owner=owner,
-                        lease_expires_at=now + self.lease,
-                        started_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                run = session.get_one(Run, run_id)
-                sub = session.get_one(Submission, run.submission_id)
-                return Claim(
-                    run.id, sub.id, sub.challenge_id, sub.snapshot_digest, run.attempts, owner
-                )
+            claim = self.claim_run(run_id, owner, now)
+            if claim is not None:
+                return claim
         return None
+
+    def claim_run(self, run_id: str, owner: str, now: datetime | None = None) -> Claim | None:
+        """Take the run `run_id` for `owner` if it is claimable (queued and due, or running with
+        an expired lease), else None: it is done, failed, held by a live worker or unknown."""
+        now = now or utcnow()
+        with self._db.writing() as session:
+            taken = session.execute(
+                update(Run)
+                .where(Run.id == run_id, _claimable(now))
+                .values(
+                    state="running",
+                    attempts=Run.attempts + 1,
+                    lease_owner=owner,
+                    lease_expires_at=now + self.lease,
+                    started_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            run = session.get_one(Run, run_id)
+            sub = session.get_one(Submission, run.submission_id)
+            return Claim(
+                run.id, sub.id, sub.challenge_id, sub.snapshot_digest, run.attempts, owner
+            )
+
+    def claimable_ids(self, limit: int = 1000, now: datetime | None = None) -> list[str]:
+        """The ids of the claimable runs, oldest first (what a dispatcher should publish)."""
+        now = now or utcnow()
+        with self._db.reading() as session:
+            return list(
+                session.scalars(
+                    select(Run.id)
+                    .where(_claimable(now))
+                    .order_by(Run.created_at, Run.id)
+                    .limit(limit)
+                )
+            )
+
+    def depth(self, challenge_id: str | None = None) -> int:
+        """How many runs wait or are being graded (overall, or of one challenge)."""
+        query = select(func.count()).select_from(Run).where(Run.state.in_(("queued", "running")))
+        if challenge_id is not None:
+            query = query.join(Submission, Submission.id == Run.submission_id).where(
+                Submission.challenge_id == challenge_id
+            )
+        with self._db.reading() as session:
+            return int(session.scalar(query) or 0)
 
     def renew(self, claim: Claim, now: datetime | None = None) -> bool:
         """Extend the lease; False when the run is no longer the caller's."""
@@ -170,3 +202,10 @@ class RunQueue:
     @staticmethod
     def _held(claim: Claim) -> tuple[ColumnElement[bool], ...]:
         return (Run.id == claim.run_id, Run.state == "running", Run.lease_owner == claim.owner)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        (Run.state == "queued") & (Run.not_before <= now),
+        (Run.state == "running") & (Run.lease_expires_at < now),
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -58,12 +58,61 @@ class Settings(BaseSettings):
     """Grading attempts per run before an infrastructure fault marks it failed."""
     lease_seconds: float = Field(default=900.0, gt=0)
     """How long a worker owns a run without news before another worker may take it."""
+    # Git intake (issue 5): where and how much the service clones; webhooks.
+    git_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["github.com", "gitlab.com", "bitbucket.org"]
+    )
+    """Hosts Git URLs may name (comma-separated); every address they resolve to must be public."""
+    git_allow_loopback: bool = False
+    """Allow hosts resolving to 127.0.0.0/8 or ::1 (tests, a private mirror on this machine)."""
+    git_allow_http: bool = False
+    """Allow plain http:// Git URLs (default: https only)."""
+    git_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    """Bytes git may write while fetching one commit; the fetch is killed past it."""
+    git_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """Wall-clock limit of one fetch; the git process group is killed past it."""
+    webhook_max_bytes: int = Field(default=1024 * 1024, gt=0)
+    """Largest webhook body accepted (413 above it), read before anything is parsed."""
+    # Scale-out (issue 6): the queue backend, back-pressure and logs.
+    queue: Literal["embedded", "celery"] = "embedded"
+    """`embedded`: worker threads in `takehome serve`; `celery`: `takehome worker` processes
+    take runs through a Redis broker and `takehome serve` only enqueues."""
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    """The Celery broker (Redis) when `queue` is `celery`."""
+    broker_visibility_timeout: float = Field(default=4 * 3600.0, gt=0)
+    """Seconds before Redis hands an unacknowledged message to another worker; keep it longer
+    than the longest run (the database lease, renewed while grading, recovers a dead worker's run
+    long before)."""
+    dispatch_seconds: float = Field(default=1.0, gt=0)
+    """How often `takehome serve` (celery queue) publishes claimable runs it has not published."""
+    republish_seconds: float = Field(default=600.0, gt=0)
+    """A run still queued this long after its message was published is published again (covers
+    a broker that lost its messages; duplicates are harmless, the database claim decides)."""
+    queue_limit: int = Field(default=0, ge=0)
+    """Runs waiting or grading, overall, past which intake answers 503 (0: no limit)."""
+    queue_limit_per_challenge: int = Field(default=0, ge=0)
+    """Runs waiting or grading for one challenge, past which intake answers 429 (0: no limit)."""
+    retry_after_seconds: int = Field(default=60, ge=1)
+    """The `Retry-After` header of a 429/503 from a full queue."""
+    log_format: Literal["text", "json"] = "text"
+    """`json`: one JSON object a line, with run and submission ids when a line concerns a run."""
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    """`takehome worker`: serve Prometheus metrics on this port (0: none)."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):
             return [p for p in value.split(os.pathsep) if p]
+        return value
+
+    @field_validator("git_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(h).strip().lower().strip("[]") for h in value if str(h).strip()]
         return value
 
     def images(self) -> ImageSettings:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
 from runner.blobs import BlobError, BlobStore
 from runner.challenge import ChallengeError, ChallengeRegistry
 from runner.intake import IntakeError, Snapshot
+from runner.metrics import RUNS_SETTLED, SANDBOX_FAILURES, record_report
 from runner.pipeline import Pipeline
 from runner.queue import Claim, RunQueue
 from sandbox import SandboxError
@@ -53,22 +55,41 @@ class Worker:
         claim = self._queue.claim(self.name)
         if claim is None:
             return None
-        if claim.attempt > self._queue.max_attempts:  # taken over too often: give up
-            self._queue.fail(claim, f"gave up after {claim.attempt - 1} attempt(s)")
-            return claim.run_id
-        try:
-            self._grade(claim)
-        except SandboxError as exc:
-            state = self._queue.retry(claim, f"{type(exc).__name__}: {exc}")
-            _log.warning("run %s: infrastructure fault (%s), now %s", claim.run_id, exc, state)
-        except (ChallengeError, LookupError, BlobError, IntakeError) as exc:
-            self._queue.fail(claim, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # a bug: record it on the run, keep the worker alive
-            _log.exception("run %s: internal error", claim.run_id)
-            self._queue.fail(claim, f"internal error: {type(exc).__name__}: {exc}")
+        self.run_claimed(claim)
         return claim.run_id
 
-    def _grade(self, claim: Claim) -> None:
+    def run_claimed(self, claim: Claim) -> None:
+        """Grade a run this worker has claimed (`claim.owner` must be `self.name`) and settle it:
+        report stored, queued again after an infrastructure fault, or failed."""
+        if claim.attempt > self._queue.max_attempts:  # taken over too often: give up
+            self._queue.fail(claim, f"gave up after {claim.attempt - 1} attempt(s)")
+            return
+        context = _context(claim)
+        _log.info("run %s: grading (attempt %d)", claim.run_id, claim.attempt, extra=context)
+        outcome = "failed"
+        try:
+            outcome = self._grade(claim)
+        except SandboxError as exc:
+            SANDBOX_FAILURES.labels(type(exc).__name__).inc()
+            state = self._queue.retry(claim, f"{type(exc).__name__}: {exc}")
+            outcome = "retried" if state == "queued" else "failed"
+            _log.warning(
+                "run %s: infrastructure fault (%s), now %s",
+                claim.run_id,
+                exc,
+                state,
+                extra=context,
+            )
+        except (ChallengeError, LookupError, BlobError, IntakeError) as exc:
+            self._queue.fail(claim, f"{type(exc).__name__}: {exc}")
+            _log.warning("run %s: failed: %s", claim.run_id, exc, extra=context)
+        except Exception as exc:  # a bug: record it on the run, keep the worker alive
+            _log.exception("run %s: internal error", claim.run_id, extra=context)
+            self._queue.fail(claim, f"internal error: {type(exc).__name__}: {exc}")
+        RUNS_SETTLED.labels(outcome).inc()
+
+    def _grade(self, claim: Claim) -> str:
+        started = time.monotonic()
         challenge = self._challenges().get(claim.challenge_id)
         snapshot = Snapshot.from_tar(self._blobs.get(claim.snapshot_digest))
         report = self._pipeline().grade(
@@ -78,11 +99,30 @@ class Worker:
             progress=lambda _step, _event: self._renew(claim),
         )
         if not self._queue.complete(claim, report):
-            _log.warning("run %s: lease lost before completion; report discarded", claim.run_id)
+            _log.warning(
+                "run %s: lease lost before completion; report discarded",
+                claim.run_id,
+                extra=_context(claim),
+            )
+            return "lost_lease"
+        record_report(claim.challenge_id, report, time.monotonic() - started)
+        _log.info("run %s: done, score %.1f", claim.run_id, report.score, extra=_context(claim))
+        return "done"
 
     def _renew(self, claim: Claim) -> None:
         if not self._queue.renew(claim):
             _log.warning("run %s: lease lost while grading", claim.run_id)
+
+
+def _context(claim: Claim) -> dict[str, object]:
+    """The `extra` of a log line about `claim` (fields of `runner.logs.JsonFormatter`)."""
+    return {
+        "run_id": claim.run_id,
+        "submission_id": claim.submission_id,
+        "challenge_id": claim.challenge_id,
+        "attempt": claim.attempt,
+        "worker": claim.owner,
+    }
 
 
 class WorkerPool:

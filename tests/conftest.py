@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import docker
 import pytest
+import sqlalchemy as sa
 
 from sandbox.docker import LABEL_RUN, DockerSandbox, connect
 from sandbox.images import ImageBuilder, ImageSettings
@@ -90,3 +91,39 @@ def new_run_id(_run_ids: list[str]) -> Callable[[], str]:
 @pytest.fixture
 def run_id(new_run_id: Callable[[], str]) -> str:
     return new_run_id()
+
+
+def _service_url(variable: str) -> str:
+    """The URL of a test service started by scripts/services.sh; skip (locally) or fail (CI)."""
+    url = os.environ.get(variable, "")
+    if not url:
+        message = f"{variable} is not set: run the tests through scripts/test.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis (marker `services`)."""
+    return _service_url("TAKEHOME_TEST_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The test PostgreSQL server's maintenance database (marker `services`)."""
+    return _service_url("TAKEHOME_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()

@@ -4,7 +4,11 @@ Embedded default: SQLite in WAL mode at `<data_dir>/takehome.db`, with a busy ti
 web threads and the worker threads wait for each other instead of failing. A write transaction
 (`Database.writing()`) starts with `BEGIN IMMEDIATE` on SQLite: it takes the write lock up front,
 so two writers never deadlock upgrading a read lock. `TAKEHOME_DATABASE_URL` selects another
-database (PostgreSQL); the same migrations apply.
+database: PostgreSQL through psycopg 3 (`postgresql+psycopg://user:password@host/db`); the same
+migrations apply. There a write transaction is a plain READ COMMITTED one: the queue's claims are
+conditional UPDATEs, which PostgreSQL re-checks on the locked row, so two workers never take the
+same run; rows a check-then-insert depends on are locked with `SELECT ... FOR UPDATE`. Migrations
+run under an advisory lock, so an api and its workers starting together migrate once.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner.settings import Settings
 
-__all__ = ["Database", "database_url", "open_database"]
+__all__ = ["Database", "database_url", "migrations_config", "open_database"]
+
+_PG_LOCK = 0x74616B65  # "take": the advisory lock key of schema migrations
 
 
 def database_url(settings: Settings) -> str:
@@ -29,6 +35,13 @@ def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     return f"sqlite:///{settings.data_dir / 'takehome.db'}"
+
+
+def migrations_config() -> Config:
+    """The Alembic configuration of the bundled migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("runner.store") / "migrations"))
+    return config
 
 
 class Database:
@@ -53,15 +66,16 @@ class Database:
         with self._writers() as session, session.begin():
             yield session
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (`alembic upgrade head`)."""
-        config = Config()
-        config.set_main_option(
-            "script_location", str(resources.files("runner.store") / "migrations")
-        )
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` (`alembic upgrade head` by default)."""
+        config = migrations_config()
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held until this transaction ends: concurrent starters wait, then find the
+                # schema up to date.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def close(self) -> None:
         """Release every pooled connection."""

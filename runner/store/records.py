@@ -167,7 +167,9 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
 
 
 def _check_invite(session: Session, invite_id: str) -> None:
-    invite = session.get(Invite, invite_id)
+    # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two uploads
+    # on one invite count its submissions one after the other.
+    invite = session.get(Invite, invite_id, with_for_update=True)
     if invite is None:
         raise NotFound("no such invite")
     if invite.expires_at <= utcnow():
