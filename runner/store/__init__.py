@@ -10,10 +10,12 @@ from runner.store.models import (
     ApiToken,
     Base,
     Invite,
+    RepoBinding,
     Reviewer,
     Run,
     StoredReport,
     Submission,
+    WebhookDelivery,
 )
 
 __all__ = [
@@ -22,10 +24,12 @@ __all__ = [
     "Base",
     "Database",
     "Invite",
+    "RepoBinding",
     "Reviewer",
     "Run",
     "StoredReport",
     "Submission",
+    "WebhookDelivery",
     "database_url",
     "open_database",
 ]

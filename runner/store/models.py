@@ -4,6 +4,12 @@ Challenges are not stored: they are folders (`runner.challenge`), referenced by 
 never stored in the clear: passwords as argon2 hashes, invite and API tokens as sha256 digests.
 A submission's source is a snapshot in the blob store, referenced by digest. A regrade adds a
 `Run` and, when it completes, a `StoredReport`; older reports stay, with `current` false.
+
+Git intake (migration 0002): a submission made from a repository records its URL, ref and
+commit SHA (and, from a webhook, the binding and the delivery id). A `RepoBinding` ties a
+repository and branch to an invite; its webhook secret is not stored but derived from the
+service's secret key and a per-binding salt (`runner.store.bindings`). A `WebhookDelivery` row
+per accepted delivery deduplicates redeliveries (unique per binding and key).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -19,16 +25,19 @@ __all__ = [
     "ApiToken",
     "Base",
     "Invite",
+    "RepoBinding",
     "Reviewer",
     "Run",
     "StoredReport",
     "Submission",
+    "WebhookDelivery",
     "new_id",
     "utcnow",
 ]
 
-#: queued -> running -> done | failed (running -> queued again on an infrastructure fault).
-RUN_STATES = ("queued", "running", "done", "failed")
+#: queued -> running -> done | failed (running -> queued again on an infrastructure fault);
+#: queued -> superseded when a newer push of the same invite arrives first (never claimed).
+RUN_STATES = ("queued", "running", "done", "failed", "superseded")
 
 
 def new_id() -> str:
@@ -93,6 +102,14 @@ class Submission(Base):
     snapshot_digest: Mapped[str] = mapped_column(String(71))
     submitted_by: Mapped[str | None] = mapped_column(ForeignKey("reviewers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    repo_url: Mapped[str | None] = mapped_column(String(2048))
+    git_ref: Mapped[str | None] = mapped_column(String(255))
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    binding_id: Mapped[str | None] = mapped_column(String(32))
+    delivery_id: Mapped[str | None] = mapped_column(String(200))
+    superseded_by: Mapped[str | None] = mapped_column(String(32))
+    """The newer push that replaced this one before it was graded (it then does not count
+    against the invite's submission limit)."""
     invite: Mapped[Invite | None] = relationship()
 
 
@@ -126,3 +143,36 @@ class StoredReport(Base):
     json: Mapped[str] = mapped_column(Text)
     current: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RepoBinding(Base):
+    """A repository branch bound to an invite: its pushes become submissions (webhooks)."""
+
+    __tablename__ = "repo_bindings"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invite_id: Mapped[str] = mapped_column(ForeignKey("invites.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    """"github" or "gitlab": which webhook endpoint accepts it."""
+    repo_url: Mapped[str] = mapped_column(String(2048))
+    branch: Mapped[str] = mapped_column(String(255))
+    secret_salt: Mapped[str] = mapped_column(String(64))
+    secret_check: Mapped[str] = mapped_column(String(64))
+    """sha256 of the derived secret: tells a changed service key from a wrong signature."""
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("reviewers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class WebhookDelivery(Base):
+    """One accepted webhook delivery; a redelivery (same binding and key) creates nothing."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("binding_id", "delivery_key", name="uq_webhook_deliveries_key"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    binding_id: Mapped[str] = mapped_column(ForeignKey("repo_bindings.id"))
+    provider: Mapped[str] = mapped_column(String(16))
+    delivery_key: Mapped[str] = mapped_column(String(200))
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,9 @@ Exception tree::
     ├── InviteExpired                 the invite's expiry has passed
     ├── SubmissionLimitReached        the invite's submissions are used up
     └── AlreadyExists                 a reviewer with that email exists
+
+    DuplicateDelivery (runner.store.bindings)  a webhook delivery seen before: an outcome,
+                                               carrying the submission it created
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from runner.blobs import BlobStore
 from runner.intake import Snapshot
+from runner.store.bindings import GitProvenance, check_delivery, record_git
 from runner.store.db import Database
 from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, utcnow
 from runner.store.secrets import hash_password, new_token, token_digest, verify_password
@@ -139,6 +143,8 @@ class NewSubmission:
     source_kind: str = "upload"
     invite_id: str | None = None
     submitted_by: str | None = None
+    git: GitProvenance | None = None
+    """For a Git submission: repository, ref, commit (and webhook delivery; see `bindings`)."""
 
 
 def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[str, str]:
@@ -147,6 +153,8 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
     Returns (submission id, run id). The invite checks run inside the write transaction, so
     two concurrent uploads cannot both take an invite's last submission."""
     with db.writing() as session:
+        if new.git is not None:
+            check_delivery(session, new.git)  # a redelivery is a duplicate, even past the limit
         if new.invite_id is not None:
             _check_invite(session, new.invite_id)
         digest = blobs.put(new.snapshot.to_tar())
@@ -160,6 +168,8 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
         )
         session.add(submission)
         session.flush()
+        if new.git is not None:
+            record_git(session, submission, new.git)
         run = Run(submission_id=submission.id)
         session.add(run)
         session.flush()
@@ -175,7 +185,9 @@ def _check_invite(session: Session, invite_id: str) -> None:
     if invite.expires_at <= utcnow():
         raise InviteExpired("this invite has expired")
     used = session.scalar(
-        select(func.count()).select_from(Submission).where(Submission.invite_id == invite_id)
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.invite_id == invite_id, Submission.superseded_by.is_(None))
     )
     if (used or 0) >= invite.max_submissions:
         raise SubmissionLimitReached(

@@ -1,0 +1,71 @@
+"""Git intake: a repository URL (and optional ref) becomes the same immutable `Snapshot` as an
+upload, pinned to one commit.
+
+`check_url` refuses a URL before any connection is made: only `https` (plus `http` when
+`GitPolicy.allow_http`), no user-info, query or fragment, nothing that starts with `-`, a host
+on the allow-list, and every address the host resolves to must be public (loopback only with
+`allow_loopback`; private ranges, link-local and so the cloud metadata address
+169.254.169.254, CGNAT, multicast and reserved ranges never). The address checked is then pinned
+for git (`http.curloptResolve`), so a DNS answer that changes between the check and the fetch
+(rebinding) cannot send git elsewhere, and redirects are not followed.
+
+`clone_snapshot` fetches exactly one commit, shallow, with an empty template (no sample hooks),
+`core.hooksPath=/dev/null`, no submodules, no LFS smudge, `protocol.allow=never` except https
+(and http when allowed), an empty `HOME` and no system or global config, argument lists only
+(with `--end-of-options` before the URL and ref), a byte limit on what git writes and a
+wall-clock limit (the process group is killed). The snapshot is made with `git archive` of that
+commit and read by the upload intake (`runner.intake.snapshot_bytes`): every archive rule
+applies, so a repository holding a symbolic link is refused (`IntakeError` reason `link`),
+exactly as an uploaded archive holding one is. No working tree is ever checked out.
+
+Exception tree (`.reason` is the error code the API answers with)::
+
+    GitIntakeError (ValueError)
+    ├── GitUrlRefused        url_refused      scheme, host not allowed, credentials, '-' ...
+    │   └── GitAddressRefused address_refused  the host resolves to a private/loopback/
+    │                                          link-local/metadata address (checked before
+    │                                          any connection)
+    ├── GitRefRefused        bad_ref          a ref that starts with '-', has '..', spaces, ...
+    ├── GitFetchFailed       fetch_failed     git could not fetch it (no such repo/ref, ...)
+    ├── GitTooLarge          repo_too_large   the fetched objects passed `max_bytes`
+    └── GitTimeout           clone_timeout    the fetch passed `timeout_seconds`
+
+The snapshot step raises `runner.intake.IntakeError` (links, too many files, ...) unchanged.
+"""
+
+from runner.gitintake._clone import GitSnapshot, clone_snapshot
+from runner.gitintake._errors import (
+    GitAddressRefused,
+    GitFetchFailed,
+    GitIntakeError,
+    GitRefRefused,
+    GitTimeout,
+    GitTooLarge,
+    GitUrlRefused,
+)
+from runner.gitintake._url import (
+    CheckedUrl,
+    GitPolicy,
+    check_commit_sha,
+    check_ref,
+    check_url,
+    normalise_repo_url,
+)
+
+__all__ = [
+    "CheckedUrl",
+    "GitAddressRefused",
+    "GitFetchFailed",
+    "GitIntakeError",
+    "GitPolicy",
+    "GitRefRefused",
+    "GitSnapshot",
+    "GitTimeout",
+    "GitTooLarge",
+    "GitUrlRefused",
+    "check_commit_sha",
+    "check_ref",
+    "check_url",
+    "clone_snapshot",
+    "normalise_repo_url",
+]

@@ -1,0 +1,174 @@
+"""Checking a repository URL, a ref and a commit SHA before git ever sees them."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from runner.gitintake._errors import GitAddressRefused, GitRefRefused, GitUrlRefused
+
+__all__ = [
+    "CheckedUrl",
+    "GitPolicy",
+    "check_commit_sha",
+    "check_ref",
+    "check_url",
+    "normalise_repo_url",
+]
+
+_MAX_URL = 2048
+_MAX_REF = 200
+_REF = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/+-]*")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+#: host, port -> the addresses it resolves to (tests may pass their own; nothing else should).
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise GitUrlRefused(f"the host {host!r} does not resolve: {exc}") from None
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True)
+class GitPolicy:
+    """Where and how much the service clones."""
+
+    allowed_hosts: frozenset[str] = frozenset({"github.com", "gitlab.com", "bitbucket.org"})
+    allow_loopback: bool = False
+    allow_http: bool = False
+    max_bytes: int = 50 * 1024 * 1024
+    timeout_seconds: float = 60.0
+    resolver: Resolver = field(default=_resolve, compare=False, repr=False)
+
+    def schemes(self) -> tuple[str, ...]:
+        """The URL schemes (and git transports) allowed."""
+        return ("https", "http") if self.allow_http else ("https",)
+
+
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A URL that passed `check_url`, with the address git must connect to."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    address: str
+
+    def curl_resolve(self) -> str:
+        """The `http.curloptResolve` entry that pins `host:port` to the checked address."""
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}:{address}"
+
+
+def _refuse_text(url: str) -> None:
+    if not url:
+        raise GitUrlRefused("give a repository URL")
+    if len(url) > _MAX_URL:
+        raise GitUrlRefused(f"the URL is longer than {_MAX_URL} characters")
+    if url.startswith("-"):
+        raise GitUrlRefused(f"the URL {url[:80]!r} starts with '-' (an option, not a URL)")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise GitUrlRefused("the URL holds spaces or control characters")
+    if "::" in url.split("/", 1)[0]:
+        raise GitUrlRefused(f"git transport syntax ({url.split('::', 1)[0]!r}::) is not accepted")
+
+
+def _address_allowed(address: IPAddress, policy: GitPolicy) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return policy.allow_loopback
+    return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
+def check_url(url: str, policy: GitPolicy, *, resolve: bool = True) -> CheckedUrl:
+    """The URL, checked; with `resolve`, every address of its host checked too (no connection
+    is made: a literal IP is not looked up, a name is resolved). Raises `GitUrlRefused`."""
+    _refuse_text(url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in policy.schemes():
+        allowed = " or ".join(policy.schemes())
+        raise GitUrlRefused(f"only {allowed} repository URLs are accepted, not {scheme!r}")
+    if "@" in parts.netloc:
+        raise GitUrlRefused("the URL holds credentials (user@host): give a public URL")
+    if parts.query or parts.fragment:
+        raise GitUrlRefused("the URL holds a query or fragment")
+    try:
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise GitUrlRefused("the URL's port is not a number between 0 and 65535") from None
+    host = (parts.hostname or "").rstrip(".")
+    if not host or not parts.path.strip("/"):
+        raise GitUrlRefused("the URL names no host or no repository path")
+    if host not in policy.allowed_hosts:
+        raise GitUrlRefused(
+            f"the host {host!r} is not on the allow-list (TAKEHOME_GIT_ALLOWED_HOSTS)"
+        )
+    address = host
+    if resolve:
+        address = _checked_address(host, port, policy)
+    return CheckedUrl(url=url, scheme=scheme, host=host, port=port, address=address)
+
+
+def _checked_address(host: str, port: int, policy: GitPolicy) -> str:
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in policy.resolver(host, port)]
+    if not addresses:
+        raise GitUrlRefused(f"the host {host!r} does not resolve")
+    for address in addresses:
+        if not _address_allowed(address, policy):
+            raise GitAddressRefused(
+                f"the host {host!r} resolves to {address}, a private, loopback, link-local"
+                " or otherwise internal address: the service does not connect there"
+            )
+    return str(addresses[0])
+
+
+def check_ref(ref: str) -> str:
+    """A plain branch, tag or commit name (`main`, `refs/heads/x`, a SHA); raises
+    `GitRefRefused` for anything git could read as an option or a revision expression."""
+    if ref.startswith("-"):
+        raise GitRefRefused(f"the ref {ref[:80]!r} starts with '-' (an option, not a ref)")
+    problems = (
+        len(ref) > _MAX_REF,
+        not _REF.fullmatch(ref),
+        ".." in ref,
+        "//" in ref,
+        ref.endswith(("/", ".", ".lock")),
+        any(part.startswith(".") for part in ref.split("/")),
+    )
+    if any(problems):
+        raise GitRefRefused(f"{ref[:80]!r} is not a plain branch, tag or commit name")
+    return ref
+
+
+def check_commit_sha(sha: str) -> str:
+    """A full hex commit id (40 or 64 digits, lower case)."""
+    if not _SHA.fullmatch(sha):
+        raise GitRefRefused(f"{sha[:80]!r} is not a full commit SHA")
+    return sha
+
+
+def normalise_repo_url(url: str) -> str:
+    """The form used to compare repository URLs: lower-case scheme and host, no default
+    port, no trailing slash or `.git`."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    netloc = host if parts.port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{parts.port}"
+    path = parts.path.rstrip("/").removesuffix(".git").rstrip("/")
+    return f"{scheme}://{netloc}{path}"

@@ -1,0 +1,186 @@
+"""Repository bindings and their webhook secrets; Git provenance of a submission.
+
+A binding's webhook secret is never stored. It is derived when needed::
+
+    secret = base64url(HMAC-SHA256(service key, "takehome-webhook:" + binding id + ":" + salt))
+
+with a random per-binding salt kept in the row. GitHub signs each delivery with HMAC-SHA256
+under the secret, so the service must be able to recompute the secret (a hash of it would not
+do); deriving it means a copy of the database alone does not reveal any secret (the key is not in
+the database), and nothing extra needs encrypting. The row keeps `sha256(secret)` too, so a
+changed service key (which changes every derived secret: rebind, or keep the key) is told apart
+from a wrong signature in the logs. The secret is shown once, when the binding is made.
+
+`record_git(session, submission, provenance)` is what `records.add_submission` calls inside its
+transaction for a Git submission: it fills the provenance columns, refuses a delivery already
+seen (`DuplicateDelivery`), records the new delivery and, for a push, supersedes the invite's
+runs still queued.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from runner.store.models import RepoBinding, Run, Submission, WebhookDelivery, utcnow
+
+__all__ = [
+    "PROVIDERS",
+    "DuplicateDelivery",
+    "GitProvenance",
+    "binding_secret",
+    "check_delivery",
+    "new_binding",
+    "record_git",
+    "secret_matches_check",
+    "seen_delivery",
+]
+
+PROVIDERS = ("github", "gitlab")
+
+
+class DuplicateDelivery(Exception):
+    """The webhook delivery was accepted before; `.submission_id` is what it created."""
+
+    def __init__(self, submission_id: str) -> None:
+        super().__init__(f"delivery already accepted (submission {submission_id})")
+        self.submission_id = submission_id
+
+
+def binding_secret(key: str, binding_id: str, salt: str) -> str:
+    """The webhook secret of a binding, derived from the service's secret key."""
+    message = f"takehome-webhook:{binding_id}:{salt}".encode()
+    mac = hmac.new(key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def _check(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches_check(binding: RepoBinding, secret: str) -> bool:
+    """Whether `secret` is the one the binding was made with (False: the key changed)."""
+    return hmac.compare_digest(_check(secret), binding.secret_check)
+
+
+def new_binding(
+    session: Session,
+    key: str,
+    *,
+    invite_id: str,
+    provider: str,
+    repo_url: str,
+    branch: str,
+    created_by: str | None,
+) -> tuple[RepoBinding, str]:
+    """Add a binding; returns it and its secret (shown once, never stored)."""
+    if provider not in PROVIDERS:
+        raise ValueError(f"provider must be one of {PROVIDERS}, not {provider!r}")
+    binding = RepoBinding(
+        invite_id=invite_id,
+        provider=provider,
+        repo_url=repo_url,
+        branch=branch,
+        secret_salt=secrets.token_hex(16),
+        secret_check="",
+        created_by=created_by,
+    )
+    session.add(binding)
+    session.flush()
+    secret = binding_secret(key, binding.id, binding.secret_salt)
+    binding.secret_check = _check(secret)
+    return binding, secret
+
+
+@dataclass(frozen=True)
+class GitProvenance:
+    """Where a Git submission came from; with a delivery, the webhook that sent it."""
+
+    repo_url: str
+    ref: str
+    commit_sha: str
+    binding_id: str | None = None
+    provider: str | None = None
+    delivery_key: str | None = None
+    supersede_queued: bool = False
+
+
+def seen_delivery(session: Session, binding_id: str, key: str) -> str | None:
+    """The submission an accepted delivery created, or None."""
+    return session.scalar(
+        select(WebhookDelivery.submission_id).where(
+            WebhookDelivery.binding_id == binding_id, WebhookDelivery.delivery_key == key
+        )
+    )
+
+
+def check_delivery(session: Session, prov: GitProvenance) -> None:
+    """Raise `DuplicateDelivery` when the provenance's delivery was accepted before."""
+    if not (prov.binding_id and prov.delivery_key):
+        return
+    if (earlier := seen_delivery(session, prov.binding_id, prov.delivery_key)) is not None:
+        raise DuplicateDelivery(earlier)
+
+
+def record_git(session: Session, submission: Submission, prov: GitProvenance) -> None:
+    """Fill a new submission's provenance, record its delivery, supersede queued runs.
+
+    The delivery is checked again here: on PostgreSQL the invite's row lock (taken since the
+    first check) makes a concurrent redelivery wait and then see the first one."""
+    check_delivery(session, prov)
+    submission.repo_url = prov.repo_url[:2048]
+    submission.git_ref = prov.ref[:255]
+    submission.commit_sha = prov.commit_sha
+    submission.binding_id = prov.binding_id
+    submission.delivery_id = prov.delivery_key[:200] if prov.delivery_key else None
+    session.add(submission)
+    session.flush()
+    if prov.binding_id and prov.delivery_key:
+        session.add(
+            WebhookDelivery(
+                binding_id=prov.binding_id,
+                provider=prov.provider or "",
+                delivery_key=prov.delivery_key[:200],
+                submission_id=submission.id,
+            )
+        )
+    if prov.supersede_queued and submission.invite_id:
+        _supersede(session, submission)
+
+
+def _supersede(session: Session, newer: Submission) -> None:
+    """Queued runs of the invite's other submissions become `superseded` (never claimed)."""
+    older = select(Submission.id).where(
+        Submission.invite_id == newer.invite_id, Submission.id != newer.id
+    )
+    queued = list(
+        session.execute(
+            select(Run.id, Run.submission_id).where(
+                Run.state == "queued", Run.submission_id.in_(older)
+            )
+        )
+    )
+    for run_id, submission_id in queued:
+        replaced = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.state == "queued")
+            .values(
+                state="superseded",
+                finished_at=utcnow(),
+                error=f"superseded by a newer push (submission {newer.id})",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if replaced.rowcount == 1:  # type: ignore[attr-defined]
+            session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id)
+                .values(superseded_by=newer.id)
+                .execution_options(synchronize_session=False)
+            )
