@@ -18,14 +18,16 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routes import api_json, candidate, reviewer, session
+from api.routes import api_json, candidate, ops, reviewer, session
 from api.services import PipelineFactory, Services, check_secrets, docker_pipeline
+from runner.celery_app import TASK_NAME, make_celery
+from runner.dispatch import Dispatcher
 from runner.settings import Settings
 from runner.worker import WorkerPool
 
 __all__ = ["create_app", "from_environment"]
 
-_ROUTERS = (candidate.router, session.router, reviewer.router, api_json.router)
+_ROUTERS = (candidate.router, session.router, reviewer.router, api_json.router, ops.router)
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.
@@ -67,16 +69,24 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
     """The takehome web service over `settings`; raises `UnsafeSettings` on unsafe secrets."""
     settings = check_secrets(settings)
     services = Services.open(settings, pipeline_factory)
+    if settings.queue == "celery":
+        _use_celery(services)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Each worker gets a unique lease-owner name (host, pid, random): two processes must
         # never share one, or both would believe they hold the same run.
-        pool = WorkerPool(lambda _index: services.worker(), settings.workers)
+        # With the celery queue this process only enqueues: no worker threads, a dispatcher.
+        threads = 0 if settings.queue == "celery" else settings.workers
+        pool = WorkerPool(lambda _index: services.worker(), threads)
         pool.start()
+        if services.dispatcher is not None:
+            services.dispatcher.start()
         try:
             yield
         finally:
+            if services.dispatcher is not None:
+                services.dispatcher.stop()
             pool.stop()
             services.db.close()
 
@@ -103,6 +113,23 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         return {"status": "ok"}
 
     return app
+
+
+def _use_celery(services: Services) -> None:
+    """Publish runs to the Celery broker through a dispatcher (see `runner.dispatch`)."""
+    settings = services.settings
+    broker = make_celery(settings)
+
+    def publish(run_id: str) -> None:
+        broker.send_task(TASK_NAME, args=[run_id], retry=False)
+
+    services.broker = broker
+    services.dispatcher = Dispatcher(
+        services.queue,
+        publish,
+        interval=settings.dispatch_seconds,
+        republish_seconds=settings.republish_seconds,
+    )
 
 
 def from_environment() -> FastAPI:

@@ -11,6 +11,10 @@
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
+| `QueueFull` of one challenge               | 429    | queue_full          |
+| `QueueFull` overall                        | 503    | queue_full          |
+
+A `QueueFull` answer carries `Retry-After` (seconds).
 
 The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
 asked for HTML (a browser form).
@@ -27,6 +31,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
 from runner.intake import IntakeError
+from runner.queue import QueueFull
 from runner.store.records import InviteExpired, NotFound, SubmissionLimitReached
 
 __all__ = ["CsrfFailed", "NotAuthenticated", "UploadRefused", "install_error_handlers"]
@@ -43,6 +48,7 @@ _HUMAN = {
     "duplicate": "The archive holds the same path twice.",
     "wrong_content_type": "Send the archive as a multipart/form-data upload.",
     "missing_file": "Choose an archive to upload (form field 'archive').",
+    "queue_full": "Too many submissions are waiting to be graded. Please try again later.",
 }
 
 
@@ -93,6 +99,15 @@ async def _unauthenticated(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _queue_full(request: Request, exc: Exception) -> Response:
+    full = cast(QueueFull, exc)
+    response = _problem(
+        request, 429 if full.scope == "challenge" else 503, "queue_full", str(full)
+    )
+    response.headers["Retry-After"] = str(full.retry_after)
+    return response
+
+
 def _fixed(status: int, code: str) -> Any:
     async def handler(request: Request, exc: Exception) -> Response:
         return _problem(request, status, code, str(exc) or code)
@@ -110,3 +125,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
     app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
+    app.add_exception_handler(QueueFull, _queue_full)

@@ -9,9 +9,13 @@ each run yields exactly one report. An infrastructure fault sends the run back t
 exponential backoff (`retry()`), until `max_attempts`, then marks it failed with the reason.
 
 `claim_run(run_id)` takes one named run on the same terms (the Celery backend's messages carry
-only a run id), and `claimable_ids()` lists what a dispatcher should (re)publish. Both consider
+only a run id), and `claimable_keys()` lists what a dispatcher should (re)publish. Both consider
 only `queued` runs and `running` runs whose lease expired: any other state (done, failed, or a
 state added later) is never claimable.
+
+Back-pressure: `admit(challenge_id)` raises `QueueFull` when the runs waiting or grading reach
+the configured limit (per challenge, or overall), before anything is stored. The check is not
+in the insert's transaction: concurrent uploads may overshoot a limit by their number.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from graders.model import Report
 from runner.store.db import Database
 from runner.store.models import Run, StoredReport, Submission, utcnow
 
-__all__ = ["Claim", "RunQueue"]
+__all__ = ["Claim", "QueueFull", "RunKey", "RunQueue"]
+
+#: A run as a dispatcher sees it: (id, attempts, state).
+RunKey = tuple[str, int, str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,15 @@ class Claim:
     owner: str
 
 
+class QueueFull(Exception):
+    """Intake refused: too many runs wait or grade. `scope` is "challenge" or "overall"."""
+
+    def __init__(self, message: str, *, scope: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.scope = scope
+        self.retry_after = retry_after
+
+
 class RunQueue:
     """Claims, renews, completes and retries runs in `db`."""
 
@@ -50,8 +66,14 @@ class RunQueue:
         lease_seconds: float = 900.0,
         max_attempts: int = 3,
         backoff_seconds: float = 5.0,
+        limit: int = 0,
+        limit_per_challenge: int = 0,
+        retry_after: int = 60,
     ) -> None:
         self._db = db
+        self.limit = limit
+        self.limit_per_challenge = limit_per_challenge
+        self.retry_after = retry_after
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
@@ -96,17 +118,33 @@ class RunQueue:
                 run.id, sub.id, sub.challenge_id, sub.snapshot_digest, run.attempts, owner
             )
 
-    def claimable_ids(self, limit: int = 1000, now: datetime | None = None) -> list[str]:
-        """The ids of the claimable runs, oldest first (what a dispatcher should publish)."""
+    def claimable_keys(self, limit: int = 10000, now: datetime | None = None) -> list[RunKey]:
+        """(id, attempts, state) of the claimable runs, oldest first: a key changes when a run is
+        retried or taken over, which is when a dispatcher must publish it again."""
         now = now or utcnow()
         with self._db.reading() as session:
-            return list(
-                session.scalars(
-                    select(Run.id)
-                    .where(_claimable(now))
-                    .order_by(Run.created_at, Run.id)
-                    .limit(limit)
-                )
+            rows = session.execute(
+                select(Run.id, Run.attempts, Run.state)
+                .where(_claimable(now))
+                .order_by(Run.created_at, Run.id)
+                .limit(limit)
+            ).tuples()
+            return [(run_id, attempts, state) for run_id, attempts, state in rows]
+
+    def admit(self, challenge_id: str) -> None:
+        """Raise `QueueFull` when a new run of `challenge_id` would pass a limit (0: none)."""
+        if self.limit_per_challenge and self.depth(challenge_id) >= self.limit_per_challenge:
+            raise QueueFull(
+                f"{self.limit_per_challenge} submissions of {challenge_id!r} are waiting or being"
+                " graded; try again later",
+                scope="challenge",
+                retry_after=self.retry_after,
+            )
+        if self.limit and self.depth() >= self.limit:
+            raise QueueFull(
+                f"the grading queue is full ({self.limit} runs); try again later",
+                scope="overall",
+                retry_after=self.retry_after,
             )
 
     def depth(self, challenge_id: str | None = None) -> int:

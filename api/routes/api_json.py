@@ -89,6 +89,7 @@ async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Respo
     if not challenge_id:
         raise UploadRefused(400, "missing_challenge", "give a `challenge` id or an `invite`")
     svc.challenges.get(challenge_id)
+    await run_in_threadpool(svc.queue.admit, challenge_id)
     snapshot = await run_in_threadpool(
         snapshot_bytes, upload.data, upload.filename, IntakeLimits(max_archive_bytes=limit)
     )
@@ -100,6 +101,7 @@ async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Respo
         submitted_by=reviewer.id,
     )
     submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
+    svc.enqueued()
     location = f"/api/submissions/{submission_id}"
     body = {"id": submission_id, "run": run_id, "state": "queued", "url": location}
     return JSONResponse(body, status_code=202, headers={"Location": location})

@@ -63,6 +63,7 @@ async def submit(token: str, request: Request, svc: Svc) -> Response:
     """Upload a .zip/.tar/.tar.gz (form field `archive`); 202 with the status URL in Location."""
     invite = await run_in_threadpool(_invite, svc, token)
     svc.challenges.get(invite.challenge_id)
+    await run_in_threadpool(svc.queue.admit, invite.challenge_id)
     limit = svc.settings.max_upload_bytes
     upload = await read_upload(request, limit)
     snapshot = await run_in_threadpool(
@@ -75,6 +76,7 @@ async def submit(token: str, request: Request, svc: Svc) -> Response:
         invite_id=invite.id,
     )
     submission_id, _run = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
+    svc.enqueued()
     location = f"/i/{token}/submissions/{submission_id}"
     if wants_html(request):
         return RedirectResponse(location, status_code=303)

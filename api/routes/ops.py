@@ -1,0 +1,72 @@
+"""Operations: liveness, readiness and Prometheus metrics (no authentication: keep these paths
+off the public proxy, or allow only the scraper and the orchestrator to reach them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import text
+
+from api.services import Services, services
+from sandbox.docker import connect
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["service"])
+Svc = Annotated[Services, Depends(services)]
+
+
+def _database(svc: Services) -> None:
+    with svc.db.reading() as session:
+        session.execute(text("SELECT 1"))
+
+
+def _broker(svc: Services) -> None:
+    if svc.broker is None:
+        return
+    with svc.broker.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=3)
+
+
+def _docker(_svc: Services) -> None:
+    connect(timeout=5).close()
+
+
+def checks(svc: Services) -> dict[str, str]:
+    """Each dependency this process needs, "ok" or what went wrong: the database always, the
+    broker with the celery queue, Docker when this process grades (embedded worker threads)."""
+    wanted: list[tuple[str, Callable[[Services], None]]] = [("database", _database)]
+    if svc.settings.queue == "celery":
+        wanted.append(("broker", _broker))
+    elif svc.settings.workers > 0:
+        wanted.append(("docker", _docker))
+    results = {}
+    for name, check in wanted:
+        try:
+            check(svc)
+        except Exception as exc:  # any failure means "not ready": say which and why
+            results[name] = f"{type(exc).__name__}: {exc}"[:300]
+        else:
+            results[name] = "ok"
+    return results
+
+
+@router.get("/readyz", summary="Readiness")
+async def readyz(svc: Svc) -> Response:
+    """200 when the database (and the broker or Docker, as configured) answer; else 503."""
+    results = await run_in_threadpool(checks, svc)
+    ready = all(value == "ok" for value in results.values())
+    body = {"status": "ready" if ready else "not ready", "checks": results}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(svc: Svc) -> Response:
+    """Queue depth and runs by state (from the database); grading counters of this process."""
+    body = generate_latest(REGISTRY) + generate_latest(svc.metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
