@@ -67,6 +67,9 @@ class GradingInput:
     then probes: they run without the candidate's files, in a container that reaches the app at
     `service_url` and nothing else."""
     service_url: str = ""
+    canaries: bool = True
+    """In-process hidden-test runs get per-run canary tests and forgery checks
+    (graders/_canary.py). Off only for tests of the JUnit mapping with hand-made reports."""
 
 
 class Grader(Protocol):

@@ -88,6 +88,9 @@ class VerdictKind(StrEnum):
     NO_RESULTS = "no_results"
     TOOL_ERROR = "tool_error"
     TAMPER_SUSPECTED = "tamper_suspected"
+    FORGERY_DETECTED = "forgery_detected"
+    """In-process hidden tests whose report contradicts the grader's canaries or pytest's exit
+    code (graders/_canary.py): the tests category scores 0."""
     SERVICE_NOT_READY = "service_not_ready"
     SERVICE_EXITED = "service_exited"
     DEPENDENCY_NOT_ALLOWED = "dependency_not_allowed"

@@ -5,6 +5,19 @@ candidate's code to `sys.path`, rootdir and confcutdir pinned to `/work/grader`,
 autoload off, so the candidate's `conftest.py`, `pytest.ini`, `pyproject.toml`, `setup.cfg`
 and `tox.ini` (all under `/work/src`) have no effect. The JUnit XML is mapped back to the expected
 test ids; an expected id that never reports counts as failed.
+
+Three ways to run, by `GradingInput`:
+
+- in-process (unit mode, `service_network` None): the candidate's code is imported into the
+  pytest process, so results are only tamper-*evident*: per-run canary tests and consistency
+  checks (`graders._canary`) turn a forged report into a `forgery_detected` verdict and a 0;
+- isolated (unit mode with `[tests] isolation = "isolated"`): pytest runs in a trusted
+  container without the candidate's files and calls the candidate's code through the call
+  server of `graders/takehome_oracle.py` at `service_url`; only plain data comes back;
+- service mode: the hidden tests are probes against the candidate's app at `service_url`.
+
+Both containers get `takehome_oracle.py` on `sys.path` (`/work/grader/lib`, ahead of the
+candidate's code), so hidden tests written as `calc = candidate("calc")` run in every mode.
 """
 
 from __future__ import annotations
@@ -13,8 +26,9 @@ import ast
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from graders import _junit
+from graders import _canary, _junit
 from graders._steps import (
     READ_ONLY,
     ToolOutputError,
@@ -30,7 +44,14 @@ from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutco
 from graders.model import VerdictKind as Kind
 from sandbox import Execution, RunSpec, Sandbox
 
-__all__ = ["PYTEST_VERSION", "STEP", "TestsGrader", "discover_test_ids"]
+__all__ = [
+    "ORACLE_FILE",
+    "ORACLE_SOURCE",
+    "PYTEST_VERSION",
+    "STEP",
+    "TestsGrader",
+    "discover_test_ids",
+]
 
 STEP = "tests.hidden"
 PYTEST_VERSION = "9.2.0"
@@ -38,8 +59,12 @@ _JUNIT = "out/junit.xml"
 # `pythonpath` (not PYTHONPATH) puts the candidate's code on sys.path only once pytest itself is
 # imported and configured, and `-I` keeps PYTHONPATH, the user site and a candidate
 # `sitecustomize.py` out of the interpreter: a candidate `pytest/` package cannot shadow pytest.
-_TESTS_INI = f"[pytest]\njunit_family = xunit2\npythonpath = {SRC_DIR}\n".encode()
-_PROBES_INI = b"[pytest]\njunit_family = xunit2\n"
+_LIB = f"{GRADER_DIR}/lib"
+_TESTS_INI = f"[pytest]\njunit_family = xunit2\npythonpath = {_LIB} {SRC_DIR}\n".encode()
+_PROBES_INI = f"[pytest]\njunit_family = xunit2\npythonpath = {_LIB}\n".encode()
+#: The oracle library and call server, as shipped into the workspace (`grader/lib/`).
+ORACLE_FILE = "grader/lib/takehome_oracle.py"
+ORACLE_SOURCE = (Path(__file__).parent / "takehome_oracle.py").read_bytes()
 
 
 def discover_test_ids(files: Mapping[str, bytes]) -> tuple[str, ...]:
@@ -99,7 +124,10 @@ class TestsGrader:
         Unit mode: against the candidate's code, in its container. Service mode: the hidden
         tests are probes; they get no candidate file and reach the app only at `APP_URL`.
         """
-        files = {"grader/tests.ini": (_TESTS_INI, READ_ONLY)}
+        files = {
+            "grader/tests.ini": (_TESTS_INI, READ_ONLY),
+            ORACLE_FILE: (ORACLE_SOURCE, READ_ONLY),
+        }
         files.update({f"grader/tests/{p}": (c, READ_ONLY) for p, c in inp.hidden_tests.items()})
         argv = (
             *(TOOLS_PYTHON, "-I", "-m", "pytest", "-c", f"{GRADER_DIR}/tests.ini"),
@@ -108,16 +136,13 @@ class TestsGrader:
         )
         env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         if inp.service_network is None:
+            if inp.canaries:
+                canary = _canary.canary_for(inp.run_id)
+                files[f"grader/tests/{canary.path}"] = (canary.source, READ_ONLY)
             return [make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env=env)]
         files["grader/tests.ini"] = (_PROBES_INI, READ_ONLY)
-        spec = make_spec(
-            inp,
-            STEP,
-            argv,
-            files_in=files,
-            files_out=(_JUNIT,),
-            env={**env, "APP_URL": inp.service_url},
-        )
+        urls = {"APP_URL": inp.service_url, "TAKEHOME_ORACLE_URL": inp.service_url}
+        spec = make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env={**env, **urls})
         without_sources = {k: v for k, v in spec.files_in.items() if not k.startswith("src/")}
         return [dataclasses.replace(spec, files_in=without_sources, network=inp.service_network)]
 
@@ -129,6 +154,14 @@ class TestsGrader:
             verdict = Verdict(kind=Kind.TOOL_ERROR, step=STEP, detail=str(exc))
             return _result(_Score((), 0.0, 0.0), [], [verdict])
         verdicts, cases = _read(executions)
+        forged: list[str] = []
+        if inp.canaries and inp.service_network is None:
+            canary = _canary.canary_for(inp.run_id)
+            execution = executions.get(STEP)
+            ended = execution is not None and not (execution.timed_out or execution.oom_killed)
+            code = execution.exit_code if execution is not None and ended else None
+            forged = _canary.forgery_signs(canary, cases, code)
+            cases = [c for c in cases if c.classname != canary.classname]
         matched, unmatched = _junit.match(expected, cases)
         findings = _junit.unmatched_findings(unmatched)
         if not expected:
@@ -142,6 +175,10 @@ class TestsGrader:
         if missing:
             detail = f"{missing} of {len(expected)} expected tests never reported"
             verdicts.append(Verdict(kind=Kind.TESTS_INCOMPLETE, step=STEP, detail=detail))
+        if forged:
+            detail = "; ".join(forged) + ": the reported results are not trusted, tests score 0"
+            verdicts.append(Verdict(kind=Kind.FORGERY_DETECTED, step=STEP, detail=detail))
+            score = dataclasses.replace(score, earned=0.0)
         return _result(score, findings, verdicts)
 
     def check(self, sandbox: Sandbox, image: str) -> None:

@@ -126,6 +126,10 @@ class HiddenTestsSpec(_Model):
 
     points: dict[TestId, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     expected: tuple[TestId, ...] = Field(default=(), strict=False)
+    isolation: Literal["in-process", "isolated"] = "in-process"
+    """Unit mode: `in-process` runs the hidden tests in the candidate's process (tamper-evident:
+    canary tests and consistency checks); `isolated` runs them in a trusted container that calls
+    the candidate's code over loopback and gets plain data back (forged results impossible)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> HiddenTestsSpec:
@@ -180,6 +184,8 @@ class Manifest(_Model):
             raise ValueError(
                 "a [service] section is required with mode = 'service', and only then"
             )
+        if self.mode == "service" and self.tests.isolation != "in-process":
+            raise ValueError("tests.isolation applies to unit mode (service probes are isolated)")
         return self
 
 

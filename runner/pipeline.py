@@ -4,6 +4,10 @@ Every grader's steps run in fresh sandbox containers, concurrently up to the mac
 (longest steps first), and each grader then interprets its own executions. Verdicts about the
 candidate's run end up in the report; infrastructure faults (`sandbox.SandboxError`) propagate, so
 a caller can retry the run instead of recording a wrong score.
+
+Service mode, and unit mode with `[tests] isolation = "isolated"`, first start an app next to
+which the hidden tests run: the candidate's own app, or the grader's call server that runs the
+candidate's code (`runner/oracle.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from graders.model import CategoryResult, Report
 from graders.tests import STEP as TESTS_STEP
 from runner.challenge import Challenge
 from runner.intake import Snapshot
+from runner.oracle import call_server, is_isolated
 from runner.requirements import undeclared_verdicts
 from runner.service import AppUnderTest
 from sandbox import Execution, RunSpec, Sandbox
@@ -65,8 +70,13 @@ class Pipeline:
         image = self._images(challenge)
         base = self._input(challenge, snapshot, run_id, image)
         app: AppUnderTest | None = None
-        if challenge.manifest.mode == "service":
-            with AppUnderTest(self._sandbox, challenge, snapshot, run_id, image) as app:
+        if challenge.manifest.mode == "service" or is_isolated(challenge):
+            app = (
+                call_server(self._sandbox, challenge, snapshot, run_id, image)
+                if is_isolated(challenge)
+                else AppUnderTest(self._sandbox, challenge, snapshot, run_id, image)
+            )
+            with app:
                 base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
                 skip = () if app.wait_ready() else (TESTS_STEP,)
                 results, executions = self._grade(challenge, base, progress, skip)

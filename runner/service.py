@@ -10,10 +10,12 @@ run by the tests grader in another container (`GradingInput.service_network`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from types import TracebackType
 
 from graders.base import TOOLS_PYTHON
 from graders.model import Verdict, VerdictKind
+from runner._manifest import ServiceSpec
 from runner.challenge import Challenge
 from runner.intake import Snapshot
 from sandbox import Execution, Limits, RunSpec, Sandbox, Service
@@ -50,9 +52,19 @@ class AppUnderTest:
     """The candidate's app for one run: a context manager around `Sandbox.start_service`."""
 
     def __init__(
-        self, sandbox: Sandbox, challenge: Challenge, snapshot: Snapshot, run_id: str, image: str
+        self,
+        sandbox: Sandbox,
+        challenge: Challenge,
+        snapshot: Snapshot,
+        run_id: str,
+        image: str,
+        *,
+        service: ServiceSpec | None = None,
+        grader_files: Mapping[str, tuple[bytes, int]] | None = None,
     ) -> None:
-        service = challenge.manifest.service
+        """`service` and `grader_files` replace the manifest's `[service]` for a grader-owned
+        app (the isolated unit oracle's call server, `runner/oracle.py`)."""
+        service = service or challenge.manifest.service
         if service is None:
             raise ValueError(f"challenge {challenge.manifest.id!r} has no [service] section")
         self._sandbox = sandbox
@@ -65,7 +77,10 @@ class AppUnderTest:
             image=image,
             argv=service.command,
             run_id=run_id,
-            files_in={f"src/{path}": (data, 0o444) for path, data in snapshot.files.items()},
+            files_in={
+                **{f"src/{path}": (data, 0o444) for path, data in snapshot.files.items()},
+                **(grader_files or {}),
+            },
             writable_dirs=("out", "data"),
             env={
                 "PORT": str(service.port),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sandbox import Execution, RunSpec, merge_workspace
 
-__all__ = ["HostSandbox"]
+__all__ = ["HostSandbox", "HostService"]
 
 _VENV_BIN = Path(sys.executable).parent
 _TOOLS = "/opt/takehome/bin/"
@@ -45,23 +45,8 @@ class HostSandbox:
 
     def run(self, spec: RunSpec) -> Execution:
         """Populate a fresh workspace, run the mapped argv, collect `files_out`."""
-        self.specs.append(spec)
-        base = self.root / f"run{len(self.specs)}"
-        work, tmp = base / "work", base / "tmp"
-        for directory in (work, tmp, *(work / d for d in spec.writable_dirs)):
-            directory.mkdir(parents=True, exist_ok=True)
-        self.workspaces.append(work)
+        work, tmp, argv, env = self._prepare(spec)
         to_host = _mapper(work, tmp)
-        for rel, (content, mode) in spec.files_in.items():
-            path = work / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # The grader's files name sandbox paths; the candidate's are left byte-for-byte.
-            data = content if rel.startswith("src/") else to_host(content.decode()).encode()
-            path.write_bytes(data)
-            path.chmod(mode)
-        argv = [_tool(a) if a.startswith(_TOOLS) else to_host(a) for a in spec.argv]
-        env = {k: to_host(v) for k, v in spec.env.items()}
-        env["PATH"] = f"{_VENV_BIN}:/usr/bin:/bin"
         started = time.monotonic()
         timed_out = False
         try:
@@ -84,6 +69,65 @@ class HostSandbox:
             wall_seconds=time.monotonic() - started,
             files_out={k: back(v) for k, v in _collect(work, spec.files_out).items()},
             timed_out=timed_out,
+        )
+
+    def start_service(self, spec: RunSpec) -> HostService:
+        """Start the mapped argv in the background; the host has one loopback for everyone."""
+        work, tmp, argv, env = self._prepare(spec)
+        process = subprocess.Popen(
+            argv,
+            cwd=_mapper(work, tmp)(spec.workdir),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        return HostService(process, _unmapper(work, tmp))
+
+    def _prepare(self, spec: RunSpec) -> tuple[Path, Path, list[str], dict[str, str]]:
+        self.specs.append(spec)
+        base = self.root / f"run{len(self.specs)}"
+        work, tmp = base / "work", base / "tmp"
+        for directory in (work, tmp, *(work / d for d in spec.writable_dirs)):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.workspaces.append(work)
+        to_host = _mapper(work, tmp)
+        for rel, (content, mode) in spec.files_in.items():
+            path = work / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # The grader's files name sandbox paths; the candidate's are left byte-for-byte.
+            data = content if rel.startswith("src/") else to_host(content.decode()).encode()
+            path.write_bytes(data)
+            path.chmod(mode)
+        argv = [_tool(a) if a.startswith(_TOOLS) else to_host(a) for a in spec.argv]
+        env = {k: to_host(v) for k, v in spec.env.items()}
+        env["PATH"] = f"{_VENV_BIN}:/usr/bin:/bin"
+        return work, tmp, argv, env
+
+
+class HostService:
+    """A background process started by `HostSandbox.start_service`."""
+
+    network = "host"
+
+    def __init__(self, process: subprocess.Popen[bytes], back: Callable[[bytes], bytes]) -> None:
+        self._process = process
+        self._back = back
+        self._started = time.monotonic()
+
+    def running(self) -> bool:
+        """Whether the process has not exited."""
+        return self._process.poll() is None
+
+    def stop(self) -> Execution:
+        """Terminate it (exit code -1 when it was still running, as in the Docker sandbox)."""
+        alive = self.running()
+        self._process.terminate()
+        out, err = self._process.communicate(timeout=10)
+        return Execution(
+            exit_code=-1 if alive else self._process.returncode,
+            stdout=self._back(out),
+            stderr=self._back(err),
+            wall_seconds=time.monotonic() - self._started,
         )
 
 

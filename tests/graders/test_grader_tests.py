@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from graders._canary import canary_for
 from graders._junit import junit_key
 from graders.base import GradingInput
 from graders.model import CategoryResult, TestOutcome, VerdictKind
-from graders.tests import TestsGrader, discover_test_ids
+from graders.tests import ORACLE_SOURCE, TestsGrader, discover_test_ids
 from sandbox import Execution, FakeSandbox, RunSpec, Sandbox
 
 Repo = Callable[[str], dict[str, bytes]]
@@ -28,10 +29,14 @@ def _junit(*cases: str) -> bytes:
     return f'<?xml version="1.0"?><testsuites><testsuite>{body}</testsuite></testsuites>'.encode()
 
 
-def _grade_junit(data: bytes | None, expected: tuple[str, ...], **kw: object) -> CategoryResult:
+def _grade_junit(
+    data: bytes | None, expected: tuple[str, ...], code: int = 1, **kw: object
+) -> CategoryResult:
+    """Grade a hand-made report; the canary checks are off unless `canaries=True` is passed."""
     files = {} if data is None else {"out/junit.xml": data}
+    kw.setdefault("canaries", False)
     inp = GradingInput("r", "img", {}, expected_tests=expected, **kw)  # type: ignore[arg-type]
-    return TestsGrader().grade(inp, {STEP: Execution(1, b"", b"", 1.0, files_out=files)})
+    return TestsGrader().grade(inp, {STEP: Execution(code, b"", b"", 1.0, files_out=files)})
 
 
 def test_real_run_with_hostile_candidate_config(host_sandbox: Sandbox, repo: Repo) -> None:
@@ -168,6 +173,7 @@ def test_bad_junit_files(name: str, kind: VerdictKind) -> None:
 
 def test_absent_junit_and_limit_flags() -> None:
     execution = Execution(-9, b"", b"", 60.0, timed_out=True, output_truncated=True)
+    # With the canary checks on: a run killed at its limit is no sign of forgery.
     inp = GradingInput("r", "img", {}, expected_tests=("tests/test_a.py::test_x",))
     result = TestsGrader().grade(inp, {STEP: execution})
     assert [v.kind for v in result.verdicts] == [
@@ -189,6 +195,7 @@ def test_no_expected_tests_and_none_reported() -> None:
 def test_steps_layout() -> None:
     inp = GradingInput("run-1", "img", {"calc.py": b"x"}, hidden_tests={"test_a.py": b"y"})
     (spec,) = TestsGrader().steps(inp)
+    canary = canary_for("run-1")
     assert spec.argv == (
         *("/opt/takehome/bin/python", "-I", "-m", "pytest", "-c", "/work/grader/tests.ini"),
         *("--rootdir", "/work/grader", "-p", "no:cacheprovider", "--confcutdir", "/work/grader"),
@@ -196,8 +203,13 @@ def test_steps_layout() -> None:
     )
     assert spec.files_in == {
         "src/calc.py": (b"x", 0o444),
-        "grader/tests.ini": (b"[pytest]\njunit_family = xunit2\npythonpath = /work/src\n", 0o444),
+        "grader/tests.ini": (
+            b"[pytest]\njunit_family = xunit2\npythonpath = /work/grader/lib /work/src\n",
+            0o444,
+        ),
+        "grader/lib/takehome_oracle.py": (ORACLE_SOURCE, 0o444),
         "grader/tests/test_a.py": (b"y", 0o444),
+        f"grader/tests/{canary.path}": (canary.source, 0o444),
     }
     assert spec.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
     assert "PYTHONPATH" not in spec.env  # -I ignores it anyway; the ini's pythonpath is used
@@ -244,3 +256,57 @@ def test_fake_sandbox_sees_one_spec() -> None:
     specs: list[RunSpec] = grader.steps(inp)
     grader.grade(inp, {s.label: sandbox.run(s) for s in specs})
     assert [s.label for s in sandbox.specs] == [STEP]
+
+
+def _canary_cases(run_id: str, good: str = "", bad: str = '<failure message="x"/>') -> list[str]:
+    canary = canary_for(run_id)
+    cls = canary.classname
+    return [
+        f'<testcase classname="{cls}" name="{canary.must_pass}">{good}</testcase>',
+        f'<testcase classname="{cls}" name="{canary.must_fail}">{bad}</testcase>',
+    ]
+
+
+def test_canaries_are_per_run_and_secret() -> None:
+    one, two = canary_for("run-a"), canary_for("run-b")
+    assert one == canary_for("run-a")  # steps() and grade() agree
+    assert len({one.module, two.module, one.must_pass, one.must_fail}) == 4
+    namespace: dict[str, object] = {}
+    exec(compile(one.source, one.path, "exec"), namespace)  # noqa: S102 - our own canary
+    good, bad = namespace[one.must_pass], namespace[one.must_fail]
+    assert callable(good)
+    assert callable(bad)
+    good()
+    with pytest.raises(AssertionError):
+        bad()
+
+
+HONEST = '<testcase classname="tests.test_a" name="test_x"/>'
+
+
+def test_honest_in_process_report_passes_the_canary_checks() -> None:
+    data = _junit(HONEST, *_canary_cases("r"))
+    result = _grade_junit(data, ("tests/test_a.py::test_x",), canaries=True)
+    assert result.score == 100.0
+    assert result.verdicts == ()
+    assert result.findings == ()  # the canaries are neither expected nor "unexpected"
+
+
+@pytest.mark.parametrize(
+    ("cases", "code", "sign"),
+    [
+        ([HONEST, *_canary_cases("r", bad="")], 1, "must-fail canary test was reported passed"),
+        ([HONEST], 1, "must-pass canary test was never reported"),
+        ([HONEST, *_canary_cases("r")], 0, "pytest exited 0"),
+        ([HONEST, HONEST, *_canary_cases("r")], 1, "reported more than once"),
+        ([], 0, "pytest exited 0"),
+    ],
+    ids=["failure-turned-pass", "rewritten-junit", "forced-exit", "duplicates", "exit-0-no-junit"],
+)
+def test_forged_in_process_reports_score_zero(cases: list[str], code: int, sign: str) -> None:
+    data = _junit(*cases) if cases else None
+    result = _grade_junit(data, ("tests/test_a.py::test_x",), code=code, canaries=True)
+    assert result.score == 0.0
+    forged = [v for v in result.verdicts if v.kind is VerdictKind.FORGERY_DETECTED]
+    assert len(forged) == 1
+    assert sign in forged[0].detail

@@ -106,7 +106,8 @@ def test_candidate_code_steps_start_first(challenge: Challenge) -> None:
         challenge, challenge.reference()
     )
     labels = [s.label for s in fake.specs]
-    assert labels[:2] == ["tests.hidden", "coverage.candidate"]
+    # The calculator's hidden tests are isolated: the call server starts and is checked first.
+    assert labels[:4] == ["service.app", "service.ready", "tests.hidden", "coverage.candidate"]
     # No tool output at all: every category says so instead of raising.
     assert isinstance(report, Report)
     assert report.score == 0.0
@@ -114,6 +115,7 @@ def test_candidate_code_steps_start_first(challenge: Challenge) -> None:
         "no_results",
         "tool_error",
         "tests_incomplete",
+        "service_exited",  # the fake's call server "exits" with status 0 when stopped
     }
     assert report.verdicts
 
@@ -125,3 +127,25 @@ def test_infrastructure_failure_propagates(challenge: Challenge) -> None:
     pipeline = Pipeline(FakeSandbox(broken), images=lambda _c: "img")
     with pytest.raises(SandboxFailure, match="engine went away"):
         pipeline.grade(challenge, challenge.reference())
+
+
+def test_isolated_hidden_tests_never_meet_the_candidates_files(challenge: Challenge) -> None:
+    def ok(spec: RunSpec) -> Execution:
+        return Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=0.0)
+
+    fake = FakeSandbox(ok)
+    Pipeline(fake, images=lambda _c: "img", concurrency=1).grade(challenge, challenge.reference())
+    specs = {s.label: s for s in fake.specs}
+    server, hidden = specs["service.app"], specs["tests.hidden"]
+    # The candidate's container: its files and the call server, no hidden test, no grader ini.
+    assert {p for p in server.files_in if not p.startswith("src/")} == {
+        "grader/lib/takehome_oracle.py"
+    }
+    assert server.argv[1:] == ("-I", "/work/grader/lib/takehome_oracle.py", "serve")
+    # The trusted container: hidden tests and the oracle library, no candidate file, and the
+    # call server's loopback as its only network.
+    assert not [p for p in hidden.files_in if p.startswith("src/")]
+    assert "grader/tests/test_expression.py" in hidden.files_in
+    assert hidden.network == "container:fake-service"
+    port = server.env["PORT"]
+    assert hidden.env["TAKEHOME_ORACLE_URL"] == f"http://127.0.0.1:{port}"

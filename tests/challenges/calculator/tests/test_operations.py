@@ -1,6 +1,8 @@
 import pytest
 
-import calc
+from takehome_oracle import candidate
+
+calc = candidate("calc")
 
 
 def test_add():
