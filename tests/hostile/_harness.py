@@ -1,0 +1,126 @@
+"""What every hostile case shares: grade a submission through the real pipeline, read it back.
+
+A hostile submission is a `solution.py` (and sometimes more files) for the `hostile-tiny`
+challenge (`challenges/hostile-tiny`): one hidden test calls `solution.answer()` and fails with
+whatever it returned in its message. A hostile `answer()` does its damage and returns
+`evidence(...)`: a JSON object between markers, which the hidden test's failure message carries
+into the report. So the report alone says what the submission could and could not do, and the
+test never has to trust anything but the report and the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from graders.model import Report, VerdictKind
+from runner.challenge import Challenge, load_challenge
+from runner.intake import Snapshot
+from runner.pipeline import Pipeline
+from sandbox.docker import LABEL_RUN, DockerSandbox
+
+__all__ = [
+    "EVIDENCE_HELPER",
+    "TINY",
+    "candidate_kinds",
+    "challenge",
+    "evidence_of",
+    "grade",
+    "host_addresses",
+    "labelled",
+    "strings_of",
+]
+
+TINY = Path(__file__).resolve().parent / "challenges" / "hostile-tiny"
+#: Prepended to every hostile `solution.py`: `evidence(obj)` is what `answer()` returns.
+EVIDENCE_HELPER = """\
+import json as _json
+
+
+def evidence(obj):
+    return "EVIDENCE:" + _json.dumps(obj, sort_keys=True).replace("'", "") + ":END"
+
+"""
+_EVIDENCE = re.compile(r"EVIDENCE:(\{.*?\}):END")
+#: Verdict steps that ran no candidate code (the static analysers share one container).
+_TRUSTED_PREFIXES = ("style.", "complexity.", "security.")
+
+
+def challenge() -> Challenge:
+    return load_challenge(TINY)
+
+
+def grade(
+    sandbox: DockerSandbox,
+    image: str,
+    run_id: str,
+    files: Mapping[str, str | bytes],
+    *,
+    snapshot: Snapshot | None = None,
+) -> Report:
+    """Grade `files` (or `snapshot`) against hostile-tiny in real containers."""
+    snap = snapshot or Snapshot(
+        files={k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
+    )
+    pipeline = Pipeline(sandbox, lambda _c: image, concurrency=2)
+    return pipeline.grade(challenge(), snap, run_id=run_id)
+
+
+def strings_of(value: object) -> list[str]:
+    """Every string anywhere in a (dumped) report."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for k, v in value.items() for s in (*strings_of(k), *strings_of(v))]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in strings_of(v)]
+    return []
+
+
+def evidence_of(report: Report) -> dict[str, Any]:
+    """The evidence object the submission returned, found in the hidden test's message."""
+    for text in strings_of(report.model_dump(mode="json")):
+        if match := _EVIDENCE.search(text):
+            found: dict[str, Any] = json.loads(match.group(1))
+            return found
+    raise AssertionError(f"no evidence in the report: {report.categories['tests']}")
+
+
+def candidate_kinds(report: Report) -> set[VerdictKind]:
+    """The verdict kinds of steps that ran candidate code (not the static analysers)."""
+    return {v.kind for v in report.verdicts if not v.step.startswith(_TRUSTED_PREFIXES)}
+
+
+def labelled(client: docker.DockerClient, run_id: str) -> list[str]:
+    """Every container, volume and network of the engine that carries `run_id`'s label."""
+    label = {"label": f"{LABEL_RUN}={run_id}"}
+    return [
+        *(f"container {c.name}" for c in client.containers.list(all=True, filters=label)),
+        *(f"volume {v.name}" for v in client.volumes.list(filters=label)),
+        *(f"network {n.name}" for n in client.networks.list(filters=label)),
+    ]
+
+
+def host_addresses() -> list[str]:
+    """This machine's own IPv4 addresses (loopback excluded), from its interfaces."""
+    import fcntl  # noqa: PLC0415 - POSIX only, like the Docker tests
+    import struct  # noqa: PLC0415
+
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _index, name in socket.if_nameindex():
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                answer = fcntl.ioctl(probe.fileno(), 0x8915, request)  # SIOCGIFADDR
+            except OSError:
+                continue  # no IPv4 address on this interface
+            address = socket.inet_ntoa(answer[20:24])
+            if not address.startswith("127."):
+                found.append(address)
+    return sorted(set(found))

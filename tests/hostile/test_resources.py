@@ -1,0 +1,371 @@
+"""Hostile submissions that attack resources, graded through the real pipeline in Docker.
+
+Each case is a `solution.py` for the `hostile-tiny` challenge (20 s wall clock, 512 MiB,
+32 pids; workspace tmpfs 256 MiB, /tmp 64 MiB, files 64 MiB each). Its hostile code runs inside
+the hidden-tests step, when the hidden test calls `answer()`. After every case nothing labelled
+with the run id is left on the engine (checked here and again by `tests/conftest.py`).
+
+| case                          | defence                                   | expected outcome (asserted)                      |
+|-------------------------------|-------------------------------------------|--------------------------------------------------|
+| fork bomb (exponential)       | pids cgroup (32)                          | forks fail with EAGAIN below 32 processes; no    |
+|                               |                                           | timeout or OOM; a benign run graded at the same  |
+|                               |                                           | time still scores 100                            |
+| memory bomb                   | memory cgroup = memory+swap (512 MiB)     | `oom_killed` + `no_results` on tests.hidden,     |
+|                               |                                           | tests score 0                                    |
+| disk fill: /work/out, /tmp,   | tmpfs sizes (256/64/64 MiB), fsize 64 MiB,| ENOSPC at the tmpfs size in each writable place; |
+| $HOME, /dev/shm, /work,       | read-only root-owned /work and sources    | EFBIG at 64 MiB per file; EACCES in /work,       |
+| /work/src, /work/grader       |                                           | /work/src, /work/grader; all of it RAM (tmpfs),  |
+|                               |                                           | no verdict (the step still ends normally)        |
+| infinite loop                 | host-side wall-clock deadline, kill       | `timed_out` on tests.hidden, tests score 0       |
+| sleep forever                 | host-side wall-clock deadline, kill       | `timed_out` on tests.hidden, tests score 0       |
+| daemon (double fork + setsid) | container frozen when the command ends,   | the daemon's later rewrite of the JUnit file and |
+| outliving the run             | then removed with everything in it        | its marker never appear; its connection attempts |
+|                               |                                           | never reach the host; no container left          |
+| stdout/stderr flood (50 MiB   | host-side output cap (1 MiB each), the    | `output_truncated` on tests.hidden, the step     |
+| each, past pytest's capture)  | rest drained and counted, never stored    | still ends with its honest result                |
+| millions of tiny files        | memory cgroup counts inodes and dentries  | `oom_killed` on tests.hidden before the machine  |
+|                               | of the tmpfs                              | notices; tests score 0                           |
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+import pytest
+
+from graders.model import Report, VerdictKind
+from sandbox.docker import DockerSandbox
+from tests.hostile._harness import (
+    EVIDENCE_HELPER,
+    candidate_kinds,
+    evidence_of,
+    grade,
+    labelled,
+)
+
+pytestmark = pytest.mark.docker
+
+MiB = 1024 * 1024
+Grade = Callable[[dict[str, str]], Report]
+BENIGN = {"solution.py": "def answer():\n    return 42\n"}
+
+
+@pytest.fixture
+def graded(
+    docker_sandbox: DockerSandbox,
+    tools_image: str,
+    docker_client: docker.DockerClient,
+    new_run_id: Callable[[], str],
+) -> Grade:
+    """Grade files; right after the run nothing may carry its label."""
+
+    def run(files: dict[str, str]) -> Report:
+        run_id = new_run_id()
+        report = grade(docker_sandbox, tools_image, run_id, files)
+        assert labelled(docker_client, run_id) == []
+        return report
+
+    return run
+
+
+def solution(body: str) -> dict[str, str]:
+    return {"solution.py": EVIDENCE_HELPER + body}
+
+
+def _tests_step_kinds(report: Report) -> set[VerdictKind]:
+    return {v.kind for v in report.verdicts if v.step.startswith("tests.")}
+
+
+# -- processes -------------------------------------------------------------------------
+
+FORK_BOMB = """
+import errno, os, time
+
+
+def answer():
+    me, failures, children, reason = os.getpid(), 0, 0, ""
+    for _ in range(300):
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            failures += 1
+            reason = errno.errorcode[exc.errno]
+            continue
+        if pid == 0:
+            continue  # every child forks on: exponential
+        children += 1
+    if os.getpid() != me:
+        time.sleep(1000)  # hold the pids until the container goes
+        os._exit(0)
+    return evidence({"failures": failures, "children": children, "reason": reason})
+"""
+
+
+def test_fork_bomb_is_held_by_the_pids_limit_and_other_runs_go_on(graded: Grade) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        bomb_future = pool.submit(graded, solution(FORK_BOMB))
+        time.sleep(1)  # the benign run starts while the bomb is going off
+        benign = pool.submit(graded, BENIGN).result()
+        bomb = bomb_future.result()
+    seen = evidence_of(bomb)
+    assert seen["reason"] == "EAGAIN"
+    assert seen["failures"] > 0
+    assert 0 < seen["children"] < 32  # the pids limit stopped it, not the machine
+    assert candidate_kinds(bomb) == set()  # no timeout, no OOM: the bomb just fizzled
+    assert bomb.categories["tests"].score == 0
+    assert benign.categories["tests"].score == 100
+    assert candidate_kinds(benign) == set()
+
+
+MEMORY_BOMB = """
+def answer():
+    hoard = []
+    while True:
+        hoard.append(bytearray(16 << 20))
+"""
+
+
+def test_memory_bomb_is_oom_killed(graded: Grade) -> None:
+    report = graded(solution(MEMORY_BOMB))
+    kinds = _tests_step_kinds(report)
+    assert VerdictKind.OOM_KILLED in kinds
+    assert VerdictKind.NO_RESULTS in kinds  # killed before pytest could write its report
+    assert VerdictKind.TIMED_OUT not in kinds
+    assert report.categories["tests"].score == 0
+
+
+# -- disk --------------------------------------------------------------------------------
+
+DISK_FILL = """
+import errno, os, shutil
+
+
+def fill(folder):
+    written, files, codes = 0, 0, []
+    try:
+        os.makedirs(folder + "/fill", exist_ok=True)
+    except OSError as exc:
+        return {"error": errno.errorcode[exc.errno], "mib": 0, "efbig": 0}
+    while True:
+        try:
+            with open(f"{folder}/fill/{files}", "wb", buffering=0) as out:
+                files += 1
+                while True:
+                    written += out.write(b"x" * (1 << 20))
+        except OSError as exc:
+            codes.append(errno.errorcode[exc.errno])
+            if exc.errno != errno.EFBIG or files > 20:
+                break
+    shutil.rmtree(folder + "/fill", ignore_errors=True)  # room for pytest's own report
+    return {"error": codes[-1], "mib": written >> 20, "efbig": codes.count("EFBIG")}
+
+
+def fstype(path):
+    best = ("", "")
+    for line in open("/proc/mounts"):
+        _dev, point, kind = line.split()[:3]
+        if (path + "/").startswith(point.rstrip("/") + "/") and len(point) > len(best[0]):
+            best = (point, kind)
+    return best[1]
+
+
+def answer():
+    places = {
+        "out": "/work/out", "tmp": "/tmp", "home": os.environ["HOME"], "shm": "/dev/shm",
+        "work": "/work", "src": "/work/src", "grader": "/work/grader", "cwd": os.getcwd(),
+    }
+    found = {}
+    for name, folder in places.items():
+        found[name] = fill(folder)
+        found[name]["fs"] = fstype(os.path.realpath(folder))
+    return evidence(found)
+"""
+
+
+def test_disk_fill_in_every_writable_place_is_bounded(graded: Grade) -> None:
+    seen = evidence_of(graded(solution(DISK_FILL)))
+    # The workspace volume: 256 MiB of tmpfs, files capped at 64 MiB each.
+    assert (seen["out"]["error"], seen["out"]["fs"]) == ("ENOSPC", "tmpfs")
+    assert 200 <= seen["out"]["mib"] <= 256
+    assert seen["out"]["efbig"] >= 3
+    for name in ("tmp", "home", "shm"):  # HOME is /tmp: 64 MiB tmpfs; /dev/shm: 64 MiB
+        assert (seen[name]["error"], seen[name]["fs"]) == ("ENOSPC", "tmpfs"), name
+        assert 48 <= seen[name]["mib"] <= 64, name
+    # The workspace root, the sources and the grader's files are root's and read-only.
+    for name in ("work", "src", "grader", "cwd"):
+        assert seen[name]["error"] == "EACCES", name
+        assert seen[name]["mib"] == 0, name
+
+
+# -- time --------------------------------------------------------------------------------
+
+BUSY_LOOP = """
+def answer():
+    while True:
+        pass
+"""
+SLEEP_FOREVER = """
+import threading
+
+
+def answer():
+    threading.Event().wait()
+"""
+
+
+def test_a_busy_loop_and_a_sleep_forever_are_killed_at_the_deadline(graded: Grade) -> None:
+    with ThreadPoolExecutor(2) as pool:  # both hang for the full 20 s: wait for them together
+        busy, asleep = pool.map(graded, [solution(BUSY_LOOP), solution(SLEEP_FOREVER)])
+    for report in (busy, asleep):
+        kinds = _tests_step_kinds(report)
+        assert VerdictKind.TIMED_OUT in kinds
+        assert VerdictKind.OOM_KILLED not in kinds
+        assert report.categories["tests"].score == 0
+
+
+# -- a daemon that outlives the command ---------------------------------------------------
+
+DAEMON = """
+import os, socket, time
+
+FORGED = (
+    '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="1">'
+    '<testcase classname="tests.test_answer" name="test_answer" time="0.01"/>'
+    "</testsuite></testsuites>"
+)
+
+
+def daemon(port):
+    time.sleep(1.0)  # well after pytest has exited
+    for path in ("/work/out/junit.xml", "/work/out/DAEMON_WAS_HERE"):
+        try:
+            with open(path, "w") as out:
+                out.write(FORGED)
+        except OSError:
+            pass
+    for _ in range(50):
+        for host in ("127.0.0.1", "172.17.0.1"):
+            try:
+                socket.create_connection((host, port), timeout=0.2).close()
+            except OSError:
+                pass
+        time.sleep(0.1)
+
+
+def answer():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            for fd in range(3):
+                os.close(fd)
+            daemon(PORT)
+        os._exit(0)
+    return 0  # the honest answer is wrong: only a forgery could make the test pass
+"""
+
+
+class _Listener:
+    """A TCP listener on 0.0.0.0 of this machine, recording every connection it accepts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("0.0.0.0", 0))  # noqa: S104 - the point: reachable on every address
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port: int = self.sock.getsockname()[1]
+        self.accepted: list[object] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, peer = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted.append(peer)
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+def test_a_daemon_cannot_outlive_the_run_or_change_its_result(graded: Grade) -> None:
+    listener = _Listener()
+    try:
+        report = graded(solution(DAEMON.replace("PORT", str(listener.port))))
+        time.sleep(1.5)  # the daemon's whole schedule, had it survived
+    finally:
+        listener.close()
+    tests = report.categories["tests"]
+    assert [(t.id, t.outcome.value) for t in tests.tests if "test_answer" in t.id] == [
+        ("tests/test_answer.py::test_answer", "failed")
+    ]
+    assert tests.score == 0
+    assert "answer() returned 0" in " ".join(t.message for t in tests.tests)
+    assert listener.accepted == []
+    assert candidate_kinds(report) == set()  # the command itself ended normally
+
+
+# -- output ------------------------------------------------------------------------------
+
+FLOOD = """
+import os, stat
+
+
+def answer():
+    # pytest captures fds 1 and 2; the original pipes of the exec are among its saved fds.
+    pipes = [fd for fd in range(256) if _is_pipe(fd)]
+    chunk = b"flood" * 200_000  # 1 MB
+    for _ in range(50):
+        for fd in pipes:
+            os.write(fd, chunk)
+    return evidence({"pipes": len(pipes)})
+
+
+def _is_pipe(fd):
+    try:
+        return stat.S_ISFIFO(os.fstat(fd).st_mode)
+    except OSError:
+        return False
+"""
+
+
+def test_a_stdout_and_stderr_flood_is_capped(graded: Grade) -> None:
+    report = graded(solution(FLOOD))
+    assert evidence_of(report)["pipes"] >= 2  # it found the real stdout and stderr
+    kinds = _tests_step_kinds(report)
+    assert VerdictKind.OUTPUT_TRUNCATED in kinds
+    assert VerdictKind.TIMED_OUT not in kinds  # drained: the writer never blocked
+    assert report.categories["tests"].score == 0
+
+
+TINY_FILES = """
+import os
+
+
+def answer():
+    os.mkdir("/tmp/many")
+    n = 0
+    while n < 5_000_000:
+        os.close(os.open(f"/tmp/many/{n}", os.O_CREAT | os.O_WRONLY, 0o600))
+        n += 1
+    return evidence({"created": n})
+"""
+
+
+def test_millions_of_tiny_files_are_bounded_by_the_memory_limit(graded: Grade) -> None:
+    report = graded(solution(TINY_FILES))
+    kinds = _tests_step_kinds(report)
+    assert VerdictKind.OOM_KILLED in kinds
+    assert VerdictKind.TIMED_OUT not in kinds
+    assert report.categories["tests"].score == 0
