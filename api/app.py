@@ -18,7 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routes import api_json, candidate, ops, reviewer, session
+from api.routes import api_json, bindings, candidate, ops, reviewer, session, webhooks
 from api.services import PipelineFactory, Services, check_secrets, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
 from runner.dispatch import Dispatcher
@@ -27,7 +27,15 @@ from runner.worker import WorkerPool
 
 __all__ = ["create_app", "from_environment"]
 
-_ROUTERS = (candidate.router, session.router, reviewer.router, api_json.router, ops.router)
+_ROUTERS = (
+    candidate.router,
+    session.router,
+    reviewer.router,
+    api_json.router,
+    ops.router,
+    bindings.router,
+    webhooks.router,
+)
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.

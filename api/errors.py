@@ -5,7 +5,11 @@
 | `IntakeError` too_large / too_many_files   | 413    | its `.reason`       |
 | `IntakeError` bad_archive                  | 415    | bad_archive         |
 | `IntakeError` (any other reason)           | 400    | its `.reason`       |
-| `UploadRefused`                            | its own| its own             |
+| `UploadRefused`, `WebhookRefused`          | its own| its own             |
+| `GitIntakeError` url_refused / bad_ref     | 400    | its `.reason`       |
+| `GitIntakeError` address_refused           | 403    | address_refused     |
+| `GitIntakeError` repo_too_large            | 413    | repo_too_large      |
+| `GitIntakeError` fetch_failed / timeout    | 422    | its `.reason`       |
 | `NotAuthenticated`                         | 401 (JSON) or 303 to /login (pages)   |
 | `CsrfFailed`                               | 403    | csrf                |
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
@@ -30,11 +34,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
+from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
 from runner.store.records import InviteExpired, NotFound, SubmissionLimitReached
 
-__all__ = ["CsrfFailed", "NotAuthenticated", "UploadRefused", "install_error_handlers"]
+__all__ = [
+    "CsrfFailed",
+    "NotAuthenticated",
+    "UploadRefused",
+    "WebhookRefused",
+    "install_error_handlers",
+]
 
 _INTAKE_STATUS = {"too_large": 413, "too_many_files": 413, "bad_archive": 415}
 _HUMAN = {
@@ -48,6 +59,12 @@ _HUMAN = {
     "duplicate": "The archive holds the same path twice.",
     "wrong_content_type": "Send the archive as a multipart/form-data upload.",
     "missing_file": "Choose an archive to upload (form field 'archive').",
+    "url_refused": "This repository URL is not accepted (https, an allowed host, no credentials).",
+    "address_refused": "This repository's host is an internal address: not reachable from here.",
+    "bad_ref": "Give a plain branch, tag or commit name.",
+    "fetch_failed": "The repository or ref could not be fetched. Is it public and spelt right?",
+    "repo_too_large": "The repository is too large. Leave out data files and build output.",
+    "clone_timeout": "Fetching the repository took too long.",
     "queue_full": "Too many submissions are waiting to be graded. Please try again later.",
 }
 
@@ -59,6 +76,10 @@ class UploadRefused(Exception):
         super().__init__(message)
         self.status = status
         self.reason = reason
+
+
+class WebhookRefused(UploadRefused):
+    """A webhook delivery refused: bad signature, unknown binding, malformed or too large."""
 
 
 class NotAuthenticated(Exception):
@@ -83,6 +104,15 @@ def _problem(request: Request, status: int, code: str, detail: str) -> Response:
 async def _intake(request: Request, exc: Exception) -> Response:
     reason = str(getattr(exc, "reason", "bad_archive"))
     return _problem(request, _INTAKE_STATUS.get(reason, 400), reason, str(exc))
+
+
+_GIT_STATUS = {"address_refused": 403, "repo_too_large": 413, "fetch_failed": 422}
+
+
+async def _git(request: Request, exc: Exception) -> Response:
+    reason = cast(GitIntakeError, exc).reason
+    status = _GIT_STATUS.get(reason, 422 if reason == "clone_timeout" else 400)
+    return _problem(request, status, reason, str(exc))
 
 
 async def _upload(request: Request, exc: Exception) -> Response:
@@ -119,6 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping above on `app`."""
     app.add_exception_handler(IntakeError, _intake)
     app.add_exception_handler(UploadRefused, _upload)
+    app.add_exception_handler(GitIntakeError, _git)
     app.add_exception_handler(NotAuthenticated, _unauthenticated)
     app.add_exception_handler(CsrfFailed, _fixed(403, "csrf"))
     app.add_exception_handler(NotFound, _fixed(404, "not_found"))

@@ -35,6 +35,10 @@ class SubmissionView:
     error: str | None
     score: float | None
     report_json: str | None
+    repo_url: str | None = None
+    git_ref: str | None = None
+    commit_sha: str | None = None
+    superseded_by: str | None = None
 
     def report(self) -> Report | None:
         """The current report, parsed."""
@@ -54,6 +58,10 @@ class SubmissionView:
             "attempts": self.attempts,
             "error": self.error,
             "score": self.score,
+            "repository": self.repo_url,
+            "ref": self.git_ref,
+            "commit": self.commit_sha,
+            "superseded_by": self.superseded_by,
         }
 
 
@@ -95,6 +103,10 @@ def _view(
         error=run.error if run else None,
         score=report.score if report else None,
         report_json=report.json if report else None,
+        repo_url=sub.repo_url,
+        git_ref=sub.git_ref,
+        commit_sha=sub.commit_sha,
+        superseded_by=sub.superseded_by,
     )
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentReviewer
 from api.errors import UploadRefused
 from api.exports import report_csv, report_junit, report_sarif_text
+from api.gitsubmit import api_git_submission, read_git_fields
 from api.routes.reviewer import invite_link
 from api.services import Services, services
 from api.uploads import read_upload
@@ -75,7 +76,11 @@ def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict
 
 @router.post("/submissions", status_code=202, summary="Submit an archive")
 async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """Multipart: `archive` plus `challenge` (an id) or `invite` (an invite token)."""
+    """Multipart: `archive` plus `challenge` (an id) or `invite` (an invite token). Or JSON or
+    an urlencoded form with `git_url` (optional `ref`) instead of `archive`: the repository is
+    fetched at that commit before the answer."""
+    if (git := await read_git_fields(request)) is not None:
+        return await api_git_submission(svc, git, reviewer.id)
     limit = svc.settings.max_upload_bytes
     upload = await read_upload(request, limit)
     invite_id = None

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.feedback import candidate_view
+from api.gitsubmit import candidate_git_submission, read_git_fields
 from api.pages import markdown_html, render, wants_html
 from api.services import Services, services
 from api.uploads import read_upload
@@ -63,6 +64,8 @@ async def submit(token: str, request: Request, svc: Svc) -> Response:
     """Upload a .zip/.tar/.tar.gz (form field `archive`); 202 with the status URL in Location."""
     invite = await run_in_threadpool(_invite, svc, token)
     svc.challenges.get(invite.challenge_id)
+    if (git := await read_git_fields(request)) is not None:  # the Git form: `git_url`, `ref`
+        return await candidate_git_submission(svc, request, token, invite, git)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
     limit = svc.settings.max_upload_bytes
     upload = await read_upload(request, limit)

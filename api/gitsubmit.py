@@ -1,0 +1,158 @@
+"""Git URL submissions: reading the request fields and snapshotting the repository.
+
+A Git submission comes as JSON (`{"git_url": ..., "ref": ...}`) or as an urlencoded form (the
+candidate page's Git form); multipart stays the archive upload. The clone runs in a worker
+thread (never on the event loop), and the snapshot is stored before the service answers `202`,
+exactly like an upload.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from api.errors import UploadRefused
+from api.pages import wants_html
+from api.services import Services
+from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
+from runner.intake import IntakeLimits
+from runner.settings import Settings
+from runner.store import Invite
+from runner.store.bindings import GitProvenance
+from runner.store.records import NewSubmission, NotFound, add_submission, invite_for_token
+
+__all__ = [
+    "GitFields",
+    "api_git_submission",
+    "candidate_git_submission",
+    "git_limits",
+    "git_policy",
+    "read_git_fields",
+    "snapshot_git",
+]
+
+_MAX_FIELDS_BYTES = 64 * 1024
+_TAR_OVERHEAD = 8 * 1024 * 1024  # tar headers and padding of up to 5000 files
+
+
+@dataclass(frozen=True)
+class GitFields:
+    """The fields of a Git submission request."""
+
+    git_url: str
+    ref: str
+    fields: dict[str, str]
+
+
+def git_policy(settings: Settings) -> GitPolicy:
+    """The clone policy the settings describe."""
+    return GitPolicy(
+        allowed_hosts=frozenset(settings.git_allowed_hosts),
+        allow_loopback=settings.git_allow_loopback,
+        allow_http=settings.git_allow_http,
+        max_bytes=settings.git_max_bytes,
+        timeout_seconds=settings.git_timeout_seconds,
+    )
+
+
+def git_limits() -> IntakeLimits:
+    """The intake limits of a snapshot made from a commit (its `git archive` tar)."""
+    defaults = IntakeLimits()
+    return IntakeLimits(max_archive_bytes=defaults.max_bytes + _TAR_OVERHEAD)
+
+
+async def _small_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FIELDS_BYTES:
+            raise UploadRefused(413, "too_large", "a Git submission request is at most 64 KiB")
+    return bytes(body)
+
+
+async def read_git_fields(request: Request) -> GitFields | None:
+    """The Git submission in a JSON or urlencoded request with a `git_url` field; None for any
+    other request (an archive upload)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            data = json.loads(await _small_body(request))
+        except (ValueError, UnicodeDecodeError):
+            raise UploadRefused(400, "malformed_json", "the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise UploadRefused(400, "malformed_json", "the body must be a JSON object")
+        fields = {str(k): v for k, v in data.items() if isinstance(v, str)}
+    elif kind == "application/x-www-form-urlencoded":
+        text = (await _small_body(request)).decode("utf-8", "replace")
+        fields = dict(parse_qsl(text, max_num_fields=20))
+    else:
+        return None
+    if "git_url" not in fields:
+        return None  # not a Git submission: the upload path answers (415, wrong content type)
+    url = fields["git_url"].strip()
+    if not url:
+        raise UploadRefused(400, "missing_git_url", "give a repository URL in field 'git_url'")
+    return GitFields(git_url=url, ref=fields.get("ref", "").strip(), fields=fields)
+
+
+async def snapshot_git(settings: Settings, url: str, ref: str | None) -> GitSnapshot:
+    """Clone and snapshot `url` at `ref` in a worker thread (see `runner.gitintake`)."""
+    return await run_in_threadpool(
+        clone_snapshot, url, ref or None, git_policy(settings), git_limits()
+    )
+
+
+async def _store(
+    svc: Services, fields: GitFields, challenge_id: str, invite_id: str | None, by: str | None
+) -> tuple[str, str]:
+    """Admit, clone, snapshot and store a Git submission; (submission id, run id)."""
+    svc.challenges.get(challenge_id)
+    await run_in_threadpool(svc.queue.admit, challenge_id)
+    got = await snapshot_git(svc.settings, fields.git_url, fields.ref)
+    name = fields.git_url.rstrip("/").rsplit("/", 1)[-1]
+    new = NewSubmission(
+        challenge_id=challenge_id,
+        snapshot=got.snapshot,
+        filename=f"{name}@{got.commit_sha[:12]}",
+        source_kind="git",
+        invite_id=invite_id,
+        submitted_by=by,
+        git=GitProvenance(repo_url=got.url, ref=got.ref, commit_sha=got.commit_sha),
+    )
+    ids = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
+    svc.enqueued()
+    return ids
+
+
+async def api_git_submission(svc: Services, fields: GitFields, reviewer_id: str) -> Response:
+    """`POST /api/submissions` with `git_url`: `challenge` (an id) or `invite` (a token)."""
+    invite_id, challenge_id = None, fields.fields.get("challenge", "")
+    if token := fields.fields.get("invite", ""):
+        with svc.db.reading() as session:
+            invite = invite_for_token(session, token)
+        if invite is None:
+            raise NotFound("no such invite")
+        invite_id, challenge_id = invite.id, invite.challenge_id
+    if not challenge_id:
+        raise UploadRefused(400, "missing_challenge", "give a `challenge` id or an `invite`")
+    submission_id, run_id = await _store(svc, fields, challenge_id, invite_id, reviewer_id)
+    location = f"/api/submissions/{submission_id}"
+    body = {"id": submission_id, "run": run_id, "state": "queued", "url": location}
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+async def candidate_git_submission(
+    svc: Services, request: Request, token: str, invite: Invite, fields: GitFields
+) -> Response:
+    """`POST /i/{token}/submissions` with `git_url`: the candidate's own repository."""
+    submission_id, _run = await _store(svc, fields, invite.challenge_id, invite.id, None)
+    location = f"/i/{token}/submissions/{submission_id}"
+    if wants_html(request):
+        return RedirectResponse(location, status_code=303)
+    body = {"id": submission_id, "state": "queued", "status_url": location}
+    return JSONResponse(body, status_code=202, headers={"Location": location})

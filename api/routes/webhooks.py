@@ -1,0 +1,266 @@
+"""CI webhooks: a push to a bound branch on GitHub or GitLab becomes a submission.
+
+The binding is named in the path (`/webhooks/github/{binding_id}`): its secret is known before
+a byte of the body is parsed, so the signature (GitHub: `X-Hub-Signature-256`, HMAC-SHA256 of the
+raw body; GitLab: `X-Gitlab-Token`) is checked first, in constant time, and a repository bound
+to two invites (a retake) is never ambiguous. The payload's repository must still be the bound
+one. The order of checks, and what each failure answers (nothing is stored for any of them):
+
+    body over `webhook_max_bytes`             413 too_large
+    no such binding, or another provider's    404 unknown_binding
+    signature / token missing or wrong        401 bad_signature
+    event other than push (ping: pong)        200 {"ignored": ...}
+    body not a JSON object of the right shape 400 malformed_payload
+    repository is not the bound one           422 unknown_repository
+    branch deleted / another branch           200 {"ignored": "branch_deleted" | "other_branch"}
+    no delivery id                            400 missing_delivery_id
+    delivery seen before                      200 {"duplicate": true, "submission": ...}
+    accepted: the commit is fetched           202 {"submission": ..., "url": ...}
+
+The commit is fetched and snapshotted before `202`, as for an upload: no push is lost when the
+service restarts right after answering. Only the bound URL is cloned (never a URL from the
+payload), at the pushed commit SHA. A push supersedes the invite's runs that are still queued.
+Log lines name the binding and the reason, never a header value or the secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from api.errors import WebhookRefused
+from api.gitsubmit import snapshot_git
+from api.services import Services, services
+from runner.gitintake import check_commit_sha, normalise_repo_url
+from runner.store import Invite, RepoBinding
+from runner.store.bindings import (
+    DuplicateDelivery,
+    GitProvenance,
+    binding_secret,
+    secret_matches_check,
+    seen_delivery,
+)
+from runner.store.records import NewSubmission, NotFound, add_submission
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+Svc = Annotated[Services, Depends(services)]
+_log = logging.getLogger("takehome.webhooks")
+_ZERO_SHA = "0" * 40
+
+
+@dataclass(frozen=True)
+class _Push:
+    ref: str
+    sha: str | None
+    repo_urls: tuple[str, ...]
+    deleted: bool
+    delivery_key: str
+
+
+def _refuse(binding_id: str, status: int, reason: str, message: str) -> WebhookRefused:
+    _log.warning("webhook refused: binding %r: %s (%s)", binding_id[:40], reason, message)
+    return WebhookRefused(status, reason, message)
+
+
+async def _body(request: Request, svc: Services, binding_id: str) -> bytes:
+    limit = svc.settings.webhook_max_bytes
+    declared = request.headers.get("content-length", "")
+    too_large = _refuse(binding_id, 413, "too_large", f"the body is larger than {limit} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def _binding(svc: Services, binding_id: str, provider: str) -> RepoBinding:
+    with svc.db.reading() as session:
+        binding = session.get(RepoBinding, binding_id[:32])
+    if binding is None or not binding.active or binding.provider != provider:
+        raise _refuse(binding_id, 404, "unknown_binding", f"no {provider} binding {binding_id!r}")
+    return binding
+
+
+def _secret(svc: Services, binding: RepoBinding) -> bytes:
+    return binding_secret(svc.settings.secret_key, binding.id, binding.secret_salt).encode()
+
+
+def _bad_signature(svc: Services, binding: RepoBinding, what: str) -> WebhookRefused:
+    if not secret_matches_check(binding, _secret(svc, binding).decode()):
+        _log.error(
+            "binding %s: the service secret key changed since it was made: rebind", binding.id
+        )
+    return _refuse(binding.id, 401, "bad_signature", what)
+
+
+def _parse(body: bytes, binding_id: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _refuse(binding_id, 400, "malformed_payload", "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise _refuse(binding_id, 400, "malformed_payload", "the body is not a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], *path: str) -> str | None:
+    value: Any = data
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _ignored(reason: str, detail: str) -> Response:
+    return JSONResponse({"ignored": reason, "detail": detail}, status_code=200)
+
+
+@router.post("/github/{binding_id}", summary="GitHub webhook (push, ping)")
+async def github(binding_id: str, request: Request, svc: Svc) -> Response:
+    """A GitHub delivery for a repository binding, signed with its secret."""
+    body = await _body(request, svc, binding_id)
+    binding = await run_in_threadpool(_binding, svc, binding_id, "github")
+    sent = request.headers.get("x-hub-signature-256", "").encode("latin-1")
+    expected = (
+        b"sha256=" + hmac.new(_secret(svc, binding), body, hashlib.sha256).hexdigest().encode()
+    )
+    if not sent:
+        raise _refuse(binding.id, 401, "bad_signature", "no X-Hub-Signature-256 header")
+    if not hmac.compare_digest(sent, expected):
+        raise _bad_signature(svc, binding, "X-Hub-Signature-256 does not match the body")
+    event = request.headers.get("x-github-event", "")
+    if event == "ping":
+        return JSONResponse({"ok": "pong", "binding": binding.id, "branch": binding.branch})
+    if event != "push":
+        return _ignored("event", f"only push events are handled, not {event[:40]!r}")
+    data = _parse(body, binding.id)
+    ref, after = _text(data, "ref"), _text(data, "after")
+    if ref is None or after is None or not isinstance(data.get("repository"), dict):
+        raise _refuse(binding.id, 400, "malformed_payload", "a push needs ref, after, repository")
+    urls = tuple(
+        u for key in ("clone_url", "html_url", "url") if (u := _text(data, "repository", key))
+    )
+    push = _Push(
+        ref=ref,
+        sha=after,
+        repo_urls=urls,
+        deleted=data.get("deleted") is True,
+        delivery_key=request.headers.get("x-github-delivery", "").strip(),
+    )
+    return await _accept(svc, binding, push)
+
+
+@router.post("/gitlab/{binding_id}", summary="GitLab webhook (Push Hook)")
+async def gitlab(binding_id: str, request: Request, svc: Svc) -> Response:
+    """A GitLab delivery for a repository binding, with its secret token."""
+    body = await _body(request, svc, binding_id)
+    binding = await run_in_threadpool(_binding, svc, binding_id, "gitlab")
+    sent = request.headers.get("x-gitlab-token", "").encode("latin-1")
+    if not sent:
+        raise _refuse(binding.id, 401, "bad_signature", "no X-Gitlab-Token header")
+    if not hmac.compare_digest(sent, _secret(svc, binding)):
+        raise _bad_signature(svc, binding, "X-Gitlab-Token is not this binding's secret")
+    event = request.headers.get("x-gitlab-event", "")
+    if event != "Push Hook":
+        return _ignored("event", f"only Push Hook events are handled, not {event[:40]!r}")
+    data = _parse(body, binding.id)
+    ref, after = _text(data, "ref"), _text(data, "after")
+    if ref is None or after is None or not isinstance(data.get("project"), dict):
+        raise _refuse(binding.id, 400, "malformed_payload", "a push needs ref, after, project")
+    sha = _text(data, "checkout_sha")
+    urls = tuple(
+        u
+        for path in (
+            ("project", "git_http_url"),
+            ("project", "web_url"),
+            ("repository", "git_http_url"),
+        )
+        if (u := _text(data, *path))
+    )
+    key = request.headers.get("idempotency-key", "").strip()
+    if not key and (uuid := request.headers.get("x-gitlab-event-uuid", "").strip()):
+        key = f"{uuid}:{sha or after}"
+    push = _Push(
+        ref=ref,
+        sha=sha,
+        repo_urls=urls,
+        deleted=sha is None or after == _ZERO_SHA,
+        delivery_key=key,
+    )
+    return await _accept(svc, binding, push)
+
+
+async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
+    bound = normalise_repo_url(binding.repo_url)
+    if bound not in {normalise_repo_url(u) for u in push.repo_urls}:
+        raise _refuse(
+            binding.id, 422, "unknown_repository", "the payload's repository is not the bound one"
+        )
+    if push.deleted or not push.sha or push.sha == _ZERO_SHA:
+        return _ignored("branch_deleted", f"{push.ref[:200]} was deleted: nothing to grade")
+    if push.ref != f"refs/heads/{binding.branch}":
+        detail = f"the binding follows refs/heads/{binding.branch}, not {push.ref[:200]}"
+        return _ignored("other_branch", detail)
+    sha = check_commit_sha(push.sha)
+    if not push.delivery_key:
+        raise _refuse(binding.id, 400, "missing_delivery_id", "no delivery id header")
+    earlier = await run_in_threadpool(_seen, svc, binding.id, push.delivery_key)
+    if earlier is not None:
+        return _duplicate(earlier)
+    invite = await run_in_threadpool(_invite, svc, binding.invite_id)
+    svc.challenges.get(invite.challenge_id)
+    got = await snapshot_git(svc.settings, binding.repo_url, sha)
+    new = NewSubmission(
+        challenge_id=invite.challenge_id,
+        snapshot=got.snapshot,
+        filename=f"{binding.repo_url.rsplit('/', 1)[-1]}@{sha[:12]}",
+        source_kind="git",
+        invite_id=invite.id,
+        git=GitProvenance(
+            repo_url=binding.repo_url,
+            ref=push.ref,
+            commit_sha=got.commit_sha,
+            binding_id=binding.id,
+            provider=binding.provider,
+            delivery_key=push.delivery_key,
+            supersede_queued=True,
+        ),
+    )
+    try:
+        submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
+    except DuplicateDelivery as dup:
+        return _duplicate(dup.submission_id)
+    _log.info("binding %s: push %s became submission %s", binding.id, sha[:12], submission_id)
+    location = f"/api/submissions/{submission_id}"
+    body = {"submission": submission_id, "run": run_id, "commit": sha, "url": location}
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+def _duplicate(submission_id: str) -> Response:
+    body = {"duplicate": True, "submission": submission_id}
+    return JSONResponse({**body, "url": f"/api/submissions/{submission_id}"}, status_code=200)
+
+
+def _seen(svc: Services, binding_id: str, key: str) -> str | None:
+    with svc.db.reading() as session:
+        return seen_delivery(session, binding_id, key[:200])
+
+
+def _invite(svc: Services, invite_id: str) -> Invite:
+    with svc.db.reading() as session:
+        invite = session.get(Invite, invite_id)
+    if invite is None:
+        raise NotFound("the binding's invite is gone")
+    return invite
