@@ -7,8 +7,10 @@ machine and fails in CI (`CI=true`): a missing engine must never turn the suite 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -18,6 +20,7 @@ from sandbox.docker import LABEL_RUN, DockerSandbox, connect
 from sandbox.images import ImageBuilder, ImageSettings
 from sandbox.reaper import reap
 from sandbox.spec import EngineUnavailable
+from tests.gitserver import GitServer
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +130,15 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture
+def git_server(tmp_path: Path) -> Iterator[GitServer]:
+    """A real smart-HTTP Git server on 127.0.0.1 (`tests/gitserver.py`); skip (locally) or fail
+    (in CI) without a `git` binary."""
+    if shutil.which("git") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("git is required in CI (scripts/setup.sh installs it)")
+        pytest.skip("no git binary")
+    with GitServer(tmp_path / "git") as server:
+        yield server

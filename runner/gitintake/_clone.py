@@ -168,7 +168,7 @@ def clone_snapshot(
         git.run(
             "fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules",
             "--no-write-fetch-head", "--end-of-options", checked.url,
-            f"+{wanted}:refs/takehome/wanted",
+            f"+{wanted}:refs/takehome/wanted", watch=True,
         )  # fmt: skip
         sha = git.run("rev-parse", "--verify", "--end-of-options", "refs/takehome/wanted^{commit}")
         commit = check_commit_sha(sha.decode().strip())
