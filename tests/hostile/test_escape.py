@@ -5,27 +5,42 @@ submission's `answer()` probes and returns its evidence, which reaches the repor
 test's failure message. The host side is checked independently: its listener, its canary files,
 its environment.
 
-| case                              | defence                                   | expected outcome (asserted)                    |
-|-----------------------------------|-------------------------------------------|------------------------------------------------|
-| TCP/UDP to a listener on this     | `--network none`: loopback only, no route | every connect fails (ENETUNREACH, or refused on|
-| host via 127.0.0.1, the bridge    | no resolver                               | the container's own loopback); every name fails|
-| gateway, each host IP, DNS names  |                                           | to resolve; the listener accepts nothing       |
-| read host files: /etc/shadow, a   | own root filesystem (image), user 65534   | EACCES / ENOENT; the host canary's text is     |
-| host canary by its host path      |                                           | nowhere in the report                          |
-| environment secret of the grader  | env built from scratch for every exec     | the canary is in neither the container's env,  |
-|                                   |                                           | PID 1's env nor the report                     |
-| the Docker socket                 | never mounted                             | no socket at any usual path                    |
-| write outside the workspace:      | read-only root, root-owned read-only      | EROFS / EACCES / EPERM everywhere; the hidden  |
-| /etc, /usr, tools venv, hidden    | sources and grader files                  | test still runs unchanged                      |
-| tests, own sources, /work         |                                           |                                                |
-| setuid / capability tricks:       | intake strips mode bits; cap_drop=ALL,    | no setuid bit in the workspace, files root's;  |
-| setuid bit in the archive, setuid | no-new-privileges, default seccomp,       | setuid(0), chown, unshare, mount all refused;  |
-| root binaries, unshare, mount,    | nosuid mounts                             | a setuid-root binary runs without privilege;   |
-| chown, setuid(0)                  |                                           | CapEff 0, NoNewPrivs 1, seccomp filter on      |
-| symlinks planted in the output    | copy-out through the engine's archive API | the planted JUnit/coverage links are dropped:  |
-| folder (JUnit and coverage files  | (container-scoped, links never followed), | `no_results` + `files_truncated`, score 0; no  |
-| -> /etc/passwd, host paths)       | regular files only                        | target's content in the report; host files     |
-|                                   |                                           | unchanged                                      |
+| case                 | defence                        | expected outcome (asserted)             |
+|----------------------|--------------------------------|-----------------------------------------|
+| TCP/UDP to a         | `--network none`: loopback     | TCP: ENETUNREACH (ECONNREFUSED on the   |
+| listener on 0.0.0.0  | only, no route, no resolver    | container's own loopback); UDP:         |
+| of this host via     |                                | ENETUNREACH; every name: gaierror; the  |
+| 127.0.0.1, the       |                                | listener accepts nothing                |
+| bridge gateway,      |                                |                                         |
+| every host IP; DNS   |                                |                                         |
+| names                |                                |                                         |
+| read host files:     | the image's own root           | EACCES / ENOENT; the canary's text is   |
+| /etc/shadow, a host  | filesystem, user 65534         | nowhere in the report                   |
+| canary by its host   |                                |                                         |
+| path                 |                                |                                         |
+| environment secret   | every exec's env is built from | the canary is neither in the env, nor   |
+| of the grading       | scratch                        | PID 1's env, nor the report             |
+| process              |                                |                                         |
+| the Docker socket    | never mounted                  | no socket at any usual path             |
+| write outside the    | read-only root; sources and    | EROFS / EACCES / EPERM, each asserted   |
+| workspace: /etc,     | grader files root-owned, read- |                                         |
+| /usr, tools venv,    | only                           |                                         |
+| hidden tests, own    |                                |                                         |
+| sources, /work,      |                                |                                         |
+| /var/tmp             |                                |                                         |
+| setuid /             | intake keeps only the exec     | sources 0444 root's; every call EPERM;  |
+| capabilities: setuid | bit; cap_drop=ALL, no-new-     | setuid-root mount runs as 65534;        |
+| bits in the archive, | privileges, default seccomp,   | CapEff/CapBnd 0, NoNewPrivs 1, Seccomp  |
+| setuid-root          | nosuid mounts                  | 2                                       |
+| binaries, unshare,   |                                |                                         |
+| mount, chown,        |                                |                                         |
+| setuid(0)            |                                |                                         |
+| symlinks planted in  | copy-out through the engine's  | links dropped: `no_results` +           |
+| the output folder    | archive API (container-scoped, | `files_truncated` on both steps, scores |
+| (JUnit, coverage     | links never followed), regular | 0; no target content in the report;     |
+| reports ->           | files only                     | host files unchanged                    |
+| /etc/passwd, a host  |                                |                                         |
+| canary path)         |                                |                                         |
 """
 
 from __future__ import annotations
@@ -170,9 +185,14 @@ def test_no_connection_reaches_a_listener_on_this_host(
     listener = _Listener()
     gateway = _gateway(docker_client)
     targets = sorted({"127.0.0.1", gateway, *host_addresses()})
-    names = ["host.docker.internal", "gateway.docker.internal", socket.gethostname(), "example.com"]
+    names = [
+        "host.docker.internal",
+        "gateway.docker.internal",
+        socket.gethostname(),
+        "example.com",
+    ]
     try:
-        # Every target really reaches the listener from the host: "blocked" is the sandbox's doing.
+        # Every target reaches the listener from the host: "blocked" is the sandbox's doing.
         for host in targets:
             socket.create_connection((host, listener.port), timeout=2).close()
         for _ in range(100):  # the accept thread catches up (bounded, never a timing assertion)
@@ -203,7 +223,7 @@ def test_no_connection_reaches_a_listener_on_this_host(
     assert seen["dns"] == dict.fromkeys(names, "gaierror")
 
 
-# -- host files, secrets, the Docker socket --------------------------------------------------------
+# -- host files, secrets, the Docker socket ----------------------------------------------
 
 SECRETS = """
 import errno, os
@@ -258,7 +278,7 @@ def test_host_files_secrets_and_the_docker_socket_are_out_of_reach(
     assert not any(secret in text for text in strings_of(report.model_dump(mode="json")))
 
 
-# -- writes outside the workspace, privileges ------------------------------------------------------
+# -- writes outside the workspace, privileges --------------------------------------------
 
 PRIVILEGES = """
 import ctypes, errno, os, subprocess
@@ -328,7 +348,9 @@ def test_no_write_outside_the_workspace_and_no_privilege(graded: Grade) -> None:
     seen = evidence_of(report)
     for name in ("etc", "usr", "venv"):
         assert seen[name] in ("EROFS", "EACCES"), name
-    assert seen["var_tmp"] == "EROFS"  # world-writable in the image: only the read-only root says no
+    assert (
+        seen["var_tmp"] == "EROFS"
+    )  # world-writable in the image: only the read-only root says no
     for name in ("hidden", "root", "own_src"):
         assert seen[name] == "EACCES", name
     assert seen["chmod_src"] == "EPERM"

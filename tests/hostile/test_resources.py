@@ -5,26 +5,33 @@ Each case is a `solution.py` for the `hostile-tiny` challenge (20 s wall clock, 
 the hidden-tests step, when the hidden test calls `answer()`. After every case nothing labelled
 with the run id is left on the engine (checked here and again by `tests/conftest.py`).
 
-| case                          | defence                                   | expected outcome (asserted)                      |
-|-------------------------------|-------------------------------------------|--------------------------------------------------|
-| fork bomb (exponential)       | pids cgroup (32)                          | forks fail with EAGAIN below 32 processes; no    |
-|                               |                                           | timeout or OOM; a benign run graded at the same  |
-|                               |                                           | time still scores 100                            |
-| memory bomb                   | memory cgroup = memory+swap (512 MiB)     | `oom_killed` + `no_results` on tests.hidden,     |
-|                               |                                           | tests score 0                                    |
-| disk fill: /work/out, /tmp,   | tmpfs sizes (256/64/64 MiB), fsize 64 MiB,| ENOSPC at the tmpfs size in each writable place; |
-| $HOME, /dev/shm, /work,       | read-only root-owned /work and sources    | EFBIG at 64 MiB per file; EACCES in /work,       |
-| /work/src, /work/grader       |                                           | /work/src, /work/grader; all of it RAM (tmpfs),  |
-|                               |                                           | no verdict (the step still ends normally)        |
-| infinite loop                 | host-side wall-clock deadline, kill       | `timed_out` on tests.hidden, tests score 0       |
-| sleep forever                 | host-side wall-clock deadline, kill       | `timed_out` on tests.hidden, tests score 0       |
-| daemon (double fork + setsid) | container frozen when the command ends,   | the daemon's later rewrite of the JUnit file and |
-| outliving the run             | then removed with everything in it        | its marker never appear; its connection attempts |
-|                               |                                           | never reach the host; no container left          |
-| stdout/stderr flood (50 MiB   | host-side output cap (1 MiB each), the    | `output_truncated` on tests.hidden, the step     |
-| each, past pytest's capture)  | rest drained and counted, never stored    | still ends with its honest result                |
-| millions of tiny files        | memory cgroup counts inodes and dentries  | `oom_killed` on tests.hidden before the machine  |
-|                               | of the tmpfs                              | notices; tests score 0                           |
+| case                 | defence                        | expected outcome (asserted)             |
+|----------------------|--------------------------------|-----------------------------------------|
+| fork bomb            | pids cgroup (32)               | forks fail with EAGAIN below 32         |
+| (exponential)        |                                | processes; no timeout or OOM verdict; a |
+|                      |                                | benign run graded at the same time      |
+|                      |                                | still scores 100                        |
+| memory bomb          | memory cgroup, memory =        | `oom_killed` + `no_results` on          |
+|                      | memory+swap (512 MiB)          | tests.hidden; tests score 0             |
+| disk fill:           | tmpfs sizes (256/64/64 MiB),   | ENOSPC at the tmpfs size in each        |
+| /work/out, /tmp,     | RLIMIT_FSIZE 64 MiB, read-only | writable place (all tmpfs: RAM, never   |
+| $HOME, /dev/shm,     | root-owned /work, sources and  | the host's disk), EFBIG every 64 MiB;   |
+| /work, /work/src,    | grader files                   | EACCES elsewhere; no verdict            |
+| /work/grader, cwd    |                                |                                         |
+| infinite loop        | host-side wall-clock deadline, | `timed_out` on tests.hidden; tests      |
+|                      | container killed               | score 0                                 |
+| sleep forever        | host-side wall-clock deadline, | `timed_out` on tests.hidden; tests      |
+|                      | container killed               | score 0                                 |
+| daemon (double fork  | container frozen when the      | its later JUnit rewrite never lands     |
+| + setsid) outliving  | command ends, then removed     | (test_answer failed, score 0); its      |
+| the run              | with all in it                 | connects never reach the host listener; |
+|                      |                                | no container left                       |
+| stdout/stderr flood  | host-side cap (1 MiB each),    | `output_truncated` on tests.hidden, no  |
+| (50 MB to each real  | the rest drained and counted,  | timeout (the writer never blocked)      |
+| pipe, past pytest's  | never stored                   |                                         |
+| capture)             |                                |                                         |
+| millions of tiny     | memory cgroup counts the tmpfs | `oom_killed` on tests.hidden; tests     |
+| files in /tmp        | inodes and dentries            | score 0                                 |
 """
 
 from __future__ import annotations
