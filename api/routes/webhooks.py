@@ -75,14 +75,14 @@ def _refuse(binding_id: str, status: int, reason: str, message: str) -> WebhookR
 async def _body(request: Request, svc: Services, binding_id: str) -> bytes:
     limit = svc.settings.webhook_max_bytes
     declared = request.headers.get("content-length", "")
-    too_large = _refuse(binding_id, 413, "too_large", f"the body is larger than {limit} bytes")
+    message = f"the body is larger than {limit} bytes"
     if declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise _refuse(binding_id, 413, "too_large", message)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise too_large
+            raise _refuse(binding_id, 413, "too_large", message)
     return bytes(body)
 
 

@@ -11,10 +11,10 @@ the database), and nothing extra needs encrypting. The row keeps `sha256(secret)
 changed service key (which changes every derived secret: rebind, or keep the key) is told apart
 from a wrong signature in the logs. The secret is shown once, when the binding is made.
 
-`record_git(session, submission, provenance)` is what `records.add_submission` calls inside its
-transaction for a Git submission: it fills the provenance columns, refuses a delivery already
-seen (`DuplicateDelivery`), records the new delivery and, for a push, supersedes the invite's
-runs still queued.
+`records.add_submission` calls, inside its transaction, `check_delivery` (a delivery already seen
+raises `DuplicateDelivery`), for a push `supersede_queued` (before the invite's limit is
+checked: a superseded submission does not count), then `record_git` (provenance columns and
+the delivery row).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ __all__ = [
     "record_git",
     "secret_matches_check",
     "seen_delivery",
+    "supersede_queued",
 ]
 
 PROVIDERS = ("github", "gitlab")
@@ -129,7 +130,7 @@ def check_delivery(session: Session, prov: GitProvenance) -> None:
 
 
 def record_git(session: Session, submission: Submission, prov: GitProvenance) -> None:
-    """Fill a new submission's provenance, record its delivery, supersede queued runs.
+    """Fill a new submission's provenance and record its delivery.
 
     The delivery is checked again here: on PostgreSQL the invite's row lock (taken since the
     first check) makes a concurrent redelivery wait and then see the first one."""
@@ -150,14 +151,14 @@ def record_git(session: Session, submission: Submission, prov: GitProvenance) ->
                 submission_id=submission.id,
             )
         )
-    if prov.supersede_queued and submission.invite_id:
-        _supersede(session, submission)
 
 
-def _supersede(session: Session, newer: Submission) -> None:
-    """Queued runs of the invite's other submissions become `superseded` (never claimed)."""
+def supersede_queued(session: Session, invite_id: str, newer_id: str) -> None:
+    """Queued runs of the invite's submissions become `superseded` (never claimed) by the
+    submission `newer_id` about to be inserted; those submissions stop counting against the
+    invite's limit. Called before the limit is checked, in the same transaction."""
     older = select(Submission.id).where(
-        Submission.invite_id == newer.invite_id, Submission.id != newer.id
+        Submission.invite_id == invite_id, Submission.id != newer_id
     )
     queued = list(
         session.execute(
@@ -173,7 +174,7 @@ def _supersede(session: Session, newer: Submission) -> None:
             .values(
                 state="superseded",
                 finished_at=utcnow(),
-                error=f"superseded by a newer push (submission {newer.id})",
+                error=f"superseded by a newer push (submission {newer_id})",
             )
             .execution_options(synchronize_session=False)
         )
@@ -181,6 +182,6 @@ def _supersede(session: Session, newer: Submission) -> None:
             session.execute(
                 update(Submission)
                 .where(Submission.id == submission_id)
-                .values(superseded_by=newer.id)
+                .values(superseded_by=newer_id)
                 .execution_options(synchronize_session=False)
             )

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from runner.blobs import BlobStore
 from runner.intake import Snapshot
-from runner.store.bindings import GitProvenance, check_delivery, record_git
+from runner.store.bindings import GitProvenance, check_delivery, record_git, supersede_queued
 from runner.store.db import Database
-from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, utcnow
+from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, new_id, utcnow
 from runner.store.secrets import hash_password, new_token, token_digest, verify_password
 
 __all__ = [
@@ -152,13 +152,17 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
 
     Returns (submission id, run id). The invite checks run inside the write transaction, so
     two concurrent uploads cannot both take an invite's last submission."""
+    submission_id = new_id()
     with db.writing() as session:
         if new.git is not None:
             check_delivery(session, new.git)  # a redelivery is a duplicate, even past the limit
+            if new.git.supersede_queued and new.invite_id is not None:
+                supersede_queued(session, new.invite_id, submission_id)
         if new.invite_id is not None:
             _check_invite(session, new.invite_id)
         digest = blobs.put(new.snapshot.to_tar())
         submission = Submission(
+            id=submission_id,
             invite_id=new.invite_id,
             challenge_id=new.challenge_id,
             source_kind=new.source_kind,
