@@ -465,3 +465,18 @@ def test_random_manifests_give_a_challenge_or_a_manifest_error() -> None:
                 assert isinstance(challenge.limits(), Limits)
 
         check()
+
+
+def test_tests_isolation(tmp_path: Path) -> None:
+    assert load_challenge(make_challenge(tmp_path / "d", BASE)).manifest.tests.isolation == (
+        "in-process"
+    )
+    isolated = BASE + '\n[tests]\nisolation = "isolated"\n'
+    manifest = load_challenge(make_challenge(tmp_path / "i", isolated)).manifest
+    assert manifest.tests.isolation == "isolated"
+    bad = BASE + '\n[tests]\nisolation = "sandboxed"\n'
+    assert manifest_error(make_challenge(tmp_path / "b", bad)).field == "tests.isolation"
+    service = '\n[service]\ncommand = ["python3", "-m", "app"]\n'
+    isolated_service = isolated.replace('"unit"', '"service"') + service
+    with pytest.raises(ManifestError, match="applies to unit mode"):
+        load_challenge(make_challenge(tmp_path / "s", isolated_service))
