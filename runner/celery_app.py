@@ -25,10 +25,12 @@ import uuid
 from types import TracebackType
 
 from celery import Celery
+from prometheus_client import start_http_server
 
 from runner.blobs import LocalBlobStore
 from runner.challenge import ChallengeRegistry
 from runner.engine import open_engine
+from runner.logs import configure_logging
 from runner.pipeline import Pipeline
 from runner.queue import Claim, RunQueue
 from runner.settings import Settings
@@ -38,7 +40,7 @@ from sandbox import SandboxError
 from sandbox.docker import connect
 from sandbox.reaper import reap
 
-__all__ = ["QUEUE_NAME", "TASK_NAME", "Heartbeat", "RunGrader", "make_celery"]
+__all__ = ["QUEUE_NAME", "TASK_NAME", "Heartbeat", "RunGrader", "make_celery", "run_worker"]
 
 TASK_NAME = "takehome.grade_run"
 QUEUE_NAME = "takehome.runs"
@@ -158,3 +160,25 @@ class RunGrader:
         with Heartbeat(self.queue, claim, interval):
             self._worker.run_claimed(claim)
         return "graded"
+
+
+def run_worker(settings: Settings, concurrency: int, hostname: str | None = None) -> None:
+    """`takehome worker`: a Celery worker of `concurrency` threads until stopped (SIGTERM: warm
+    shutdown, current gradings finish; a second SIGTERM or SIGKILL: their runs are taken over
+    when their leases expire)."""
+    configure_logging(settings.log_format)
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port)
+    app = make_celery(settings, RunGrader(settings))
+    argv = [
+        "worker",
+        "--pool=threads",
+        f"--concurrency={concurrency}",
+        f"--queues={QUEUE_NAME}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    app.worker_main(argv)

@@ -15,11 +15,13 @@ import uvicorn
 from rich.console import Console
 
 from graders import discover_test_ids
+from runner.celery_app import run_worker
 from runner.challenge import ChallengeError, find_challenges, get_challenge
 from runner.client import ApiClient, ClientError
 from runner.doctor import run_doctor
 from runner.engine import open_engine
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
+from runner.logs import configure_logging
 from runner.render import print_report, render_html
 from runner.settings import Settings
 from runner.store import open_database
@@ -264,13 +266,34 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:
             os.environ[f"TAKEHOME_{name}"] = str(value)
+    configure_logging(settings.log_format)
     uvicorn.run(
         "api.app:from_environment",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         proxy_headers=False,
+        log_config=None,  # keep the handlers of configure_logging (text or JSON)
     )
+
+
+@cli.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=lambda: os.cpu_count() or 1,
+    help="Runs graded at once (threads; default: the number of cores).",
+)
+@click.option("--hostname", help="Celery node name (default: celery@<host>).")
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int, hostname: str | None) -> None:
+    """Run a Celery grading worker (TAKEHOME_QUEUE=celery, TAKEHOME_BROKER_URL); needs Docker."""
+    settings = _settings(ctx)
+    if settings.queue != "celery":
+        _fail(
+            EXIT_USAGE, "`takehome worker` needs TAKEHOME_QUEUE=celery (and TAKEHOME_BROKER_URL)"
+        )
+    run_worker(settings, concurrency, hostname)
 
 
 @cli.group()

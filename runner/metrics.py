@@ -69,9 +69,8 @@ class QueueCollector(Collector):
         """Called by the registry on every scrape."""
         now = utcnow()
         with self._db().reading() as session:
-            counts = dict(
-                session.execute(select(Run.state, func.count()).group_by(Run.state)).tuples()
-            )
+            rows = session.execute(select(Run.state, func.count()).group_by(Run.state))
+            counts = {state: int(count) for state, count in rows}
             due = session.scalar(
                 select(func.count())
                 .select_from(Run)

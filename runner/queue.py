@@ -128,7 +128,7 @@ class RunQueue:
                 .where(_claimable(now))
                 .order_by(Run.created_at, Run.id)
                 .limit(limit)
-            ).tuples()
+            )
             return [(run_id, attempts, state) for run_id, attempts, state in rows]
 
     def admit(self, challenge_id: str) -> None:
