@@ -30,6 +30,8 @@ if ! "$VENV/bin/python" -c 'import runner, graders, sandbox, mypy' 2>/dev/null \
   touch "$VENV/.takehome-installed"
 fi
 export PATH="$VENV/bin:$PATH"
+# git: the Git intake (Git URL submissions, webhooks) and its tests run the real binary.
+command -v git >/dev/null || apt_install git
 
 # 2. A Docker engine: use a running one; otherwise install and start one (root on Debian).
 if ! docker info >/dev/null 2>&1; then

@@ -145,3 +145,37 @@ def test_refused_git_submissions_store_nothing(  # noqa: PLR0917 - fixtures and 
     )
     assert (response.status_code, response.json()["error"]) == (status, code)
     assert _stored(svc) == (0, 0)
+
+
+def test_binding_and_timeline_routes_by_role(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    make_invite: Callable[..., str],
+    solution: tuple[str, str],
+) -> None:
+    del svc
+    token = make_invite()
+    made = client.post(
+        "/api/invites",
+        json={"challenge": "calculator", "candidate": "Z"},
+        headers=reviewer_headers,
+    )
+    invite_id = made.json()["id"]
+    bind = {"repo_url": solution[0], "branch": "main", "provider": "github"}
+    routes = [
+        ("POST", f"/api/invites/{invite_id}/bindings", {"json": bind}),
+        ("GET", f"/api/invites/{invite_id}/timeline", {}),
+        ("GET", f"/reviewer/invites/{invite_id}", {}),
+        ("POST", f"/reviewer/invites/{invite_id}/bindings", {"data": bind}),
+    ]
+    for method, path, kwargs in routes:
+        for headers in ({}, {"Authorization": f"Bearer {token}"}, {"Authorization": "Bearer x"}):
+            response = client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+            assert response.status_code == 401, (method, path, headers)
+    assert client.post("/i/forged/bindings", data=bind).status_code == 404
+    ok = client.post(f"/api/invites/{invite_id}/bindings", json=bind, headers=reviewer_headers)
+    assert ok.status_code == 201
+    timeline = client.get(f"/api/invites/{invite_id}/timeline", headers=reviewer_headers)
+    assert timeline.json()["bindings"][0]["id"] == ok.json()["id"]
+    assert "secret" not in timeline.json()["bindings"][0]  # shown once, at creation only
