@@ -1,5 +1,6 @@
 """A large, realistic export must be processed with vectorised pandas, not row by row."""
 
+import resource
 import signal
 import time
 
@@ -12,9 +13,15 @@ from pipeline import daily_revenue
 ROWS = 250_000
 RE_EXPORTS = 25_000
 CUSTOMERS = 40_000
-# Vectorised pandas needs about 2 s here on one idle CPU (5 s on a very busy one); a loop over
-# the rows (iterrows, apply(axis=1) with per-row parsing) needs 22 s idle and 35 s and more busy.
-LIMIT_SECONDS = 15.0
+# The limit is on CPU time, not wall time: a busy machine (other gradings on the same cores)
+# stretches wall time two- or threefold, but barely changes the CPU time a computation needs.
+# Measured in the challenge image under `--cpus 1`: the vectorised reference needs 1.3 s of CPU
+# (2 s on an older machine); the row-by-row variant (iterrows, per-row parsing) 10.5 s (22 s
+# on the older machine). 5 s leaves a factor of two on either side. CPU time of child processes
+# counts too, so farming the loop out to a process pool does not hide it; the wall-clock alarm is
+# only a backstop against a hang.
+LIMIT_CPU_SECONDS = 5.0
+WALL_BACKSTOP_SECONDS = 120.0
 
 _SOURCES = np.array(["eu", "uk", "us"])
 _CURRENCIES = np.array(["EUR", "GBP", "USD"])
@@ -112,7 +119,13 @@ class _TooSlow(Exception):
 
 
 def _alarm(signum, frame):
-    raise _TooSlow(f"daily_revenue did not finish within {LIMIT_SECONDS:g} s")
+    raise _TooSlow(f"daily_revenue did not finish within {WALL_BACKSTOP_SECONDS:g} s")
+
+
+def _cpu_seconds():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 @pytest.fixture(scope="module")
@@ -123,15 +136,18 @@ def export():
 def test_large_export_is_fast(export):
     orders, customers, fx, expected_orders = export
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, LIMIT_SECONDS)
-    started = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, WALL_BACKSTOP_SECONDS)
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     try:
         result = daily_revenue(orders, customers, fx)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    elapsed = time.perf_counter() - started
-    assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s (limit {LIMIT_SECONDS:g} s)"
+    cpu = _cpu_seconds() - cpu_started
+    wall = time.perf_counter() - started
+    assert cpu < LIMIT_CPU_SECONDS, (
+        f"took {cpu:.1f} s of CPU time ({wall:.1f} s wall; limit {LIMIT_CPU_SECONDS:g} s of CPU)"
+    )
     assert list(result.columns) == ["date", "country", "orders", "revenue_eur"]
     assert int(result["orders"].sum()) == expected_orders
     assert set(result["country"]) == {"DE", "FR", "GB", "US", "AT", "NL", "IT", "ZZ"}
