@@ -173,7 +173,9 @@ def clone_snapshot(
         sha = git.run("rev-parse", "--verify", "--end-of-options", "refs/takehome/wanted^{commit}")
         commit = check_commit_sha(sha.decode().strip())
         _check_tree(git, commit, limits)
-        tar = git.run("archive", "--format=tar", "--end-of-options", commit)
+        # The intake strips a single top-level folder (GitHub's zip layout): give every path
+        # one, so a repository whose files all sit in one folder keeps it.
+        tar = git.run("archive", "--format=tar", "--prefix=commit/", "--end-of-options", commit)
     snapshot = snapshot_bytes(tar, f"{url}@{commit[:12]}", limits)
     return GitSnapshot(snapshot=snapshot, url=url, ref=ref or "HEAD", commit_sha=commit)
 

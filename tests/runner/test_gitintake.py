@@ -137,6 +137,12 @@ def test_default_branch_a_branch_and_a_commit(git_server: GitServer) -> None:
     assert not any(path.startswith(".git/") for path in pinned.snapshot.files)
 
 
+def test_a_repository_in_one_folder_keeps_it(git_server: GitServer) -> None:
+    git_server.commit("nested", {"pkg/mod.py": b"X = 1\n", "pkg/sub/b.py": b"Y = 2\n"})
+    got = clone_snapshot(git_server.url("nested"), None, LOOPBACK)
+    assert sorted(got.snapshot.files) == ["pkg/mod.py", "pkg/sub/b.py"]
+
+
 def test_unknown_repository_and_ref_fail_cleanly(git_server: GitServer) -> None:
     git_server.commit("demo", {"a.py": b"1\n"})
     with pytest.raises(GitFetchFailed):
