@@ -1,0 +1,30 @@
+# The takehome service image: runs `takehome serve` (api) or `takehome worker` (Celery worker).
+#
+# Built without a registry from the same configurable base as the sandbox images, with Python
+# packages from a host-side wheelhouse: use scripts/build-service-image.sh, which finds or builds
+# the base (takehome-base:<hash>, a debootstrap'ed Debian) and fills ./wheelhouse. With registry
+# access any image with python3 and its venv module works: --build-arg BASE_IMAGE=python:3.11-slim
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+COPY wheelhouse /tmp/wheels
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheels takehome \
+ && rm -rf /tmp/wheels \
+ && useradd --system --uid 10001 --home-dir /var/lib/takehome --create-home takehome
+COPY challenges /opt/takehome/challenges
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    TAKEHOME_CHALLENGE_DIRS=/opt/takehome/challenges \
+    TAKEHOME_DATA_DIR=/var/lib/takehome \
+    TAKEHOME_CACHE_DIR=/var/lib/takehome/cache \
+    TAKEHOME_HOST=0.0.0.0 \
+    TAKEHOME_LOG_FORMAT=json
+WORKDIR /var/lib/takehome
+# The api runs unprivileged. A worker needs the host's Docker socket: compose runs it with the
+# socket's group (or as root), see the README's "Security of the worker" section.
+USER takehome
+EXPOSE 8000
+ENTRYPOINT ["takehome"]
+CMD ["serve"]
