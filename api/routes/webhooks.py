@@ -221,6 +221,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
         return _duplicate(earlier)
     invite = await run_in_threadpool(_invite, svc, binding.invite_id)
     svc.challenges.get(invite.challenge_id)
+    await run_in_threadpool(svc.queue.admit, invite.challenge_id)
     got = await snapshot_git(svc.settings, binding.repo_url, sha)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
@@ -242,6 +243,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
         submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
     except DuplicateDelivery as dup:
         return _duplicate(dup.submission_id)
+    svc.enqueued()
     _log.info("binding %s: push %s became submission %s", binding.id, sha[:12], submission_id)
     location = f"/api/submissions/{submission_id}"
     body = {"submission": submission_id, "run": run_id, "commit": sha, "url": location}
