@@ -47,11 +47,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import ipaddress
 import os
 import socket
 import tarfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -72,6 +70,7 @@ from tests.hostile._harness import (
     labelled,
     strings_of,
 )
+from tests.netprobe import Listener, bridge_gateway
 
 pytestmark = pytest.mark.docker
 
@@ -101,44 +100,6 @@ def solution(body: str, **extra: str) -> dict[str, str]:
 
 
 # -- network -------------------------------------------------------------------------------
-
-
-class _Listener:
-    """A TCP listener on 0.0.0.0 of this machine, recording every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("0.0.0.0", 0))  # noqa: S104 - the point: reachable on every address
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.port: int = self.sock.getsockname()[1]
-        self.accepted: list[object] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, peer = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted.append(peer)
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
-
-def _gateway(client: docker.DockerClient) -> str:
-    for config in client.networks.get("bridge").attrs["IPAM"]["Config"]:
-        if config.get("Gateway"):
-            return str(config["Gateway"])
-        if "." in config.get("Subnet", ""):
-            return str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
-    pytest.fail("the default bridge network has no IPv4 gateway")
 
 
 SOCKETS = """
@@ -182,8 +143,8 @@ def answer():
 def test_no_connection_reaches_a_listener_on_this_host(
     graded: Grade, docker_client: docker.DockerClient
 ) -> None:
-    listener = _Listener()
-    gateway = _gateway(docker_client)
+    listener = Listener()
+    gateway = bridge_gateway(docker_client)
     targets = sorted({"127.0.0.1", gateway, *host_addresses()})
     names = [
         "host.docker.internal",

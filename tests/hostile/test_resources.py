@@ -36,8 +36,6 @@ with the run id is left on the engine (checked here and again by `tests/conftest
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +52,7 @@ from tests.hostile._harness import (
     grade,
     labelled,
 )
+from tests.netprobe import Listener
 
 pytestmark = pytest.mark.docker
 
@@ -276,38 +275,8 @@ def answer():
 """
 
 
-class _Listener:
-    """A TCP listener on 0.0.0.0 of this machine, recording every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("0.0.0.0", 0))  # noqa: S104 - the point: reachable on every address
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.port: int = self.sock.getsockname()[1]
-        self.accepted: list[object] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, peer = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted.append(peer)
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
-
 def test_a_daemon_cannot_outlive_the_run_or_change_its_result(graded: Grade) -> None:
-    listener = _Listener()
+    listener = Listener()
     try:
         report = graded(solution(DAEMON.replace("PORT", str(listener.port))))
         time.sleep(1.5)  # the daemon's whole schedule, had it survived

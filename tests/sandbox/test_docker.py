@@ -8,10 +8,8 @@ program printed are.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +25,7 @@ from sandbox.spec import (
     RunSpec,
     SandboxFailure,
 )
+from tests.netprobe import Listener, bridge_gateway
 
 pytestmark = pytest.mark.docker
 
@@ -247,45 +246,6 @@ def test_a_stdout_and_stderr_flood_is_capped_and_drained(run_python: RunPython) 
 # -- network -----------------------------------------------------------------------------
 
 
-class _Listener:
-    """A TCP listener on this machine that records whether anything connected to it."""
-
-    def __init__(self, address: str) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((address, 0))  # binding also proves `address` belongs to this machine
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted: list[object] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, peer = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted.append(peer)
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
-
-
-def _bridge_gateway(client: docker.DockerClient) -> str:
-    """The default bridge's gateway: this host's own address on docker0."""
-    for config in client.networks.get("bridge").attrs["IPAM"]["Config"]:
-        if config.get("Gateway"):
-            return str(config["Gateway"])
-        if "." in config.get("Subnet", ""):
-            return str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
-    pytest.fail("the default bridge network has no IPv4 gateway")
-
-
 def test_the_only_network_interface_is_loopback(run_python: RunPython) -> None:
     ex = run_python(
         "import socket\n"
@@ -309,8 +269,8 @@ for host, port in zip(sys.argv[1::2], sys.argv[2::2]):
 def test_host_listeners_on_loopback_and_on_the_bridge_are_unreachable(
     run_python: RunPython, docker_client: docker.DockerClient
 ) -> None:
-    gateway = _bridge_gateway(docker_client)
-    loopback, bridge = _Listener("127.0.0.1"), _Listener(gateway)
+    gateway = bridge_gateway(docker_client)
+    loopback, bridge = Listener("127.0.0.1"), Listener(gateway)
     try:
         # The listeners really accept from here, so "blocked" below is the sandbox's doing.
         socket.create_connection(("127.0.0.1", loopback.port), timeout=2).close()
