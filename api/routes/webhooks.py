@@ -127,6 +127,34 @@ def _ignored(reason: str, detail: str) -> Response:
     return JSONResponse({"ignored": reason, "detail": detail}, status_code=200)
 
 
+def _check_signature(
+    svc: Services, binding: RepoBinding, sent: bytes, expected: bytes, *, header: str, wrong: str
+) -> None:
+    if not sent:
+        raise _refuse(binding.id, 401, "bad_signature", f"no {header} header")
+    if not hmac.compare_digest(sent, expected):
+        raise _bad_signature(svc, binding, f"{header} {wrong}")
+
+
+def _ref_after(data: dict[str, Any], binding_id: str, repository_key: str) -> tuple[str, str]:
+    ref, after = _text(data, "ref"), _text(data, "after")
+    if ref is None or after is None or not isinstance(data.get(repository_key), dict):
+        message = f"a push needs ref, after, {repository_key}"
+        raise _refuse(binding_id, 400, "malformed_payload", message)
+    return ref, after
+
+
+def _urls(data: dict[str, Any], *paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(u for path in paths if (u := _text(data, *path)))
+
+
+def _gitlab_delivery_key(request: Request, commit: str) -> str:
+    key = request.headers.get("idempotency-key", "").strip()
+    if not key and (uuid := request.headers.get("x-gitlab-event-uuid", "").strip()):
+        key = f"{uuid}:{commit}"
+    return key
+
+
 @router.post("/github/{binding_id}", summary="GitHub webhook (push, ping)")
 async def github(binding_id: str, request: Request, svc: Svc) -> Response:
     """A GitHub delivery for a repository binding, signed with its secret."""
@@ -136,22 +164,17 @@ async def github(binding_id: str, request: Request, svc: Svc) -> Response:
     expected = (
         b"sha256=" + hmac.new(_secret(svc, binding), body, hashlib.sha256).hexdigest().encode()
     )
-    if not sent:
-        raise _refuse(binding.id, 401, "bad_signature", "no X-Hub-Signature-256 header")
-    if not hmac.compare_digest(sent, expected):
-        raise _bad_signature(svc, binding, "X-Hub-Signature-256 does not match the body")
+    _check_signature(
+        svc, binding, sent, expected, header="X-Hub-Signature-256", wrong="does not match the body"
+    )
     event = request.headers.get("x-github-event", "")
     if event == "ping":
         return JSONResponse({"ok": "pong", "binding": binding.id, "branch": binding.branch})
     if event != "push":
         return _ignored("event", f"only push events are handled, not {event[:40]!r}")
     data = _parse(body, binding.id)
-    ref, after = _text(data, "ref"), _text(data, "after")
-    if ref is None or after is None or not isinstance(data.get("repository"), dict):
-        raise _refuse(binding.id, 400, "malformed_payload", "a push needs ref, after, repository")
-    urls = tuple(
-        u for key in ("clone_url", "html_url", "url") if (u := _text(data, "repository", key))
-    )
+    ref, after = _ref_after(data, binding.id, "repository")
+    urls = _urls(data, *(("repository", key) for key in ("clone_url", "html_url", "url")))
     push = _Push(
         ref=ref,
         sha=after,
@@ -168,30 +191,22 @@ async def gitlab(binding_id: str, request: Request, svc: Svc) -> Response:
     body = await _body(request, svc, binding_id)
     binding = await run_in_threadpool(_binding, svc, binding_id, "gitlab")
     sent = request.headers.get("x-gitlab-token", "").encode("latin-1")
-    if not sent:
-        raise _refuse(binding.id, 401, "bad_signature", "no X-Gitlab-Token header")
-    if not hmac.compare_digest(sent, _secret(svc, binding)):
-        raise _bad_signature(svc, binding, "X-Gitlab-Token is not this binding's secret")
+    secret = _secret(svc, binding)
+    wrong = "is not this binding's secret"
+    _check_signature(svc, binding, sent, secret, header="X-Gitlab-Token", wrong=wrong)
     event = request.headers.get("x-gitlab-event", "")
     if event != "Push Hook":
         return _ignored("event", f"only Push Hook events are handled, not {event[:40]!r}")
     data = _parse(body, binding.id)
-    ref, after = _text(data, "ref"), _text(data, "after")
-    if ref is None or after is None or not isinstance(data.get("project"), dict):
-        raise _refuse(binding.id, 400, "malformed_payload", "a push needs ref, after, project")
+    ref, after = _ref_after(data, binding.id, "project")
     sha = _text(data, "checkout_sha")
-    urls = tuple(
-        u
-        for path in (
-            ("project", "git_http_url"),
-            ("project", "web_url"),
-            ("repository", "git_http_url"),
-        )
-        if (u := _text(data, *path))
+    urls = _urls(
+        data,
+        ("project", "git_http_url"),
+        ("project", "web_url"),
+        ("repository", "git_http_url"),
     )
-    key = request.headers.get("idempotency-key", "").strip()
-    if not key and (uuid := request.headers.get("x-gitlab-event-uuid", "").strip()):
-        key = f"{uuid}:{sha or after}"
+    key = _gitlab_delivery_key(request, sha or after)
     push = _Push(
         ref=ref,
         sha=sha,

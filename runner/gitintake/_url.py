@@ -7,7 +7,7 @@ import re
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from runner.gitintake._errors import GitAddressRefused, GitRefRefused, GitUrlRefused
 
@@ -92,23 +92,29 @@ def _address_allowed(address: IPAddress, policy: GitPolicy) -> bool:
     return address.is_global and not (address.is_multicast or address.is_reserved)
 
 
-def check_url(url: str, policy: GitPolicy, *, resolve: bool = True) -> CheckedUrl:
-    """The URL, checked; with `resolve`, every address of its host checked too (no connection
-    is made: a literal IP is not looked up, a name is resolved). Raises `GitUrlRefused`."""
-    _refuse_text(url)
-    parts = urlsplit(url)
+def _checked_scheme(parts: SplitResult, policy: GitPolicy) -> str:
     scheme = parts.scheme.lower()
     if scheme not in policy.schemes():
         allowed = " or ".join(policy.schemes())
         raise GitUrlRefused(f"only {allowed} repository URLs are accepted, not {scheme!r}")
+    return scheme
+
+
+def _refuse_extras(parts: SplitResult) -> None:
     if "@" in parts.netloc:
         raise GitUrlRefused("the URL holds credentials (user@host): give a public URL")
     if parts.query or parts.fragment:
         raise GitUrlRefused("the URL holds a query or fragment")
+
+
+def _checked_port(parts: SplitResult, scheme: str) -> int:
     try:
-        port = parts.port or _DEFAULT_PORTS[scheme]
+        return parts.port or _DEFAULT_PORTS[scheme]
     except ValueError:
         raise GitUrlRefused("the URL's port is not a number between 0 and 65535") from None
+
+
+def _checked_host(parts: SplitResult, policy: GitPolicy) -> str:
     host = (parts.hostname or "").rstrip(".")
     if not host or not parts.path.strip("/"):
         raise GitUrlRefused("the URL names no host or no repository path")
@@ -116,9 +122,19 @@ def check_url(url: str, policy: GitPolicy, *, resolve: bool = True) -> CheckedUr
         raise GitUrlRefused(
             f"the host {host!r} is not on the allow-list (TAKEHOME_GIT_ALLOWED_HOSTS)"
         )
-    address = host
-    if resolve:
-        address = _checked_address(host, port, policy)
+    return host
+
+
+def check_url(url: str, policy: GitPolicy, *, resolve: bool = True) -> CheckedUrl:
+    """The URL, checked; with `resolve`, every address of its host checked too (no connection
+    is made: a literal IP is not looked up, a name is resolved). Raises `GitUrlRefused`."""
+    _refuse_text(url)
+    parts = urlsplit(url)
+    scheme = _checked_scheme(parts, policy)
+    _refuse_extras(parts)
+    port = _checked_port(parts, scheme)
+    host = _checked_host(parts, policy)
+    address = _checked_address(host, port, policy) if resolve else host
     return CheckedUrl(url=url, scheme=scheme, host=host, port=port, address=address)
 
 

@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from runner.store.models import RepoBinding, Run, Submission, WebhookDelivery, utcnow
+from runner.store.models import (
+    RepoBinding,
+    Run,
+    Submission,
+    WebhookDelivery,
+    new_id,
+    utcnow,
+)
 
 __all__ = [
     "PROVIDERS",
@@ -83,19 +90,20 @@ def new_binding(
     """Add a binding; returns it and its secret (shown once, never stored)."""
     if provider not in PROVIDERS:
         raise ValueError(f"provider must be one of {PROVIDERS}, not {provider!r}")
+    binding_id, salt = new_id(), secrets.token_hex(16)
+    secret = binding_secret(key, binding_id, salt)
     binding = RepoBinding(
+        id=binding_id,
         invite_id=invite_id,
         provider=provider,
         repo_url=repo_url,
         branch=branch,
-        secret_salt=secrets.token_hex(16),
-        secret_check="",
+        secret_salt=salt,
+        secret_check=_check(secret),
         created_by=created_by,
     )
     session.add(binding)
     session.flush()
-    secret = binding_secret(key, binding.id, binding.secret_salt)
-    binding.secret_check = _check(secret)
     return binding, secret
 
 
