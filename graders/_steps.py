@@ -114,6 +114,12 @@ def flag_verdicts(label: str, execution: Execution) -> list[Verdict]:
         (execution.oom_killed, VerdictKind.OOM_KILLED, "the step ran out of memory"),
         (execution.output_truncated, VerdictKind.OUTPUT_TRUNCATED, "stdout/stderr were capped"),
         (execution.files_truncated, VerdictKind.FILES_TRUNCATED, "some output files were dropped"),
+        (
+            execution.unfrozen,
+            VerdictKind.TAMPER_SUSPECTED,
+            "processes left running after the command kept forking and could not be frozen;"
+            " the container was killed and its outputs discarded",
+        ),
     )
     return [Verdict(kind=kind, step=label, detail=detail) for hit, kind, detail in flags if hit]
 

@@ -66,6 +66,10 @@ _HOLDER = ("sleep", "infinity")
 _POLL_SECONDS = 0.02
 _DRAIN_SECONDS = 2.0
 _FROZEN_DRAIN_SECONDS = 0.5
+# The cgroup freezer can give up while processes left behind keep forking (a fork bomb's tree
+# racing the freeze): runc then answers "unable to freeze". Try again a few times, then kill.
+_FREEZE_ATTEMPTS = 8
+_FREEZE_BACKOFF_SECONDS = 0.05
 
 
 def connect(base_url: str | None = None, timeout: int = 60) -> docker.DockerClient:
@@ -98,6 +102,8 @@ class _Exec:
     truncated: bool
     alive: bool
     """The container still ran when the command ended."""
+    unfrozen: bool = False
+    """Processes left behind kept the container from being frozen: it was killed instead."""
 
 
 class DockerSandbox:
@@ -178,6 +184,7 @@ class DockerSandbox:
                     # back.
                     files_truncated=dropped
                     or (bool(spec.files_out) and not alive and not result.timed_out),
+                    unfrozen=result.unfrozen,
                     image_id=image_id,
                 )
             )
@@ -271,11 +278,14 @@ class DockerSandbox:
             wall = time.monotonic() - started
             container.reload()
             alive = bool(container.attrs["State"].get("Running", False))
+            unfrozen = False
             if timed_out:
                 container.kill()
                 alive = False
-            elif alive and last:
-                container.pause()  # freeze stragglers before reading their outputs
+            elif alive and last and not self._freeze(container):
+                # What stragglers that cannot be stopped wrote is not a result: kill, keep nothing.
+                container.kill()
+                alive, unfrozen = False, True
             # The stream ends once the command's output is drained, unless a frozen background
             # child still holds the pipe open; what it has not written by now is not part of the
             # result.
@@ -290,11 +300,27 @@ class DockerSandbox:
                 oom_killed=self.oom_since(container.id, since),
                 truncated=pump.truncated,
                 alive=alive,
+                unfrozen=unfrozen,
             )
         finally:
             # The exec's connection to the engine: a frozen child may still hold its pipe open,
             # and an unclosed socket would leak one descriptor per run.
             close_stream(stream)
+
+    @staticmethod
+    def _freeze(container: Any) -> bool:
+        """Pause the container so nothing left running changes the outputs; False when the
+        freezer kept failing (processes forking as it tried)."""
+        for attempt in range(_FREEZE_ATTEMPTS):
+            try:
+                container.pause()
+            except docker.errors.APIError as exc:
+                if "freeze" not in str(exc):
+                    raise
+                time.sleep(_FREEZE_BACKOFF_SECONDS * (attempt + 1))
+            else:
+                return True
+        return False
 
     def oom_since(self, container_id: str, since: float) -> bool:
         """Whether the kernel OOM-killed anything in the container since `since`. The engine's

@@ -148,6 +148,9 @@ class Execution:
     output_truncated: bool = False
     files_truncated: bool = False
     """Some files were not copied out because of the size cap (or were not regular files)."""
+    unfrozen: bool = False
+    """Processes the command left behind kept the container from being frozen when it ended
+    (a fork bomb's tree still forking): the container was killed and no file was kept."""
     image_id: str = ""
 
     @property

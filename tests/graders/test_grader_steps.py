@@ -32,6 +32,7 @@ def test_every_flag_is_a_verdict_of_its_step() -> None:
         oom_killed=True,
         output_truncated=True,
         files_truncated=True,
+        unfrozen=True,
     )
     verdicts = flag_verdicts("style.ruff", execution)
     assert [(v.kind, v.step) for v in verdicts] == [
@@ -39,7 +40,9 @@ def test_every_flag_is_a_verdict_of_its_step() -> None:
         (VerdictKind.OOM_KILLED, "style.ruff"),
         (VerdictKind.OUTPUT_TRUNCATED, "style.ruff"),
         (VerdictKind.FILES_TRUNCATED, "style.ruff"),
+        (VerdictKind.TAMPER_SUSPECTED, "style.ruff"),
     ]
+    assert "could not be frozen" in verdicts[-1].detail
 
 
 @pytest.mark.parametrize(

@@ -506,3 +506,24 @@ def test_an_engine_refusal_is_a_sandbox_failure_and_cleans_up(
         filters={"label": [f"{LABEL_MANAGED}=1", f"{LABEL_RUN}={run_id}"]}
     )
     assert managed == []
+
+
+class _Unfreezable:
+    """A container whose freezer always gives up (as runc does while a fork bomb races it)."""
+
+    def __init__(self, error: str) -> None:
+        self.error, self.pauses = error, 0
+
+    def pause(self) -> None:
+        self.pauses += 1
+        raise docker.errors.APIError(self.error)
+
+
+def test_a_container_that_cannot_be_frozen_is_reported_not_raised() -> None:
+    stuck = _Unfreezable("OCI runtime pause failed: unable to freeze: unknown")
+    assert DockerSandbox._freeze(stuck) is False  # the caller kills it and keeps no file
+    assert stuck.pauses > 1  # it tried again before giving up
+    other = _Unfreezable("500 Server Error: no such container")
+    with pytest.raises(docker.errors.APIError):
+        DockerSandbox._freeze(other)  # any other engine error stays an infrastructure fault
+    assert other.pauses == 1
