@@ -76,10 +76,21 @@ def forgery_signs(canary: Canary, cases: list[_junit.Case], exit_code: int | Non
         signs.append("pytest exited 0 although the grader's must-fail canary test is in the run")
     if not cases:
         return signs
+    return signs + _repeated_cases(cases) + _canary_outcomes(canary, cases)
+
+
+def _repeated_cases(cases: list[_junit.Case]) -> list[str]:
+    """A sign if any (classname, name) pair is reported more than once (first three named)."""
     twice = [key for key, n in Counter((c.classname, c.name) for c in cases).items() if n > 1]
-    if twice:
-        names = ", ".join(f"{k[0]}::{k[1]}" for k in twice[:3])
-        signs.append(f"{len(twice)} test cases were reported more than once ({names})")
+    if not twice:
+        return []
+    names = ", ".join(f"{k[0]}::{k[1]}" for k in twice[:3])
+    return [f"{len(twice)} test cases were reported more than once ({names})"]
+
+
+def _canary_outcomes(canary: Canary, cases: list[_junit.Case]) -> list[str]:
+    """A sign per canary test that is missing or reported with the wrong outcome."""
+    signs: list[str] = []
     outcomes = {c.name: c.outcome for c in cases if c.classname == canary.classname}
     for name, want in ((canary.must_pass, "passed"), (canary.must_fail, "failed")):
         seen = outcomes.get(name)

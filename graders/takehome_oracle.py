@@ -39,7 +39,7 @@ import sys
 import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -78,12 +78,22 @@ def encode(value: object, depth: int = 0) -> object:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else {_TAG: "float", "v": repr(value)}
+        return _encode_float(value)
     if isinstance(value, list):
         return [encode(v, depth + 1) for v in value]
-    if isinstance(value, dict) and all(isinstance(k, str) and k != _TAG for k in value):
+    if _is_plain_dict(value):
         return {k: encode(v, depth + 1) for k, v in value.items()}
     return _tagged(value, depth)
+
+
+def _encode_float(value: float) -> object:
+    """A finite float as itself; nan and the infinities tagged (JSON has no word for them)."""
+    return value if math.isfinite(value) else {_TAG: "float", "v": repr(value)}
+
+
+def _is_plain_dict(value: object) -> TypeGuard[dict[str, object]]:
+    """Whether `value` is a dict that can travel as a JSON object: string keys, none the tag."""
+    return isinstance(value, dict) and all(isinstance(k, str) and k != _TAG for k in value)
 
 
 def _tagged(value: object, depth: int) -> dict[str, object]:
@@ -111,18 +121,32 @@ def decode(data: object, depth: int = 0) -> Any:
     return _untagged(data[_TAG], data.get("v"), depth)
 
 
+#: The tagged sequences other than "dict", by tag.
+_SEQUENCES: dict[object, Any] = {"tuple": tuple, "set": set, "frozenset": frozenset}
+
+
 def _untagged(tag: object, raw: object, depth: int) -> Any:
     if tag == "float" and raw in ("nan", "inf", "-inf"):
         return float(str(raw))
     if tag == "bytes" and isinstance(raw, str):
         return bytes.fromhex(raw)
-    kinds: dict[object, Any] = {"tuple": tuple, "set": set, "frozenset": frozenset}
-    if not isinstance(raw, list) or (tag != "dict" and tag not in kinds):
+    if not isinstance(raw, list) or not _is_container_tag(tag):
         raise UnsupportedValue(f"unknown tagged value {str(tag)[:40]!r}")
-    items = [decode(v, depth + 1) for v in raw]
+    return _container(tag, [decode(v, depth + 1) for v in raw])
+
+
+def _is_container_tag(tag: object) -> bool:
+    """Whether `tag` names a dict or one of `_SEQUENCES` (an unhashable tag raises TypeError)."""
+    return tag == "dict" or tag in _SEQUENCES
+
+
+def _container(tag: object, items: list[Any]) -> Any:
+    """The dict (from key-value pairs) or sequence of a container tag, from decoded items."""
     if tag == "dict":
         return {_hashable(k): v for k, v in items}
-    return kinds[tag](_hashable(v) if tag != "tuple" else v for v in items)
+    if tag == "tuple":
+        return tuple(items)
+    return _SEQUENCES[tag](_hashable(v) for v in items)
 
 
 def _hashable(value: Any) -> Any:

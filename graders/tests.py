@@ -154,27 +154,15 @@ class TestsGrader:
             verdict = Verdict(kind=Kind.TOOL_ERROR, step=STEP, detail=str(exc))
             return _result(_Score((), 0.0, 0.0), [], [verdict])
         verdicts, cases = _read(executions)
-        forged: list[str] = []
-        if inp.canaries and inp.service_network is None:
-            canary = _canary.canary_for(inp.run_id)
-            execution = executions.get(STEP)
-            ended = execution is not None and not (execution.timed_out or execution.oom_killed)
-            code = execution.exit_code if execution is not None and ended else None
-            forged = _canary.forgery_signs(canary, cases, code)
-            cases = [c for c in cases if c.classname != canary.classname]
+        forged, cases = _check_canaries(inp, executions, cases)
         matched, unmatched = _junit.match(expected, cases)
         findings = _junit.unmatched_findings(unmatched)
         if not expected:
-            if not any(v.kind in (Kind.NO_RESULTS, Kind.TOOL_ERROR) for v in verdicts):
-                detail = "the challenge expects no tests and the run reported none it expected"
-                verdicts.append(Verdict(kind=Kind.NO_RESULTS, step=STEP, detail=detail))
+            verdicts.extend(_nothing_expected(verdicts))
             return _result(_Score((), 0.0, 0.0), findings, verdicts)
         score = _score(expected, matched, inp.test_points)
         findings[:0] = [_finding(t) for t in score.tests if t.outcome in _REPORTED_FAILURES]
-        missing = sum(t.outcome is TestOutcome.MISSING for t in score.tests)
-        if missing:
-            detail = f"{missing} of {len(expected)} expected tests never reported"
-            verdicts.append(Verdict(kind=Kind.TESTS_INCOMPLETE, step=STEP, detail=detail))
+        verdicts.extend(_incomplete(score, len(expected)))
         if forged:
             detail = "; ".join(forged) + ": the reported results are not trusted, tests score 0"
             verdicts.append(Verdict(kind=Kind.FORGERY_DETECTED, step=STEP, detail=detail))
@@ -214,6 +202,44 @@ def _read(executions: Mapping[str, Execution]) -> tuple[list[Verdict], list[_jun
         verdicts.append(Verdict(kind=exc.kind, step=STEP, detail=str(exc)))
         cases = []
     return verdicts, cases
+
+
+def _check_canaries(
+    inp: GradingInput, executions: Mapping[str, Execution], cases: list[_junit.Case]
+) -> tuple[list[str], list[_junit.Case]]:
+    """Forgery signs of an in-process run with canaries, and the cases without the canaries.
+
+    Any other run has no signs and keeps its cases as reported.
+    """
+    if not inp.canaries or inp.service_network is not None:
+        return [], cases
+    canary = _canary.canary_for(inp.run_id)
+    forged = _canary.forgery_signs(canary, cases, _exit_code(executions.get(STEP)))
+    return forged, [c for c in cases if c.classname != canary.classname]
+
+
+def _exit_code(execution: Execution | None) -> int | None:
+    """pytest's exit code, or None if the step did not run or was killed at a limit."""
+    if execution is None or execution.timed_out or execution.oom_killed:
+        return None
+    return execution.exit_code
+
+
+def _nothing_expected(verdicts: list[Verdict]) -> list[Verdict]:
+    """A `no_results` verdict for a challenge expecting no tests, unless one already says why."""
+    if any(v.kind in (Kind.NO_RESULTS, Kind.TOOL_ERROR) for v in verdicts):
+        return []
+    detail = "the challenge expects no tests and the run reported none it expected"
+    return [Verdict(kind=Kind.NO_RESULTS, step=STEP, detail=detail)]
+
+
+def _incomplete(score: _Score, expected: int) -> list[Verdict]:
+    """A `tests_incomplete` verdict if any of the `expected` tests never reported."""
+    missing = sum(t.outcome is TestOutcome.MISSING for t in score.tests)
+    if not missing:
+        return []
+    detail = f"{missing} of {expected} expected tests never reported"
+    return [Verdict(kind=Kind.TESTS_INCOMPLETE, step=STEP, detail=detail)]
 
 
 def _score(

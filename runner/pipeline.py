@@ -69,13 +69,8 @@ class Pipeline:
         started = time.monotonic()
         image = self._images(challenge)
         base = self._input(challenge, snapshot, run_id, image)
-        app: AppUnderTest | None = None
-        if challenge.manifest.mode == "service" or is_isolated(challenge):
-            app = (
-                call_server(self._sandbox, challenge, snapshot, run_id, image)
-                if is_isolated(challenge)
-                else AppUnderTest(self._sandbox, challenge, snapshot, run_id, image)
-            )
+        app = self._app(challenge, snapshot, run_id, image)
+        if app is not None:
             with app:
                 base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
                 skip = () if app.wait_ready() else (TESTS_STEP,)
@@ -105,6 +100,19 @@ class Pipeline:
                 timings=timings,
             ),
         )
+
+    def _app(
+        self, challenge: Challenge, snapshot: Snapshot, run_id: str, image: str
+    ) -> AppUnderTest | None:
+        """The app the hidden tests run next to, not started yet; None if they need none.
+
+        Isolated unit mode: the grader's call server. Service mode: the candidate's app.
+        """
+        if is_isolated(challenge):
+            return call_server(self._sandbox, challenge, snapshot, run_id, image)
+        if challenge.manifest.mode == "service":
+            return AppUnderTest(self._sandbox, challenge, snapshot, run_id, image)
+        return None
 
     def _provenance(
         self,
