@@ -17,7 +17,7 @@ from graders.model import Finding, Severity, TestOutcome
 
 if TYPE_CHECKING:
     # Parsing happens in `_steps.parse_xml`, which refuses DTDs; this module only walks the tree.
-    import xml.etree.ElementTree as ET
+    from graders._steps import XmlElement
 
 __all__ = [
     "Case",
@@ -48,7 +48,7 @@ class Case:
     `record_property("score", x)`, x in [0, 1] (performance probes grade on a scale)."""
 
 
-def read_cases(root: ET.Element) -> list[Case]:
+def read_cases(root: XmlElement) -> list[Case]:
     """Every `<testcase>` of a JUnit document (at most 50,000), with its outcome and message."""
     cases: list[Case] = []
     for element in root.iter("testcase"):
@@ -78,7 +78,7 @@ def read_cases(root: ET.Element) -> list[Case]:
     return cases
 
 
-def _credit(element: ET.Element) -> float:
+def _credit(element: XmlElement) -> float:
     for prop in element.iter("property"):
         if prop.get("name") == "score":
             try:
@@ -180,7 +180,7 @@ def outcome_counts(cases: Iterable[Case]) -> Mapping[TestOutcome, int]:
     return counts
 
 
-def _message(child: ET.Element) -> str:
+def _message(child: XmlElement) -> str:
     text = child.get("message", "")
     body = child.text or ""
     joined = f"{text}\n{body}" if text and body else text or body

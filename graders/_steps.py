@@ -11,10 +11,11 @@ import dataclasses
 import json
 import math
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Protocol, overload
 
 from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError as XmlParseError
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from graders.base import SRC_DIR, Grader, GraderCheckFailed, GradingInput
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_FINDINGS",
     "READ_ONLY",
     "ToolOutputError",
+    "XmlElement",
     "analysis_limits",
     "as_dict",
     "as_float",
@@ -147,7 +149,26 @@ def parse_json(data: bytes, what: str) -> object:
         raise ToolOutputError(f"{what} is not valid JSON: {exc}") from None
 
 
-def parse_xml(data: bytes, what: str) -> ET.Element:
+class XmlElement(Protocol):
+    """What the graders read of a parsed XML element. Parsing is only ever defusedxml's
+    (`parse_xml`), so the standard library's unsafe parser module is never imported here."""
+
+    text: str | None
+
+    @overload
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+    def iter(self, tag: str | None = None) -> Iterator[XmlElement]:
+        """Every element below (and including) this one, optionally only those named `tag`."""
+        ...
+
+    def find(self, path: str) -> XmlElement | None:
+        """The first matching child."""
+        ...
+
+
+def parse_xml(data: bytes, what: str) -> XmlElement:
     """Parse XML of bounded size; refuse any DTD (entity expansion, external entities)."""
     if len(data) > _MAX_PARSE_BYTES:
         raise ToolOutputError(f"{what} is too large ({len(data)} bytes)")
@@ -162,7 +183,7 @@ def parse_xml(data: bytes, what: str) -> ET.Element:
     try:
         # defusedxml on top of the check: belt and braces against entity tricks.
         return defused_fromstring(text, forbid_dtd=True)
-    except (ET.ParseError, DefusedXmlException, RecursionError) as exc:
+    except (XmlParseError, DefusedXmlException, RecursionError) as exc:
         raise ToolOutputError(f"{what} is not well-formed XML: {exc}") from None
 
 
