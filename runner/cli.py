@@ -399,9 +399,8 @@ def submit(
     client = ApiClient(url, token)
     try:
         submission_id = client.submit(snapshot_path(path, IntakeLimits()), challenge_id, path.name)
-        _errors.print(
-            f"submitted {path.name}: {url.rstrip('/')}/reviewer/submissions/{submission_id}"
-        )
+        link = f"{url.rstrip('/')}/reviewer/submissions/{submission_id}"
+        _errors.print(f"submitted {path.name} ({challenge_id}): {link}", soft_wrap=True)
         if not wait:
             click.echo(submission_id)
             return
@@ -413,7 +412,8 @@ def submit(
         _fail(EXIT_BAD_INPUT, str(exc))
     except ClientError as exc:
         _fail(EXIT_BAD_INPUT if 400 <= exc.status < 500 else EXIT_INFRA, str(exc))
-    print_report(_console, report, title=f"{path.name}: {report.score:.1f} / 100")
+    title = f"{challenge_id} / {path.name}: {report.score:.1f} / 100"
+    print_report(_console, report, title=title)
     if json_out:
         json_out.write_text(report.to_json())
     if html_out:

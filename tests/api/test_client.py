@@ -75,7 +75,7 @@ def test_cli_submit_prints_the_report(live_server: tuple[str, Services], token: 
         env={"TAKEHOME_API_TOKEN": token},
     )
     assert result.exit_code == 0, result.output
-    assert "reference:" in result.output
+    assert "calculator / reference:" in result.output
     assert "tests" in result.output
     refused = CliRunner().invoke(
         cli,
