@@ -1,9 +1,14 @@
 """Throughput of N queued submissions: embedded queue versus Celery, against the ideal.
 
-ideal = cores / T1, with T1 the wall time of one submission graded alone (median of two). Each
-backend grades N copies of the calculator reference in real containers with `cores` runs at a
-time: the embedded queue as worker threads over SQLite, Celery as one `takehome worker` process
-over Redis and PostgreSQL. Printed: runs per second, the fraction of ideal, and how many runs
+ideal = cores / T1, with T1 the wall time of one submission graded alone (median of two) with one
+step at a time, i.e. on one core's worth of work: N cores can at best grade N such submissions in
+T1. Each backend grades N copies of the calculator reference in real containers with `cores`
+runs at a time, each run one step at a time (TAKEHOME_CONCURRENCY=1, the setting for a deep
+queue: a grading's own steps need not share the cores with other gradings' steps): the embedded
+queue as worker threads over SQLite, Celery as one `takehome worker` process over Redis and
+PostgreSQL. `--steps S` grades with S steps at a time instead (then T1 is measured with S too,
+and `cores / T1` overstates what is reachable: one grading already uses several cores).
+Printed: runs per second, the fraction of ideal, and how many runs
 were lost (no report) or doubled (two reports). Needs Docker, the images, and for Celery the
 servers of scripts/services.sh:
 
@@ -40,8 +45,13 @@ CHALLENGES = Path(__file__).resolve().parents[1] / "tests" / "challenges"
 CORES = os.cpu_count() or 1
 
 
+STEPS = 1  # steps one grading runs at a time (`--steps`)
+
+
 def _settings(data: Path, **extra: object) -> Settings:
-    return Settings(data_dir=data, challenge_dirs=[CHALLENGES], lease_seconds=60, **extra)
+    return Settings(
+        data_dir=data, challenge_dirs=[CHALLENGES], lease_seconds=60, concurrency=STEPS, **extra
+    )
 
 
 def _enqueue(db: Database, blobs: LocalBlobStore, count: int) -> list[str]:
@@ -147,6 +157,7 @@ def celery(
         TAKEHOME_QUEUE="celery",
         TAKEHOME_BROKER_URL=broker_url,
         TAKEHOME_LEASE_SECONDS="60",
+        TAKEHOME_CONCURRENCY=str(STEPS),
     )
     argv = [sys.executable, "-c", "from runner.cli import main; main()", "worker"]
     worker = subprocess.Popen(
@@ -177,11 +188,17 @@ def celery(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=8, help="submissions per backend")
+    parser.add_argument("--steps", type=int, default=1, help="steps a grading runs at a time")
     args = parser.parse_args()
+    global STEPS  # noqa: PLW0603 - one setting for the whole run, read by every backend
+    STEPS = args.steps
     with tempfile.TemporaryDirectory(prefix="takehome-bench-") as tmp:
         t1 = single_time(Path(tmp, "single"))
         ideal = CORES / t1
-        print(f"cores {CORES}, single submission {t1:.2f} s, ideal {ideal:.3f} runs/s")
+        print(
+            f"cores {CORES}, {STEPS} step(s) at a time per grading, single submission"
+            f" {t1:.2f} s, ideal {ideal:.3f} runs/s"
+        )
         rows = [("embedded", *embedded(Path(tmp, "embedded"), args.n))]
         pg = os.environ.get("TAKEHOME_TEST_POSTGRES_URL")
         broker = os.environ.get("TAKEHOME_TEST_REDIS_URL")
