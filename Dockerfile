@@ -1,14 +1,16 @@
 # The takehome service image: runs `takehome serve` (api) or `takehome worker` (Celery worker).
 #
-# Built without a registry from the same configurable base as the sandbox images, with Python
-# packages from a host-side wheelhouse: use scripts/build-service-image.sh, which finds or builds
-# the base (takehome-base:<hash>, a debootstrap'ed Debian) and fills ./wheelhouse. With registry
-# access any image with python3 and its venv module works: --build-arg BASE_IMAGE=python:3.11-slim
+# Built without a registry, with Python packages from a host-side wheelhouse: use
+# scripts/build-service-image.sh, which finds or builds the base (takehome-service-base:<hash>, a
+# debootstrap'ed Debian with python3, python3-venv, git and ca-certificates; the sandbox base has
+# no git) and fills ./wheelhouse. Another base (BASE_IMAGE=...) must have python3 with its venv
+# module, git (Git intake clones with it) and ca-certificates (https remotes).
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 
 COPY wheelhouse /tmp/wheels
-RUN python3 -m venv /opt/venv \
+RUN git --version \
+ && python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheels takehome \
  && rm -rf /tmp/wheels \
  && useradd --system --uid 10001 --home-dir /var/lib/takehome --create-home takehome

@@ -26,6 +26,7 @@ import docker.errors
 from sandbox.spec import ImageMissing, SandboxFailure
 
 __all__ = [
+    "SERVICE_INCLUDE",
     "TOOL_PINS",
     "ImageBuilder",
     "ImageSettings",
@@ -40,6 +41,9 @@ TOOL_PINS = (
     "bandit==1.9.4",
 )
 _DEBIAN_INCLUDE = ("python3", "python3-venv")
+#: The service image's base (scripts/build-service-image.sh) also has git for Git intake; the
+#: sandbox base, and so every candidate container, has no git.
+SERVICE_INCLUDE = (*_DEBIAN_INCLUDE, "git", "ca-certificates")
 _RECIPE_VERSION = "1"
 _VENV = "/opt/takehome"
 _DOCKERFILE = """\
@@ -81,10 +85,18 @@ class ImageBuilder:
     # -- names -------------------------------------------------------------------------
     def base_tag(self) -> str:
         """The base image's name: the configured one, or the local Debian build's hash tag."""
-        if self._settings.base_image:
-            return self._settings.base_image
-        recipe = f"{_RECIPE_VERSION}|{self._settings.debian_suite}|{','.join(_DEBIAN_INCLUDE)}"
-        return f"takehome-base:{_digest(recipe)}"
+        return self._settings.base_image or self._debian_tag("takehome-base", _DEBIAN_INCLUDE)
+
+    def service_base_tag(self) -> str:
+        """The service image's base: the configured one (it must then have git and
+        ca-certificates too), or a local Debian build with `SERVICE_INCLUDE`."""
+        return self._settings.base_image or self._debian_tag(
+            "takehome-service-base", SERVICE_INCLUDE
+        )
+
+    def _debian_tag(self, repo: str, include: Sequence[str]) -> str:
+        recipe = f"{_RECIPE_VERSION}|{self._settings.debian_suite}|{','.join(include)}"
+        return f"{repo}:{_digest(recipe)}"
 
     def tools_tag(self) -> str:
         """The tools image's tag: a hash of the base image id and the tool pins."""
@@ -102,7 +114,13 @@ class ImageBuilder:
     # -- builds ------------------------------------------------------------------------
     def ensure_base(self) -> str:
         """The base image, built from a debootstrap rootfs when it is missing."""
-        tag = self.base_tag()
+        return self._ensure_base(self.base_tag(), _DEBIAN_INCLUDE)
+
+    def ensure_service_base(self) -> str:
+        """The service image's base, built from a debootstrap rootfs when it is missing."""
+        return self._ensure_base(self.service_base_tag(), SERVICE_INCLUDE)
+
+    def _ensure_base(self, tag: str, include: Sequence[str]) -> str:
         if self._exists(tag):
             return tag
         if self._settings.base_image:
@@ -114,7 +132,7 @@ class ImageBuilder:
                     f"base image {tag!r} is not local and cannot be pulled: {exc}"
                 ) from exc
             return tag
-        self._debootstrap_import(tag)
+        self._debootstrap_import(tag, include)
         return tag
 
     def ensure_tools(self) -> str:
@@ -147,7 +165,7 @@ class ImageBuilder:
         except docker.errors.ImageNotFound:
             raise ImageMissing(f"image {tag!r} is missing: run `takehome images build`") from None
 
-    def _debootstrap_import(self, tag: str) -> None:
+    def _debootstrap_import(self, tag: str, include: Sequence[str]) -> None:
         tool = shutil.which("debootstrap")
         if tool is None or os.geteuid() != 0:
             raise SandboxFailure(
@@ -161,7 +179,7 @@ class ImageBuilder:
         argv = [
             tool,
             "--variant=minbase",
-            f"--include={','.join(_DEBIAN_INCLUDE)}",
+            f"--include={','.join(include)}",
             self._settings.debian_suite,
             str(work),
         ]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build the service image (Dockerfile) here, without a registry: the base is the sandbox base
-# (takehome-base:<hash>, built by `takehome images build` when missing) unless BASE_IMAGE names
-# one; Python packages come from a wheelhouse downloaded on the host for the base's Python.
+# Build the service image (Dockerfile) here, without a registry: the base is a debootstrap'ed
+# Debian with python3, python3-venv, git and ca-certificates (takehome-service-base:<hash>, built
+# when missing; the sandbox base has no git) unless BASE_IMAGE or TAKEHOME_BASE_IMAGE names one,
+# which must then have python3 with venv, git (Git intake) and ca-certificates. Python packages
+# come from a wheelhouse downloaded on the host for the base's Python; the build has no network.
 # Usage: scripts/build-service-image.sh [TAG]   (default: takehome-service:<version>)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,9 +14,15 @@ BASE="${BASE_IMAGE:-$("$PY" - <<'PY'
 from runner.settings import Settings
 from sandbox.docker import connect
 from sandbox.images import ImageBuilder
-print(ImageBuilder(connect(), Settings().images(), log=lambda _m: None).ensure_base())
+from contextlib import closing
+with closing(connect()) as client:
+    print(ImageBuilder(client, Settings().images(), log=lambda _m: None).ensure_service_base())
 PY
 )}"
+if ! docker run --rm --network none "$BASE" git --version >/dev/null 2>&1; then
+  echo "base image $BASE has no git: the service needs it for Git intake" >&2
+  exit 1
+fi
 PYVER="$(docker run --rm --network none "$BASE" python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 CTX="$(mktemp -d /tmp/takehome-service-build.XXXXXX)"
 trap 'rm -rf "$CTX"' EXIT

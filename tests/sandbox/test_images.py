@@ -8,7 +8,7 @@ import pytest
 
 from sandbox import RunSpec, SandboxFailure
 from sandbox.docker import DockerSandbox
-from sandbox.images import TOOL_PINS, ImageBuilder, ImageSettings
+from sandbox.images import SERVICE_INCLUDE, TOOL_PINS, ImageBuilder, ImageSettings
 
 pytestmark = pytest.mark.docker
 
@@ -76,3 +76,24 @@ def test_an_unknown_dependency_fails_clearly(
     builder = _builder(docker_client, [])
     with pytest.raises(SandboxFailure, match="pip download"):
         builder.ensure_challenge("imagetest", ["takehome-no-such-package-xyz==0.0.1"])
+
+
+def test_only_the_service_base_has_git(
+    docker_client: docker.DockerClient,
+    docker_sandbox: DockerSandbox,
+    tools_image: str,
+    run_id: str,
+) -> None:
+    builder = _builder(docker_client, [])
+    assert "git" in SERVICE_INCLUDE
+    assert builder.service_base_tag().startswith("takehome-service-base:")
+    assert builder.service_base_tag().split(":")[1] != builder.base_tag().split(":")[1]
+    configured = ImageBuilder(docker_client, ImageSettings(base_image="example/py:1"))
+    assert configured.service_base_tag() == configured.base_tag() == "example/py:1"
+    # Candidate containers start from the tools image: no git in there.
+    which = "import shutil; print(shutil.which('git'), shutil.which('python3'))"
+    done = docker_sandbox.run(
+        RunSpec(image=tools_image, argv=("/opt/takehome/bin/python", "-c", which), run_id=run_id)
+    )
+    assert done.ok, done.stderr
+    assert done.stdout.decode().split() == ["None", "/usr/bin/python3"]
