@@ -3,6 +3,7 @@ off the public proxy, or allow only the scraper and the orchestrator to reach th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from sandbox.docker import connect
 __all__ = ["router"]
 
 router = APIRouter(tags=["service"])
+_log = logging.getLogger("takehome.ops")
 Svc = Annotated[Services, Depends(services)]
 
 
@@ -38,7 +40,8 @@ def _docker(_svc: Services) -> None:
 
 
 def checks(svc: Services) -> dict[str, str]:
-    """Each dependency this process needs, "ok" or what went wrong: the database always, the
+    """Each dependency this process needs, "ok" or the exception type of its failure (the
+    details, which may name hosts and users, go to the log only): the database always, the
     broker with the celery queue, Docker when this process grades (embedded worker threads)."""
     wanted: list[tuple[str, Callable[[Services], None]]] = [("database", _database)]
     if svc.settings.queue == "celery":
@@ -49,8 +52,9 @@ def checks(svc: Services) -> dict[str, str]:
     for name, check in wanted:
         try:
             check(svc)
-        except Exception as exc:  # any failure means "not ready": say which and why
-            results[name] = f"{type(exc).__name__}: {exc}"[:300]
+        except Exception as exc:  # any failure means "not ready": say which, log why
+            _log.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+            results[name] = type(exc).__name__
         else:
             results[name] = "ok"
     return results

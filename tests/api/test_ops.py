@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import create_app
 from api.services import Services
-from runner.logs import JsonFormatter
+from runner.logs import JsonFormatter, RedactInviteTokens, configure_logging
 from runner.settings import Settings
 from tests.api.conftest import fake_pipeline, grade_all, reference_archive
 
@@ -30,7 +31,9 @@ def test_healthz_and_readyz_with_the_embedded_queue(client: TestClient) -> None:
     assert ready.json()["checks"] == {"database": "ok"}  # workers=0: Docker is not needed
 
 
-def test_readyz_names_the_unreachable_broker(settings: Settings) -> None:
+def test_readyz_names_the_unreachable_broker(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     # Port 9 on loopback: nothing listens there, the connection is refused at once.
     broken = settings.model_copy(
         update={"queue": "celery", "broker_url": "redis://127.0.0.1:9/0", "dispatch_seconds": 60}
@@ -40,7 +43,14 @@ def test_readyz_names_the_unreachable_broker(settings: Settings) -> None:
     assert ready.status_code == 503
     checks = ready.json()["checks"]
     assert checks["database"] == "ok"
+    # Only the exception's type: its text (hosts, users, ports) goes to the log, not to anyone
+    # who can reach the unauthenticated endpoint.
+    assert checks["broker"].isidentifier()
     assert checks["broker"] != "ok"
+    assert "127.0.0.1" not in ready.text
+    failed = [r for r in caplog.records if r.name == "takehome.ops"]
+    assert failed
+    assert f"broker failed: {checks['broker']}: " in failed[0].getMessage()
 
 
 def test_metrics_count_queue_states_and_gradings(
@@ -77,3 +87,53 @@ def test_json_log_lines_carry_run_and_submission_ids() -> None:
     assert line["message"] == "run r1"
     assert (line["run_id"], line["submission_id"], line["level"]) == ("r1", "s1", "info")
     assert "attempt" not in line
+
+
+TOKEN = "Zm9vYmFyLWJhei1xdXV4LTEyMzQ1Njc4OTAtYWJjZGVmZ2hpams"  # the shape of token_urlsafe(32)
+
+
+def _access_record(path: str) -> logging.LogRecord:
+    """A record as uvicorn's access logger makes it: the request path is an argument."""
+    return logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", 200),
+        None,
+    )
+
+
+def test_invite_tokens_are_redacted_in_text_and_json_lines() -> None:
+    for formatter in (JsonFormatter(), logging.Formatter("%(levelname)s %(message)s")):
+        record = _access_record(f"/i/{TOKEN}/submissions/s1?x=1")
+        assert RedactInviteTokens().filter(record)
+        line = formatter.format(record)
+        assert TOKEN not in line
+        assert record.getMessage() == (
+            '127.0.0.1:5000 - "GET /i/<redacted>/submissions/s1?x=1 HTTP/1.1" 200'
+        )
+    # A token in the message itself; a `/i/%s` placeholder keeps working.
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, f"see /i/{TOKEN}", None, None)
+    RedactInviteTokens().filter(record)
+    assert record.getMessage() == "see /i/<redacted>"
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "at /i/%s", (TOKEN,), None)
+    RedactInviteTokens().filter(record)
+    assert record.getMessage() == "at /i/<redacted>"
+
+
+def test_configured_json_log_of_an_access_line_holds_no_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("json")  # its handler writes to the (captured) stderr
+        logging.getLogger("uvicorn.access").handle(_access_record(f"/i/{TOKEN}"))
+    finally:
+        root.handlers[:], root.level = saved
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["logger"] for line in lines] == ["uvicorn.access"]
+    assert "/i/<redacted> HTTP/1.1" in lines[0]["message"]
+    assert TOKEN not in json.dumps(lines)
