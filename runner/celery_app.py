@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import uuid
+from contextlib import closing
 from types import TracebackType
 
 from celery import Celery
@@ -145,7 +146,8 @@ class RunGrader:
             return "dropped"
         if claim.attempt > 1:  # an earlier attempt may have died mid-run: clear its leftovers
             try:
-                leftovers = reap(connect(), run_id=run_id)
+                with closing(connect()) as client:
+                    leftovers = reap(client, run_id=run_id)
             except SandboxError as exc:
                 self.queue.retry(claim, f"{type(exc).__name__}: {exc}")
                 return "retried"
