@@ -4,14 +4,23 @@ A Git submission comes as JSON (`{"git_url": ..., "ref": ...}`) or as an urlenco
 candidate page's Git form); multipart stays the archive upload. The clone runs in a worker
 thread (never on the event loop), and the snapshot is stored before the service answers `202`,
 exactly like an upload.
+
+Clones run on worker threads of their own (`CloneSlots`, `CLONE_SLOTS` per process), never on
+AnyIO's shared default pool that every sync route uses: a burst of Git submissions or pushes
+cannot starve the rest of the service. When every slot is busy the request is refused at once
+with `503 queue_full` and `Retry-After` (nothing stored); when `git` cannot be started on this
+host the answer is `503 git_unavailable` (the server's fault, not the repository's).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,14 +28,17 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.errors import UploadRefused
 from api.pages import wants_html
 from api.services import Services
-from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
+from runner.gitintake import GitPolicy, GitSnapshot, GitUnavailable, clone_snapshot
 from runner.intake import IntakeLimits
+from runner.queue import QueueFull
 from runner.settings import Settings
 from runner.store import Invite
 from runner.store.bindings import GitProvenance
 from runner.store.records import NewSubmission, NotFound, add_submission, invite_for_token
 
 __all__ = [
+    "CLONE_SLOTS",
+    "CloneSlots",
     "GitFields",
     "api_git_submission",
     "candidate_git_submission",
@@ -37,7 +49,11 @@ __all__ = [
 ]
 
 _MAX_FIELDS_BYTES = 64 * 1024
+_MAX_FORM_FIELDS = 20
 _TAR_OVERHEAD = 8 * 1024 * 1024  # tar headers and padding of up to 5000 files
+CLONE_SLOTS = 4
+"""Clones one service process runs at once; one more is refused with 503 and Retry-After."""
+_CLONE_RETRY_AFTER = 15
 
 
 @dataclass(frozen=True)
@@ -75,21 +91,39 @@ async def _small_body(request: Request) -> bytes:
     return bytes(body)
 
 
+async def _json_fields(request: Request) -> dict[str, str]:
+    try:
+        data = json.loads(await _small_body(request))
+    except (ValueError, UnicodeDecodeError):
+        raise UploadRefused(400, "malformed_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise UploadRefused(400, "malformed_json", "the body must be a JSON object")
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    # Through Starlette's cached form: on a cookie-authenticated request `check_csrf` has read
+    # it already, and the stream cannot be read twice. The declared length bounds it.
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise UploadRefused(411, "length_required", "send the form with a Content-Length")
+    if int(declared) > _MAX_FIELDS_BYTES:
+        raise UploadRefused(413, "too_large", "a Git submission request is at most 64 KiB")
+    form = await request.form()
+    if len(form.multi_items()) > _MAX_FORM_FIELDS:
+        message = f"a Git form has at most {_MAX_FORM_FIELDS} fields"
+        raise UploadRefused(400, "malformed_form", message)
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
 async def read_git_fields(request: Request) -> GitFields | None:
     """The Git submission in a JSON or urlencoded request with a `git_url` field; None for any
     other request (an archive upload)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
-        try:
-            data = json.loads(await _small_body(request))
-        except (ValueError, UnicodeDecodeError):
-            raise UploadRefused(400, "malformed_json", "the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise UploadRefused(400, "malformed_json", "the body must be a JSON object")
-        fields = {str(k): v for k, v in data.items() if isinstance(v, str)}
+        fields = await _json_fields(request)
     elif kind == "application/x-www-form-urlencoded":
-        text = (await _small_body(request)).decode("utf-8", "replace")
-        fields = dict(parse_qsl(text, max_num_fields=20))
+        fields = await _form_fields(request)
     else:
         return None
     if "git_url" not in fields:
@@ -100,11 +134,47 @@ async def read_git_fields(request: Request) -> GitFields | None:
     return GitFields(git_url=url, ref=fields.get("ref", "").strip(), fields=fields)
 
 
+class CloneSlots:
+    """At most `size` clones at once, each on a thread of this object's own limiter. A clone
+    past that is refused at once (`QueueFull`, 503), never queued behind a 60 s fetch."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free = threading.BoundedSemaphore(size)  # non-blocking, whatever the event loop
+        self._threads = CapacityLimiter(size)
+
+    def try_take(self) -> bool:
+        """Take a slot if one is free (the caller must `give_back` it)."""
+        return self._free.acquire(blocking=False)
+
+    def give_back(self) -> None:
+        """Free a slot taken with `try_take`."""
+        self._free.release()
+
+    async def run(self, work: Callable[[], GitSnapshot]) -> GitSnapshot:
+        """`work()` on a clone thread; `QueueFull` (overall, Retry-After) when all are busy."""
+        if not self.try_take():
+            raise QueueFull(
+                f"all {self.size} Git fetches of this server are busy: try again shortly",
+                scope="overall",
+                retry_after=_CLONE_RETRY_AFTER,
+            )
+        try:
+            return await anyio.to_thread.run_sync(work, limiter=self._threads)
+        finally:
+            self.give_back()
+
+
+_CLONES = CloneSlots(CLONE_SLOTS)
+
+
 async def snapshot_git(settings: Settings, url: str, ref: str | None) -> GitSnapshot:
-    """Clone and snapshot `url` at `ref` in a worker thread (see `runner.gitintake`)."""
-    return await run_in_threadpool(
-        clone_snapshot, url, ref or None, git_policy(settings), git_limits()
-    )
+    """Clone and snapshot `url` at `ref` on a clone thread (see `runner.gitintake`)."""
+    policy, limits = git_policy(settings), git_limits()
+    try:
+        return await _CLONES.run(lambda: clone_snapshot(url, ref or None, policy, limits))
+    except GitUnavailable as exc:
+        raise UploadRefused(503, exc.reason, str(exc)) from exc
 
 
 async def _store(

@@ -27,6 +27,8 @@ Exception tree (`.reason` is the error code the API answers with)::
     │                                          any connection)
     ├── GitRefRefused        bad_ref          a ref that starts with '-', has '..', spaces, ...
     ├── GitFetchFailed       fetch_failed     git could not fetch it (no such repo/ref, ...)
+    │   └── GitUnavailable   git_unavailable  the `git` executable could not be started (not
+    │                                          installed): the API answers 503
     ├── GitTooLarge          repo_too_large   the fetched objects passed `max_bytes`
     └── GitTimeout           clone_timeout    the fetch passed `timeout_seconds`
 
@@ -41,6 +43,7 @@ from runner.gitintake._errors import (
     GitRefRefused,
     GitTimeout,
     GitTooLarge,
+    GitUnavailable,
     GitUrlRefused,
 )
 from runner.gitintake._url import (
@@ -62,6 +65,7 @@ __all__ = [
     "GitSnapshot",
     "GitTimeout",
     "GitTooLarge",
+    "GitUnavailable",
     "GitUrlRefused",
     "check_commit_sha",
     "check_ref",

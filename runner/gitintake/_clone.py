@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.gitintake._errors import GitFetchFailed, GitTimeout, GitTooLarge
+from runner.gitintake._errors import GitFetchFailed, GitTimeout, GitTooLarge, GitUnavailable
 from runner.gitintake._url import CheckedUrl, GitPolicy, check_commit_sha, check_ref, check_url
 from runner.intake import IntakeError, IntakeLimits, Snapshot, snapshot_bytes
 
@@ -102,10 +102,15 @@ class _Git:
         size is polled and the process group killed past the limits."""
         argv = ["git", *self.config, "-C", str(self.repo), *args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=self.env,
-                start_new_session=True,
-            )  # fmt: skip
+            try:
+                process = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=self.env,
+                    start_new_session=True,
+                )  # fmt: skip
+            except OSError as exc:  # no git on PATH, or not executable
+                raise GitUnavailable(
+                    f"git is not installed on the grading host ({exc.strerror or exc})"
+                ) from None
             try:
                 self._wait(process, watch=watch)
             finally:

@@ -9,6 +9,7 @@ __all__ = [
     "GitRefRefused",
     "GitTimeout",
     "GitTooLarge",
+    "GitUnavailable",
     "GitUrlRefused",
 ]
 
@@ -41,6 +42,13 @@ class GitFetchFailed(GitIntakeError):
     """git could not fetch the repository or the ref."""
 
     reason = "fetch_failed"
+
+
+class GitUnavailable(GitFetchFailed):
+    """git itself could not be started (not installed on the grading host): the server's
+    fault, not the repository's."""
+
+    reason = "git_unavailable"
 
 
 class GitTooLarge(GitIntakeError):

@@ -181,10 +181,12 @@ def check_commit_sha(sha: str) -> str:
 
 def normalise_repo_url(url: str) -> str:
     """The form used to compare repository URLs: lower-case scheme and host, no default
-    port, no trailing slash or `.git`."""
+    port, no trailing slash or `.git`, and a case-folded path (GitHub and GitLab paths are
+    case-insensitive and payloads carry the canonical case: `Ada/MyRepo` is `ada/myrepo`).
+    Only for comparing: the bound URL is cloned as given."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     netloc = host if parts.port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{parts.port}"
-    path = parts.path.rstrip("/").removesuffix(".git").rstrip("/")
+    path = parts.path.rstrip("/").casefold().removesuffix(".git").rstrip("/")
     return f"{scheme}://{netloc}{path}"

@@ -4,13 +4,16 @@ refusals (option injection, internal addresses, unknown refs) store nothing."""
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from api import gitsubmit
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Run, Submission
@@ -179,3 +182,73 @@ def test_binding_and_timeline_routes_by_role(
     timeline = client.get(f"/api/invites/{invite_id}/timeline", headers=reviewer_headers)
     assert timeline.json()["bindings"][0]["id"] == ok.json()["id"]
     assert "secret" not in timeline.json()["bindings"][0]  # shown once, at creation only
+
+
+def test_cookie_session_git_form_is_accepted(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    solution: tuple[str, str],
+) -> None:
+    """The CSRF check reads the form first; the Git intake must still read its fields."""
+    del reviewer_headers  # creates the reviewer; this test logs in with the session cookie
+    html = {"Accept": "text/html"}
+
+    def csrf(path: str) -> str:
+        found = re.search(
+            r'name="csrf_token" value="([^"]+)"', client.get(path, headers=html).text
+        )
+        assert found
+        return found.group(1)
+
+    login = {"email": "rev@example.com", "password": "correct horse battery"}
+    logged_in = client.post(
+        "/login", data={**login, "csrf_token": csrf("/login")}, follow_redirects=False
+    )
+    assert logged_in.status_code == 303
+    form = {"challenge": "calculator", "git_url": solution[0], "ref": "main"}
+    response = client.post("/api/submissions", data={**form, "csrf_token": csrf("/reviewer")})
+    assert response.status_code == 202, response.text
+    assert _stored(svc) == (1, 1)
+    crowded = {**form, **{f"x{i}": "1" for i in range(20)}, "csrf_token": csrf("/reviewer")}
+    too_many = client.post("/api/submissions", data=crowded)
+    assert (too_many.status_code, too_many.json()["error"]) == (400, "malformed_form")
+    assert _stored(svc) == (1, 1)
+
+
+def test_missing_git_answers_503_and_stores_nothing(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: git cannot be started
+    response = client.post(
+        "/api/submissions",
+        json={"challenge": "calculator", "git_url": "http://127.0.0.1:9/a.git"},
+        headers=reviewer_headers,
+    )
+    assert (response.status_code, response.json()["error"]) == (503, "git_unavailable")
+    assert _stored(svc) == (0, 0)
+
+
+def test_busy_clone_slots_answer_503_with_retry_after(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    solution: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slots = gitsubmit.CloneSlots(1)
+    monkeypatch.setattr(gitsubmit, "_CLONES", slots)
+    body = {"challenge": "calculator", "git_url": solution[0]}
+    assert slots.try_take()  # another clone holds the only slot
+    busy = client.post("/api/submissions", json=body, headers=reviewer_headers)
+    assert (busy.status_code, busy.json()["error"]) == (503, "queue_full")
+    assert int(busy.headers["Retry-After"]) > 0
+    assert _stored(svc) == (0, 0)
+    slots.give_back()
+    free = client.post("/api/submissions", json=body, headers=reviewer_headers)
+    assert free.status_code == 202, free.text
+    assert slots.try_take()  # the clone gave its slot back

@@ -19,10 +19,12 @@ from runner.gitintake import (
     GitRefRefused,
     GitTimeout,
     GitTooLarge,
+    GitUnavailable,
     GitUrlRefused,
     _clone,
     check_url,
     clone_snapshot,
+    normalise_repo_url,
 )
 from runner.intake import IntakeError
 from tests.gitserver import GitServer, git
@@ -266,3 +268,21 @@ def test_a_hanging_server_is_cut_off(git_server: GitServer) -> None:
         ["pgrep", "-f", f"127.0.0.1:{git_server.port}/slow"], capture_output=True, check=False
     )
     assert leftovers.stdout == b"", "the git process group was not killed"
+
+
+def test_missing_git_is_a_fetch_failure_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no git to start
+    with pytest.raises(GitUnavailable, match="git is not installed") as refused:
+        clone_snapshot("http://127.0.0.1:9/a.git", None, LOOPBACK)
+    assert isinstance(refused.value, GitFetchFailed)
+    assert refused.value.reason == "git_unavailable"
+
+
+def test_repository_urls_compare_without_case_in_host_and_path() -> None:
+    typed = normalise_repo_url("https://github.com/ada/myrepo")
+    assert normalise_repo_url("https://GitHub.com/Ada/MyRepo.git/") == typed
+    assert normalise_repo_url("https://github.com:443/ADA/MYREPO") == typed
+    assert normalise_repo_url("https://github.com/ada/myrepo2") != typed
+    assert normalise_repo_url("https://github.com/bob/myrepo") != typed
