@@ -15,12 +15,20 @@ one. The order of checks, and what each failure answers (nothing is stored for a
     branch deleted / another branch           200 {"ignored": "branch_deleted" | "other_branch"}
     no delivery id                            400 missing_delivery_id
     delivery seen before                      200 {"duplicate": true, "submission": ...}
+    the binding had all its pushes            409 limit_reached
+    every clone slot busy                     503 queue_full (Retry-After)
+    git cannot be started on this host        503 git_unavailable
     accepted: the commit is fetched           202 {"submission": ..., "url": ...}
 
-The commit is fetched and snapshotted before `202`, as for an upload: no push is lost when the
-service restarts right after answering. Only the bound URL is cloned (never a URL from the
-payload), at the pushed commit SHA. A push supersedes the invite's runs that are still queued.
-Log lines name the binding and the reason, never a header value or the secret.
+The repository is matched case-insensitively in its path (GitHub and GitLab paths are; the
+payload carries the canonical case, the binding what was typed). The commit is fetched and
+snapshotted before `202`, as for an upload: no push is lost when the service restarts right
+after answering. Only the bound URL is cloned (never a URL from the payload), at the pushed
+commit SHA. A push supersedes the still-queued first runs of earlier pushes through the same
+binding (never an upload, another binding's push or a reviewer's regrade); superseded pushes
+do not count against the invite's limit, but a binding accepts at most
+`PUSH_CAP_FACTOR` (10) x `max_submissions` pushes in all (checked before the clone, and again
+when storing). Log lines name the binding and the reason, never a header value or the secret.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ from runner.store.bindings import (
     secret_matches_check,
     seen_delivery,
 )
-from runner.store.records import NewSubmission, NotFound, add_submission
+from runner.store.records import NewSubmission, NotFound, add_submission, check_push_cap
 
 __all__ = ["router"]
 
@@ -235,6 +243,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     if earlier is not None:
         return _duplicate(earlier)
     invite = await run_in_threadpool(_invite, svc, binding.invite_id)
+    await run_in_threadpool(_check_pushes, svc, binding.id, invite)  # before the clone
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
     got = await snapshot_git(svc.settings, binding.repo_url, sha)
@@ -281,3 +290,8 @@ def _invite(svc: Services, invite_id: str) -> Invite:
     if invite is None:
         raise NotFound("the binding's invite is gone")
     return invite
+
+
+def _check_pushes(svc: Services, binding_id: str, invite: Invite) -> None:
+    with svc.db.reading() as session:
+        check_push_cap(session, binding_id, invite)

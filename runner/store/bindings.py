@@ -12,9 +12,13 @@ changed service key (which changes every derived secret: rebind, or keep the key
 from a wrong signature in the logs. The secret is shown once, when the binding is made.
 
 `records.add_submission` calls, inside its transaction, `check_delivery` (a delivery already seen
-raises `DuplicateDelivery`), for a push `supersede_queued` (before the invite's limit is
-checked: a superseded submission does not count), then `record_git` (provenance columns and
-the delivery row).
+raises `DuplicateDelivery`), for a push the push cap (`push_count`, see `records`) and
+`supersede_queued` (before the invite's limit is checked: a superseded submission does not
+count), then `record_git` (provenance columns and the delivery row).
+
+A push supersedes only the queued first runs of earlier pushes through the same binding: never
+the invite's uploads or API Git submissions, never another binding's pushes, and never a
+reviewer's regrade (a run that is not its submission's first).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from runner.store.models import (
@@ -44,6 +48,7 @@ __all__ = [
     "binding_secret",
     "check_delivery",
     "new_binding",
+    "push_count",
     "record_git",
     "secret_matches_check",
     "seen_delivery",
@@ -161,17 +166,33 @@ def record_git(session: Session, submission: Submission, prov: GitProvenance) ->
         )
 
 
-def supersede_queued(session: Session, invite_id: str, newer_id: str) -> None:
-    """Queued runs of the invite's submissions become `superseded` (never claimed) by the
-    submission `newer_id` about to be inserted; those submissions stop counting against the
+def push_count(session: Session, binding_id: str) -> int:
+    """How many submissions pushes through the binding created, superseded ones included."""
+    count = session.scalar(
+        select(func.count()).select_from(Submission).where(Submission.binding_id == binding_id)
+    )
+    return count or 0
+
+
+def supersede_queued(session: Session, binding_id: str, newer_id: str) -> None:
+    """Queued first runs of the binding's earlier pushes become `superseded` (never claimed) by
+    the submission `newer_id` about to be inserted; those submissions stop counting against the
     invite's limit. Called before the limit is checked, in the same transaction."""
     older = select(Submission.id).where(
-        Submission.invite_id == invite_id, Submission.id != newer_id
+        Submission.binding_id == binding_id,
+        Submission.source_kind == "git",
+        Submission.id != newer_id,
+    )
+    one_run = (  # a submission with one run: a second one is a reviewer's regrade
+        select(Run.submission_id)
+        .where(Run.submission_id.in_(older))
+        .group_by(Run.submission_id)
+        .having(func.count() == 1)
     )
     queued = list(
         session.execute(
             select(Run.id, Run.submission_id).where(
-                Run.state == "queued", Run.submission_id.in_(older)
+                Run.state == "queued", Run.submission_id.in_(older), Run.submission_id.in_(one_run)
             )
         )
     )

@@ -14,6 +14,10 @@ Exception tree::
 
     DuplicateDelivery (runner.store.bindings)  a webhook delivery seen before: an outcome,
                                                carrying the submission it created
+
+Push cap: superseded pushes do not count against an invite's `max_submissions`, so pushes are
+bounded on their own: a binding accepts at most `PUSH_CAP_FACTOR` x `max_submissions` pushes
+in all (superseded included); past that a push raises `SubmissionLimitReached` (409).
 """
 
 from __future__ import annotations
@@ -26,12 +30,19 @@ from sqlalchemy.orm import Session
 
 from runner.blobs import BlobStore
 from runner.intake import Snapshot
-from runner.store.bindings import GitProvenance, check_delivery, record_git, supersede_queued
+from runner.store.bindings import (
+    GitProvenance,
+    check_delivery,
+    push_count,
+    record_git,
+    supersede_queued,
+)
 from runner.store.db import Database
 from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, new_id, utcnow
 from runner.store.secrets import hash_password, new_token, token_digest, verify_password
 
 __all__ = [
+    "PUSH_CAP_FACTOR",
     "AlreadyExists",
     "InviteExpired",
     "NewSubmission",
@@ -40,6 +51,7 @@ __all__ = [
     "SubmissionLimitReached",
     "add_submission",
     "authenticate",
+    "check_push_cap",
     "create_api_token",
     "create_invite",
     "create_reviewer",
@@ -47,6 +59,10 @@ __all__ = [
     "invite_for_token",
     "reviewer_for_token",
 ]
+
+
+PUSH_CAP_FACTOR = 10
+"""A binding accepts at most this many times its invite's `max_submissions` pushes."""
 
 
 class StoreError(Exception):
@@ -155,9 +171,7 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
     submission_id = new_id()
     with db.writing() as session:
         if new.git is not None:
-            check_delivery(session, new.git)  # a redelivery is a duplicate, even past the limit
-            if new.git.supersede_queued and new.invite_id is not None:
-                supersede_queued(session, new.invite_id, submission_id)
+            _before_git(session, new.git, new.invite_id, submission_id)
         if new.invite_id is not None:
             _check_invite(session, new.invite_id)
         digest = blobs.put(new.snapshot.to_tar())
@@ -178,6 +192,28 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
         session.add(run)
         session.flush()
         return submission.id, run.id
+
+
+def _before_git(
+    session: Session, git: GitProvenance, invite_id: str | None, submission_id: str
+) -> None:
+    check_delivery(session, git)  # a redelivery is a duplicate, even past the limit
+    if git.supersede_queued and git.binding_id and invite_id is not None:
+        invite = session.get(Invite, invite_id, with_for_update=True)
+        if invite is None:
+            raise NotFound("no such invite")
+        check_push_cap(session, git.binding_id, invite)
+        supersede_queued(session, git.binding_id, submission_id)
+
+
+def check_push_cap(session: Session, binding_id: str, invite: Invite) -> None:
+    """Raise `SubmissionLimitReached` when the binding has had all the pushes it accepts."""
+    cap = PUSH_CAP_FACTOR * invite.max_submissions
+    if push_count(session, binding_id) >= cap:
+        raise SubmissionLimitReached(
+            f"this repository binding accepts {cap} pushes"
+            f" ({PUSH_CAP_FACTOR} x the invite's {invite.max_submissions}), all used"
+        )
 
 
 def _check_invite(session: Session, invite_id: str) -> None:

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from api.services import Services
 from runner.settings import Settings
-from runner.store import Run, Submission, WebhookDelivery
-from tests.api.conftest import reference_archive
+from runner.store import Run, Submission, WebhookDelivery, records
+from tests.api.conftest import grade_all, reference_archive
 from tests.gitserver import GitServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
@@ -297,3 +297,101 @@ def test_a_push_supersedes_the_queued_run(
     assert "latest" in page.text
     assert second[:12] in page.text
     assert "superseded" in page.text
+
+
+def _push(client: TestClient, binding: dict[str, Any], url: str, sha: str) -> Any:
+    body = _github_push(url, sha)
+    hook = f"/webhooks/github/{binding['id']}"
+    return client.post(hook, content=body, headers=_signed(binding["secret"], body))
+
+
+def _run_states(svc: Services) -> list[str]:
+    with svc.db.reading() as session:
+        return sorted(session.scalars(select(Run.state)))
+
+
+def _queue_an_upload_a_regrade_and_another_push(
+    client: TestClient, svc: Services, headers: dict[str, str], url: str, sha: str
+) -> dict[str, Any]:
+    """An invite with a graded push now regraded, an upload and a push through a second
+    binding, all queued; the first binding (GitHub)."""
+    made = client.post(
+        "/api/invites",
+        json={"challenge": "calculator", "candidate": "A", "max_submissions": 5},
+        headers=headers,
+    ).json()
+    github = _bind(client, headers, made["id"], url, "github")
+    gitlab = _bind(client, headers, made["id"], url, "gitlab")
+    graded = _push(client, github, url, sha).json()
+    assert grade_all(svc) == [graded["run"]]
+    regrade = client.post(f"/api/submissions/{graded['submission']}/regrade", headers=headers)
+    upload = client.post(
+        f"/i/{made['link'].rsplit('/', 1)[-1]}/submissions",
+        files={"archive": ("s.tar.gz", reference_archive())},
+    )
+    other = client.post(
+        f"/webhooks/gitlab/{gitlab['id']}",
+        content=_gitlab_push(url, sha),
+        headers={
+            "X-Gitlab-Event": "Push Hook",
+            "X-Gitlab-Token": gitlab["secret"],
+            "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+        },
+    )
+    assert (regrade.status_code, upload.status_code, other.status_code) == (202, 202, 202)
+    return github
+
+
+def test_a_push_supersedes_only_its_own_bindings_queued_pushes(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str], repo: tuple[str, str]
+) -> None:
+    url, sha = repo
+    github = _queue_an_upload_a_regrade_and_another_push(client, svc, reviewer_headers, url, sha)
+    # The regrade, the upload and the other binding's push stay queued.
+    newest = _push(client, github, url, sha)
+    assert newest.status_code == 202, newest.text
+    assert _run_states(svc) == ["done"] + ["queued"] * 4
+    # A later push through the same binding supersedes that queued push, and only it.
+    latest = _push(client, github, url, sha)
+    assert latest.status_code == 202, latest.text
+    assert _run_states(svc) == ["done"] + ["queued"] * 4 + ["superseded"]
+    with svc.db.reading() as session:
+        replaced = session.get(Submission, newest.json()["submission"])
+        assert replaced is not None
+        assert replaced.superseded_by == latest.json()["submission"]
+
+
+def test_pushes_are_capped_superseded_ones_included(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    repo: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(records, "PUSH_CAP_FACTOR", 2)  # the cap: 2 x max_submissions (1)
+    url, sha = repo
+    invite_id = _invite_id(client, reviewer_headers, max_submissions=1)
+    binding = _bind(client, reviewer_headers, invite_id, url, "github")
+    assert _push(client, binding, url, sha).status_code == 202
+    assert _push(client, binding, url, sha).status_code == 202  # supersedes the first
+    assert _counts(svc) == (2, 2, 2)
+    refused = _push(client, binding, url, sha)
+    assert (refused.status_code, refused.json()["error"]) == (409, "limit_reached")
+    assert "2 pushes" in refused.json()["detail"]
+    assert _counts(svc) == (2, 2, 2)
+
+
+def test_repository_path_matches_whatever_its_case(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str], repo: tuple[str, str]
+) -> None:
+    url, sha = repo  # bound as typed: .../solution.git
+    binding = _bind(client, reviewer_headers, _invite_id(client, reviewer_headers), url, "github")
+    canonical = url.replace("/solution.git", "/Solution.git")
+    assert canonical != url
+    accepted = _push(client, binding, canonical, sha)
+    assert accepted.status_code == 202, accepted.text
+    with svc.db.reading() as session:
+        stored = session.get(Submission, accepted.json()["submission"])
+        assert stored is not None
+        assert stored.repo_url == url  # the bound URL is what was cloned and recorded
