@@ -10,15 +10,18 @@
 | `GitIntakeError` address_refused           | 403    | address_refused     |
 | `GitIntakeError` repo_too_large            | 413    | repo_too_large      |
 | `GitIntakeError` fetch_failed / timeout    | 422    | its `.reason`       |
+| `GitIntakeError` git_unavailable           | 503    | git_unavailable     |
 | `NotAuthenticated`                         | 401 (JSON) or 303 to /login (pages)   |
 | `CsrfFailed`                               | 403    | csrf                |
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
 | `QueueFull` of one challenge               | 429    | queue_full          |
-| `QueueFull` overall                        | 503    | queue_full          |
+| `QueueFull` overall, or every clone slot   | 503    | queue_full          |
 
-A `QueueFull` answer carries `Retry-After` (seconds).
+A `QueueFull` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
+with 411 length_required, 413 too_large or 400 malformed_form; a binding's push cap is a 409
+limit_reached like an invite's.
 
 The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
 asked for HTML (a browser form).
@@ -106,7 +109,12 @@ async def _intake(request: Request, exc: Exception) -> Response:
     return _problem(request, _INTAKE_STATUS.get(reason, 400), reason, str(exc))
 
 
-_GIT_STATUS = {"address_refused": 403, "repo_too_large": 413, "fetch_failed": 422}
+_GIT_STATUS = {
+    "address_refused": 403,
+    "repo_too_large": 413,
+    "fetch_failed": 422,
+    "git_unavailable": 503,
+}
 
 
 async def _git(request: Request, exc: Exception) -> Response:

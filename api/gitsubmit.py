@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.errors import UploadRefused
 from api.pages import wants_html
 from api.services import Services
-from runner.gitintake import GitPolicy, GitSnapshot, GitUnavailable, clone_snapshot
+from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
 from runner.intake import IntakeLimits
 from runner.queue import QueueFull
 from runner.settings import Settings
@@ -171,10 +171,7 @@ _CLONES = CloneSlots(CLONE_SLOTS)
 async def snapshot_git(settings: Settings, url: str, ref: str | None) -> GitSnapshot:
     """Clone and snapshot `url` at `ref` on a clone thread (see `runner.gitintake`)."""
     policy, limits = git_policy(settings), git_limits()
-    try:
-        return await _CLONES.run(lambda: clone_snapshot(url, ref or None, policy, limits))
-    except GitUnavailable as exc:
-        raise UploadRefused(503, exc.reason, str(exc)) from exc
+    return await _CLONES.run(lambda: clone_snapshot(url, ref or None, policy, limits))
 
 
 async def _store(
