@@ -46,6 +46,7 @@ CORES = os.cpu_count() or 1
 
 
 STEPS = 1  # steps one grading runs at a time (`--steps`)
+WORKERS = CORES  # gradings at a time (`--workers`)
 
 
 def _settings(data: Path, **extra: object) -> Settings:
@@ -119,7 +120,7 @@ def embedded(data: Path, count: int) -> tuple[float, tuple[int, int, int]]:
     run_ids = _enqueue(db, blobs, count)
     pool = WorkerPool(
         lambda i: Worker(queue, blobs, lambda: challenges, lambda: pipeline, name=f"b{i}"),
-        CORES,
+        WORKERS,
         poll_seconds=0.1,
     )
     start = time.monotonic()
@@ -161,7 +162,7 @@ def celery(
     )
     argv = [sys.executable, "-c", "from runner.cli import main; main()", "worker"]
     worker = subprocess.Popen(
-        [*argv, "--concurrency", str(CORES)],
+        [*argv, "--concurrency", str(WORKERS)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -189,15 +190,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=8, help="submissions per backend")
     parser.add_argument("--steps", type=int, default=1, help="steps a grading runs at a time")
+    parser.add_argument("--workers", type=int, default=CORES, help="gradings at a time")
     args = parser.parse_args()
-    global STEPS  # noqa: PLW0603 - one setting for the whole run, read by every backend
-    STEPS = args.steps
+    global STEPS, WORKERS
+    STEPS, WORKERS = args.steps, args.workers
     with tempfile.TemporaryDirectory(prefix="takehome-bench-") as tmp:
         t1 = single_time(Path(tmp, "single"))
         ideal = CORES / t1
         print(
-            f"cores {CORES}, {STEPS} step(s) at a time per grading, single submission"
-            f" {t1:.2f} s, ideal {ideal:.3f} runs/s"
+            f"cores {CORES}, {WORKERS} gradings and {STEPS} step(s) each at a time,"
+            f" single submission {t1:.2f} s, ideal {ideal:.3f} runs/s"
         )
         rows = [("embedded", *embedded(Path(tmp, "embedded"), args.n))]
         pg = os.environ.get("TAKEHOME_TEST_POSTGRES_URL")
