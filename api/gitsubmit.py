@@ -28,13 +28,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.errors import UploadRefused
 from api.pages import wants_html
 from api.services import Services
+from api.uploads import accepted, submission_target
 from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
 from runner.intake import IntakeLimits
 from runner.queue import QueueFull
 from runner.settings import Settings
 from runner.store import Invite
 from runner.store.bindings import GitProvenance
-from runner.store.records import NewSubmission, NotFound, add_submission, invite_for_token
+from runner.store.records import NewSubmission, add_submission
 
 __all__ = [
     "CLONE_SLOTS",
@@ -198,19 +199,9 @@ async def _store(
 
 async def api_git_submission(svc: Services, fields: GitFields, reviewer_id: str) -> Response:
     """`POST /api/submissions` with `git_url`: `challenge` (an id) or `invite` (a token)."""
-    invite_id, challenge_id = None, fields.fields.get("challenge", "")
-    if token := fields.fields.get("invite", ""):
-        with svc.db.reading() as session:
-            invite = invite_for_token(session, token)
-        if invite is None:
-            raise NotFound("no such invite")
-        invite_id, challenge_id = invite.id, invite.challenge_id
-    if not challenge_id:
-        raise UploadRefused(400, "missing_challenge", "give a `challenge` id or an `invite`")
+    invite_id, challenge_id = submission_target(svc, fields.fields)
     submission_id, run_id = await _store(svc, fields, challenge_id, invite_id, reviewer_id)
-    location = f"/api/submissions/{submission_id}"
-    body = {"id": submission_id, "run": run_id, "state": "queued", "url": location}
-    return JSONResponse(body, status_code=202, headers={"Location": location})
+    return accepted(submission_id, run_id)
 
 
 async def candidate_git_submission(

@@ -6,16 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentReviewer
-from api.errors import UploadRefused
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
 from api.routes.reviewer import invite_link
 from api.services import Services, services
-from api.uploads import read_upload
+from api.uploads import accepted, read_upload, submission_target
 from api.views import current_report, list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
 from runner.store.records import (
@@ -24,7 +23,6 @@ from runner.store.records import (
     add_submission,
     create_invite,
     enqueue_regrade,
-    invite_for_token,
 )
 
 __all__ = ["router"]
@@ -83,16 +81,7 @@ async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Respo
         return await api_git_submission(svc, git, reviewer.id)
     limit = svc.settings.max_upload_bytes
     upload = await read_upload(request, limit)
-    invite_id = None
-    challenge_id = upload.fields.get("challenge", "")
-    if token := upload.fields.get("invite", ""):
-        with svc.db.reading() as session:
-            invite = invite_for_token(session, token)
-        if invite is None:
-            raise NotFound("no such invite")
-        invite_id, challenge_id = invite.id, invite.challenge_id
-    if not challenge_id:
-        raise UploadRefused(400, "missing_challenge", "give a `challenge` id or an `invite`")
+    invite_id, challenge_id = submission_target(svc, upload.fields)
     svc.challenges.get(challenge_id)
     await run_in_threadpool(svc.queue.admit, challenge_id)
     snapshot = await run_in_threadpool(
@@ -107,9 +96,7 @@ async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Respo
     )
     submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
     svc.enqueued()
-    location = f"/api/submissions/{submission_id}"
-    body = {"id": submission_id, "run": run_id, "state": "queued", "url": location}
-    return JSONResponse(body, status_code=202, headers={"Location": location})
+    return accepted(submission_id, run_id)
 
 
 @router.get("/submissions", summary="List submissions")
