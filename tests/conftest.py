@@ -16,11 +16,12 @@ import docker
 import pytest
 import sqlalchemy as sa
 
-from sandbox.docker import LABEL_RUN, DockerSandbox, connect
+from sandbox.docker import DockerSandbox, connect
 from sandbox.images import ImageBuilder, ImageSettings
 from sandbox.reaper import reap
 from sandbox.spec import EngineUnavailable
 from tests.gitserver import GitServer
+from tests.leaks import labelled
 
 
 @pytest.fixture(scope="session")
@@ -59,24 +60,10 @@ def _run_ids(request: pytest.FixtureRequest) -> Iterator[list[str]]:
         return
     client: docker.DockerClient = request.getfixturevalue("docker_client")
     yield ids
-    leftovers = [
-        f"{kind} {obj.name}"
-        for run_id in ids
-        for kind, objs in _labelled(client, run_id).items()
-        for obj in objs
-    ]
+    leftovers = labelled(client, *ids)
     for run_id in ids:
         reap(client, run_id=run_id)  # report the leak, but do not let it pile up on the engine
     assert not leftovers, f"the sandbox left objects behind: {leftovers}"
-
-
-def _labelled(client: docker.DockerClient, run_id: str) -> dict[str, list[object]]:
-    label = {"label": f"{LABEL_RUN}={run_id}"}
-    return {
-        "container": client.containers.list(all=True, filters=label),
-        "volume": client.volumes.list(filters=label),
-        "network": client.networks.list(filters=label),
-    }
 
 
 @pytest.fixture

@@ -17,13 +17,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import docker
-
 from graders.model import Report, VerdictKind
 from runner.challenge import Challenge, load_challenge
 from runner.intake import Snapshot
 from runner.pipeline import Pipeline
-from sandbox.docker import LABEL_RUN, DockerSandbox
+from sandbox.docker import DockerSandbox
+from tests.leaks import labelled
 
 __all__ = [
     "EVIDENCE_HELPER",
@@ -95,16 +94,6 @@ def evidence_of(report: Report) -> dict[str, Any]:
 def candidate_kinds(report: Report) -> set[VerdictKind]:
     """The verdict kinds of steps that ran candidate code (not the static analysers)."""
     return {v.kind for v in report.verdicts if not v.step.startswith(_TRUSTED_PREFIXES)}
-
-
-def labelled(client: docker.DockerClient, run_id: str) -> list[str]:
-    """Every container, volume and network of the engine that carries `run_id`'s label."""
-    label = {"label": f"{LABEL_RUN}={run_id}"}
-    return [
-        *(f"container {c.name}" for c in client.containers.list(all=True, filters=label)),
-        *(f"volume {v.name}" for v in client.volumes.list(filters=label)),
-        *(f"network {n.name}" for n in client.networks.list(filters=label)),
-    ]
 
 
 def host_addresses() -> list[str]:

@@ -75,7 +75,7 @@ from graders.tests import TestsGrader
 from runner.challenge import Challenge, load_challenge
 from runner.intake import Snapshot
 from runner.pipeline import Pipeline
-from sandbox.docker import LABEL_RUN, DockerSandbox
+from sandbox.docker import DockerSandbox
 from sandbox.reaper import reap
 from tests.hostile._forgery import (
     CALCULATOR,
@@ -85,6 +85,7 @@ from tests.hostile._forgery import (
     static_pair,
     submission,
 )
+from tests.leaks import labelled
 
 pytestmark = pytest.mark.docker
 
@@ -142,24 +143,10 @@ def graded(
             reports = list(pool.map(grade, range(len(jobs))))
         yield Graded({job[0]: report for job, report in zip(jobs, reports, strict=True)})
     finally:
-        leftovers = [
-            f"{kind} {obj.name}"
-            for run_id in run_ids
-            for kind, objs in _labelled(docker_client, run_id).items()
-            for obj in objs
-        ]
+        leftovers = labelled(docker_client, *run_ids)
         for run_id in run_ids:
             reap(docker_client, run_id=run_id)
     assert not leftovers, f"forgery runs left objects behind: {leftovers}"
-
-
-def _labelled(client: docker.DockerClient, run_id: str) -> dict[str, list[object]]:
-    label = {"label": f"{LABEL_RUN}={run_id}"}
-    return {
-        "container": client.containers.list(all=True, filters=label),
-        "volume": client.volumes.list(filters=label),
-        "network": client.networks.list(filters=label),
-    }
 
 
 def test_baseline_the_starter_alone(graded: Graded) -> None:
