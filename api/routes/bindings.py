@@ -168,6 +168,18 @@ def _created(request: Request, made: dict[str, Any], back: str) -> Response:
     return render(request, "binding_created.html", {"b": made, "back": back}, status_code=201)
 
 
+def _binding_form(
+    repo_url: Annotated[str, Form(max_length=2048)],
+    branch: Annotated[str, Form(max_length=200)] = "main",
+    provider: Annotated[str, Form(pattern="^(github|gitlab)$")] = "github",
+) -> BindingRequest:
+    return BindingRequest(repo_url=repo_url, branch=branch, provider=provider)
+
+
+#: The binding form's fields (the reviewer's invite page and the candidate's page).
+BindingForm = Annotated[BindingRequest, Depends(_binding_form)]
+
+
 @router.post("/reviewer/invites/{invite_id}/bindings", summary="Bind a repository (form)")
 def bind_form(
     request: Request,
@@ -175,17 +187,10 @@ def bind_form(
     *,
     svc: Svc,
     reviewer: CurrentReviewer,
-    repo_url: Annotated[str, Form(max_length=2048)],
-    branch: Annotated[str, Form(max_length=200)] = "main",
-    provider: Annotated[str, Form(pattern="^(github|gitlab)$")] = "github",
+    body: BindingForm,
 ) -> Response:
     """Bind a repository; the page shows the webhook secret once."""
-    made = _bind(
-        svc,
-        invite_id,
-        BindingRequest(repo_url=repo_url, branch=branch, provider=provider),
-        reviewer.id,
-    )
+    made = _bind(svc, invite_id, body, reviewer.id)
     return _created(request, made, f"/reviewer/invites/{invite_id}")
 
 
@@ -195,9 +200,7 @@ async def bind_candidate(
     request: Request,
     *,
     svc: Svc,
-    repo_url: Annotated[str, Form(max_length=2048)],
-    branch: Annotated[str, Form(max_length=200)] = "main",
-    provider: Annotated[str, Form(pattern="^(github|gitlab)$")] = "github",
+    body: BindingForm,
 ) -> Response:
     """Bind the candidate's repository to their invite; the webhook secret is shown once."""
 
@@ -206,7 +209,6 @@ async def bind_candidate(
             invite = invite_for_token(session, token)
         if invite is None:
             raise NotFound("no such invite")
-        body = BindingRequest(repo_url=repo_url, branch=branch, provider=provider)
         return _bind(svc, invite.id, body, None)
 
     made = await run_in_threadpool(bind)

@@ -113,6 +113,8 @@ def test_candidate_submits_a_repository_and_binds_it(
     assert bound.status_code == 201
     assert "Secret token:" in bound.text
     assert "/webhooks/gitlab/" in bound.text
+    wrong = {"repo_url": url, "branch": "main", "provider": "svn"}
+    assert client.post(f"/i/{token}/bindings", data=wrong).status_code == 422
 
 
 @pytest.mark.parametrize(
