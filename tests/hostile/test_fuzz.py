@@ -19,11 +19,9 @@ Tar members are fuzzed by `tests/runner/test_intake.py`. Example counts are prin
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import stat
-import sys
 import tempfile
 import typing
 import warnings
@@ -39,34 +37,11 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from runner._manifest import Manifest, ManifestError, parse_manifest
 from runner.intake import IntakeError, IntakeLimits, IntakeReason, Snapshot, snapshot_bytes
 from runner.intake import snapshot_path as snapshot_dir
+from tests.writeguard import no_writes
 
 # -- guards: no write, no hang ---------------------------------------------------------------
 
-_WRITES: list[str] | None = None
-_WRITE_EVENTS = frozenset(
-    {"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chmod"}
-    | {"os.chown", "os.truncate", "os.utime", "shutil.copyfile", "tempfile.mkstemp"}
-    | {"tempfile.mkdtemp", "os.mkfifo", "os.mknod"}
-)
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 _HANG_SECONDS = 20
-
-
-def _audit(name: str, args: tuple[object, ...]) -> None:
-    if _WRITES is None:
-        return
-    if name == "open":
-        mode, flags = args[1], args[2]
-        writing = isinstance(mode, str) and any(c in mode for c in "wax+")
-        if writing or (isinstance(flags, int) and flags & _WRITE_FLAGS):
-            _WRITES.append(f"open {args[0]!r}")
-    elif name in _WRITE_EVENTS:
-        _WRITES.append(f"{name} {args!r}")
-
-
-@functools.cache
-def _install_audit_hook() -> None:
-    sys.addaudithook(_audit)  # cannot be removed; inert outside `_guarded`
 
 
 def _hang(_signum: int, _frame: FrameType | None) -> None:
@@ -76,16 +51,12 @@ def _hang(_signum: int, _frame: FrameType | None) -> None:
 @contextlib.contextmanager
 def _guarded() -> Iterator[list[str]]:
     """Record every write attempted inside; fail the example if it does not end."""
-    global _WRITES  # noqa: PLW0603 - the audit hook only sees module state
-    _install_audit_hook()
-    seen: list[str] = []
     previous = signal.signal(signal.SIGALRM, _hang)
     signal.alarm(_HANG_SECONDS)
-    _WRITES = seen
     try:
-        yield seen
+        with no_writes() as seen:
+            yield seen
     finally:
-        _WRITES = None
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import os
 import socket
 import stat
 import struct
-import sys
 import tarfile
 import time
 import typing
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +29,7 @@ from runner.intake import (
     snapshot_bytes,
     snapshot_path,
 )
+from tests.writeguard import no_writes
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -516,46 +515,6 @@ def test_limits_must_be_positive() -> None:
 
 # --- property: hostile members give a Snapshot or an IntakeError, and never touch the disk -----
 
-_WRITES: list[str] | None = None
-_WRITE_EVENTS = frozenset(
-    {
-        "os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chmod",
-        "os.chown", "os.truncate", "os.utime", "shutil.copyfile", "tempfile.mkstemp",
-        "tempfile.mkdtemp",
-    }
-)  # fmt: skip
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-
-
-def _audit(event: str, args: tuple[object, ...]) -> None:
-    if _WRITES is None:
-        return
-    if event == "open":
-        mode, flags = args[1], args[2]
-        writing = isinstance(mode, str) and any(c in mode for c in "wax+")
-        if writing or (isinstance(flags, int) and flags & _WRITE_FLAGS):
-            _WRITES.append(f"open {args[0]!r}")
-    elif event in _WRITE_EVENTS:
-        _WRITES.append(f"{event} {args!r}")
-
-
-@functools.cache
-def _install_audit_hook() -> None:
-    sys.addaudithook(_audit)  # hooks cannot be removed; this one is inert outside `_no_writes`
-
-
-@contextlib.contextmanager
-def _no_writes() -> Iterator[list[str]]:
-    global _WRITES  # noqa: PLW0603 - the audit hook can only see module state
-    _install_audit_hook()
-    seen: list[str] = []
-    _WRITES = seen
-    try:
-        yield seen
-    finally:
-        _WRITES = None
-
-
 _NAME_PIECES = st.sampled_from(
     ["a", "b.py", "/", ".", "..", "\\", "C:", "\x00", "\n", "é", "\udcff", "x" * 60, "__pycache__"]
 )
@@ -618,7 +577,7 @@ def test_random_members_give_a_snapshot_or_an_intake_error(
     if truncate is not None:
         data = data[:truncate]
     limits = IntakeLimits(max_bytes=2000, max_files=4, max_path_length=64, max_depth=4)
-    with _no_writes() as writes:
+    with no_writes() as writes:
         try:
             snap: Snapshot | None = snapshot_bytes(data, "fuzz", limits)
         except IntakeError as exc:
@@ -633,7 +592,7 @@ def test_random_members_give_a_snapshot_or_an_intake_error(
 
 
 def test_the_write_guard_is_not_vacuous(tmp_path: Path) -> None:
-    with _no_writes() as writes:
+    with no_writes() as writes:
         (tmp_path / "written").write_bytes(b"x")
         os.mkdir(tmp_path / "made")
     assert len(writes) == 2
