@@ -166,10 +166,14 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def reference_files() -> dict[str, bytes]:
+    """The calculator's reference solution: path -> content."""
+    return dict(load_challenge(CALCULATOR).reference().files)
+
+
 def reference_archive() -> bytes:
     """The calculator's reference solution as a .tar.gz."""
-    snapshot = load_challenge(CALCULATOR).reference()
-    return tar_gz(dict(snapshot.files))
+    return tar_gz(reference_files())
 
 
 def grade_all(svc: Services) -> list[str]:

@@ -3,9 +3,7 @@ refusals (option injection, internal addresses, unknown refs) store nothing."""
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from api import gitsubmit
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Run, Submission
-from tests.api.conftest import grade_all, reference_archive
+from tests.api.conftest import grade_all, reference_files
 from tests.gitserver import GitServer
 
 
@@ -34,12 +32,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def solution(git_server: GitServer) -> tuple[str, str]:
-    with tarfile.open(fileobj=io.BytesIO(reference_archive()), mode="r:gz") as archive:
-        files = {
-            m.name: archive.extractfile(m).read()  # type: ignore[union-attr]
-            for m in archive.getmembers()
-            if m.isfile()
-        }
+    files = reference_files()
     return git_server.url("solution"), git_server.commit("solution", files)
 
 

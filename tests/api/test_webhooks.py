@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
-import tarfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,7 @@ from sqlalchemy import func, select
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Run, Submission, WebhookDelivery, records
-from tests.api.conftest import grade_all, reference_archive
+from tests.api.conftest import grade_all, reference_archive, reference_files
 from tests.gitserver import GitServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
@@ -101,12 +99,7 @@ def _counts(svc: Services) -> tuple[int, int, int]:
 @pytest.fixture
 def repo(git_server: GitServer) -> tuple[str, str]:
     """A repository holding the calculator's reference solution: (clone URL, head SHA)."""
-    with tarfile.open(fileobj=io.BytesIO(reference_archive()), mode="r:gz") as archive:
-        files = {
-            m.name: archive.extractfile(m).read()  # type: ignore[union-attr]
-            for m in archive.getmembers()
-            if m.isfile()
-        }
+    files = reference_files()
     sha = git_server.commit("solution", files)
     return git_server.url("solution"), sha
 
