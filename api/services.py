@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 
 from runner.blobs import LocalBlobStore
@@ -30,6 +30,7 @@ from runner.worker import Worker
 __all__ = [
     "PipelineFactory",
     "Services",
+    "Svc",
     "UnsafeSettings",
     "check_secrets",
     "docker_pipeline",
@@ -108,3 +109,7 @@ def services(request: Request) -> Services:
     """FastAPI dependency: the app's `Services`."""
     found: Services = request.app.state.services
     return found
+
+
+#: A route parameter holding the app's `Services`.
+Svc = Annotated[Services, Depends(services)]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -13,7 +13,7 @@ from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
 from api.routes.reviewer import invite_link
-from api.services import Services, services
+from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import current_report, list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
@@ -28,7 +28,6 @@ from runner.store.records import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["json api"])
-Svc = Annotated[Services, Depends(services)]
 
 
 class InviteRequest(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from api.auth import CurrentReviewer, csrf_page
 from api.gitsubmit import git_policy
 from api.pages import render, wants_html
-from api.services import Services, services
+from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions
 from runner.gitintake import check_ref, check_url
 from runner.store import Invite, RepoBinding
@@ -31,7 +31,6 @@ from runner.store.records import InviteExpired, NotFound, invite_for_token
 __all__ = ["router"]
 
 router = APIRouter(tags=["repository bindings"])
-Svc = Annotated[Services, Depends(services)]
 
 
 class BindingRequest(BaseModel):

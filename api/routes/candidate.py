@@ -3,16 +3,16 @@ submission made through another invite, is a 404 (nothing says it exists)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.feedback import candidate_view
 from api.gitsubmit import candidate_git_submission, read_git_fields
 from api.pages import markdown_html, render, wants_html
-from api.services import Services, services
+from api.services import Services, Svc
 from api.uploads import read_upload
 from api.views import list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
@@ -23,7 +23,6 @@ from runner.store.records import NewSubmission, NotFound, add_submission, invite
 __all__ = ["router"]
 
 router = APIRouter(prefix="/i/{token}", tags=["candidate"])
-Svc = Annotated[Services, Depends(services)]
 
 
 def _invite(svc: Services, token: str) -> Invite:

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
-from api.services import Services, services
+from api.services import Services, Svc
 from sandbox.docker import connect
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["service"])
 _log = logging.getLogger("takehome.ops")
-Svc = Annotated[Services, Depends(services)]
 
 
 def _database(svc: Services) -> None:

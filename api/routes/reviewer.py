@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
-from api.services import Services, services
+from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
 from runner.blobs import BlobError
@@ -20,7 +20,6 @@ from runner.store.records import create_invite, enqueue_regrade
 __all__ = ["invite_link", "router"]
 
 router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
-Svc = Annotated[Services, Depends(services)]
 _CONTEXT_LINES = 2
 _MAX_FINDINGS = 300
 _LOG_CAP = 20_000

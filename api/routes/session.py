@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import check_csrf, clear_session, csrf_page, start_session
-from api.services import Services, services
+from api.services import Svc
 from runner.store.records import authenticate
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["session"])
-Svc = Annotated[Services, Depends(services)]
 
 
 def _safe_next(target: str) -> str:

@@ -38,15 +38,15 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.errors import WebhookRefused
 from api.gitsubmit import snapshot_git
-from api.services import Services, services
+from api.services import Services, Svc
 from runner.gitintake import check_commit_sha, normalise_repo_url
 from runner.store import Invite, RepoBinding
 from runner.store.bindings import (
@@ -61,7 +61,6 @@ from runner.store.records import NewSubmission, NotFound, add_submission, check_
 __all__ = ["router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-Svc = Annotated[Services, Depends(services)]
 _log = logging.getLogger("takehome.webhooks")
 _ZERO_SHA = "0" * 40
 
