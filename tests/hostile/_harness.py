@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +27,20 @@ from tests.leaks import labelled
 __all__ = [
     "EVIDENCE_HELPER",
     "TINY",
+    "Grade",
     "candidate_kinds",
     "challenge",
     "evidence_of",
     "grade",
     "host_addresses",
     "labelled",
+    "solution",
     "strings_of",
 ]
 
 TINY = Path(__file__).resolve().parent / "challenges" / "hostile-tiny"
+#: The `graded` fixture: files (or `snapshot=`) in, the report out.
+Grade = Callable[..., Report]
 #: Prepended to every hostile `solution.py`: `evidence(obj)` is what `answer()` returns.
 EVIDENCE_HELPER = """\
 import json as _json
@@ -69,6 +73,11 @@ def grade(
     )
     pipeline = Pipeline(sandbox, lambda _c: image, concurrency=2)
     return pipeline.grade(challenge(), snap, run_id=run_id)
+
+
+def solution(body: str, **extra: str) -> dict[str, str]:
+    """A submission whose `solution.py` is the evidence helper followed by `body`."""
+    return {"solution.py": EVIDENCE_HELPER + body, **extra}
 
 
 def strings_of(value: object) -> list[str]:

@@ -52,51 +52,24 @@ import socket
 import tarfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import docker
 import pytest
 
-from graders.model import Report, VerdictKind
-from runner.intake import Snapshot, snapshot_bytes
-from sandbox.docker import DockerSandbox
+from graders.model import VerdictKind
+from runner.intake import snapshot_bytes
 from tests.hostile._harness import (
-    EVIDENCE_HELPER,
+    Grade,
     candidate_kinds,
     evidence_of,
-    grade,
     host_addresses,
-    labelled,
+    solution,
     strings_of,
 )
 from tests.netprobe import Listener, bridge_gateway
 
 pytestmark = pytest.mark.docker
-
-Grade = Callable[..., Report]
-
-
-@pytest.fixture
-def graded(
-    docker_sandbox: DockerSandbox,
-    tools_image: str,
-    docker_client: docker.DockerClient,
-    new_run_id: Callable[[], str],
-) -> Grade:
-    """Grade files (or a snapshot); right after the run nothing may carry its label."""
-
-    def run(files: dict[str, str] | None = None, snapshot: Snapshot | None = None) -> Report:
-        run_id = new_run_id()
-        report = grade(docker_sandbox, tools_image, run_id, files or {}, snapshot=snapshot)
-        assert labelled(docker_client, run_id) == []
-        return report
-
-    return run
-
-
-def solution(body: str, **extra: str) -> dict[str, str]:
-    return {"solution.py": EVIDENCE_HELPER + body, **extra}
 
 
 # -- network -------------------------------------------------------------------------------

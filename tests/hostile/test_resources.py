@@ -37,50 +37,23 @@ with the run id is left on the engine (checked here and again by `tests/conftest
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import docker
 import pytest
 
 from graders.model import Report, VerdictKind
-from sandbox.docker import DockerSandbox
 from tests.hostile._harness import (
-    EVIDENCE_HELPER,
+    Grade,
     candidate_kinds,
     evidence_of,
-    grade,
-    labelled,
+    solution,
 )
 from tests.netprobe import Listener
 
 pytestmark = pytest.mark.docker
 
 MiB = 1024 * 1024
-Grade = Callable[[dict[str, str]], Report]
 BENIGN = {"solution.py": "def answer():\n    return 42\n"}
-
-
-@pytest.fixture
-def graded(
-    docker_sandbox: DockerSandbox,
-    tools_image: str,
-    docker_client: docker.DockerClient,
-    new_run_id: Callable[[], str],
-) -> Grade:
-    """Grade files; right after the run nothing may carry its label."""
-
-    def run(files: dict[str, str]) -> Report:
-        run_id = new_run_id()
-        report = grade(docker_sandbox, tools_image, run_id, files)
-        assert labelled(docker_client, run_id) == []
-        return report
-
-    return run
-
-
-def solution(body: str) -> dict[str, str]:
-    return {"solution.py": EVIDENCE_HELPER + body}
 
 
 def _tests_step_kinds(report: Report) -> set[VerdictKind]:
