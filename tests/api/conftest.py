@@ -21,6 +21,7 @@ import uvicorn
 from argon2 import PasswordHasher, profiles
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from api import create_app
 from api.services import Services
@@ -28,7 +29,7 @@ from graders import discover_test_ids
 from runner.challenge import load_challenge
 from runner.pipeline import Pipeline
 from runner.settings import Settings
-from runner.store import secrets
+from runner.store import Run, Submission, secrets
 from runner.store.records import create_api_token, create_invite, create_reviewer
 from sandbox import Execution, FakeSandbox, RunSpec
 
@@ -146,6 +147,16 @@ def live_server(settings: Settings) -> Iterator[tuple[str, Services]]:
     yield f"http://127.0.0.1:{port}", app.state.services
     server.should_exit = True
     thread.join(10)
+
+
+def stored(svc: Services) -> tuple[int, int, int]:
+    """(submissions, runs, blob files) the service holds: proof that a refusal stored nothing."""
+    with svc.db.reading() as session:
+        subs = session.scalar(select(func.count()).select_from(Submission)) or 0
+        runs = session.scalar(select(func.count()).select_from(Run)) or 0
+    blobs = svc.settings.data_dir / "blobs"
+    files = sum(1 for p in blobs.rglob("*") if p.is_file()) if blobs.exists() else 0
+    return subs, runs, files
 
 
 def tar_gz(files: dict[str, bytes]) -> bytes:

@@ -11,21 +11,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from starlette.types import Message
 
 from api.services import Services
-from runner.store import Run, Submission
-from tests.api.conftest import LIMIT, grade_all, reference_archive, tar_gz, zip_bytes
-
-
-def _stored(svc: Services) -> tuple[int, int, int]:
-    with svc.db.reading() as session:
-        subs = session.scalar(select(func.count()).select_from(Submission)) or 0
-        runs = session.scalar(select(func.count()).select_from(Run)) or 0
-    blobs = svc.settings.data_dir / "blobs"
-    files = sum(1 for p in blobs.rglob("*") if p.is_file()) if blobs.exists() else 0
-    return subs, runs, files
+from tests.api.conftest import (
+    LIMIT,
+    grade_all,
+    reference_archive,
+    stored,
+    tar_gz,
+    zip_bytes,
+)
 
 
 def _upload(client: TestClient, token: str, data: bytes, name: str = "repo.tar.gz") -> Any:
@@ -41,7 +37,7 @@ def test_upload_is_stored_queued_and_graded(
     location = response.headers["location"]
     assert location == response.json()["status_url"]
     assert location.startswith(f"/i/{token}/submissions/")
-    assert _stored(svc) == (1, 1, 1)
+    assert stored(svc) == (1, 1, 1)
     assert client.get(location).json()["state"] == "queued"
     assert len(grade_all(svc)) == 1
     status = client.get(location).json()
@@ -89,7 +85,7 @@ def _symlink() -> bytes:
         pytest.param(b"", 400, "empty", id="empty"),
     ],
 )
-def test_bad_archives_are_refused_and_nothing_is_stored(
+def test_bad_archives_are_refused_and_nothing_isstored(
     client: TestClient,
     svc: Services,
     make_invite: Callable[..., str],
@@ -101,7 +97,7 @@ def test_bad_archives_are_refused_and_nothing_is_stored(
     response = _upload(client, make_invite(), data)
     assert response.status_code == status, response.text
     assert response.json()["error"] == code
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_oversized_stream_without_length_stops_at_the_limit(
@@ -139,7 +135,7 @@ def test_oversized_stream_without_length_stops_at_the_limit(
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 413
     assert read <= LIMIT // 65536 + 3  # stopped right after the limit, not at 200 chunks
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_wrong_content_type(
@@ -148,7 +144,7 @@ def test_wrong_content_type(
     response = client.post(f"/i/{make_invite()}/submissions", json={"archive": "x"})
     assert response.status_code == 415
     assert response.json()["error"] == "wrong_content_type"
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_missing_file_field(
@@ -159,7 +155,7 @@ def test_missing_file_field(
     )
     assert response.status_code == 400
     assert response.json()["error"] == "missing_file"
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_unknown_challenge(
@@ -167,13 +163,13 @@ def test_unknown_challenge(
 ) -> None:
     response = _upload(client, make_invite(challenge="no-such-challenge"), reference_archive())
     assert response.status_code == 404
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_unknown_invite(client: TestClient, svc: Services) -> None:
     response = _upload(client, "not-a-token", reference_archive())
     assert response.status_code == 404
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_expired_invite(
@@ -183,7 +179,7 @@ def test_expired_invite(
     response = _upload(client, token, reference_archive())
     assert response.status_code == 410
     assert response.json()["error"] == "invite_expired"
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
     assert "expired" in client.get(f"/i/{token}", headers={"Accept": "text/html"}).text
 
 
@@ -195,7 +191,7 @@ def test_submission_limit(
     second = _upload(client, token, tar_gz({"other.py": b"y = 2\n"}))
     assert second.status_code == 409
     assert second.json()["error"] == "limit_reached"
-    assert _stored(svc) == (1, 1, 1)
+    assert stored(svc) == (1, 1, 1)
 
 
 def test_error_pages_for_browsers_are_html(

@@ -48,19 +48,19 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from api.services import Services
 from runner.intake import IntakeError, Snapshot, snapshot_bytes
-from runner.store import Run, Submission
 from tests.api.conftest import (  # noqa: F401 - fixtures of the service, reused here
     _cheap_password_hashing,
     app,
     client,
     make_invite,
     settings,
+    stored,
     svc,
 )
+from tests.archives import make_zip, zip_info
 
 OK = b"def answer():\n    return 42\n"
 
@@ -84,21 +84,6 @@ def _file(name: str, data: bytes = OK, **attrs: Any) -> tuple[str, bytes, bytes,
     return name, tarfile.REGTYPE, data, attrs
 
 
-def _zip(*entries: tuple[str | zipfile.ZipInfo, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries:
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _zip_mode(name: str, mode: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name)
-    info.create_system = 3  # Unix: st_mode in the high bits
-    info.external_attr = mode << 16
-    return info
-
-
 def _raw_name_tar(name: bytes) -> bytes:
     """A ustar member whose name bytes are not UTF-8 (tarfile will not write that itself)."""
     header = bytearray(_tar(_file("placeholder.py"))[:512])
@@ -110,8 +95,8 @@ def _raw_name_tar(name: bytes) -> bytes:
     return bytes(header) + body[512:]
 
 
-def _raw_name_zip(name: bytes) -> bytes:
-    data = _zip(("X" * len(name), OK))
+def _raw_namemake_zip(name: bytes) -> bytes:
+    data = make_zip(("X" * len(name), OK))
     return data.replace(b"X" * len(name), name)
 
 
@@ -146,9 +131,9 @@ def _nested(depth: int) -> str:
 CASES: dict[str, tuple[Callable[[], bytes], int, str]] = {
     "tar-dotdot": (lambda: _tar(_file("../escape.py")), 400, "path_traversal"),
     "tar-dotdot-deep": (lambda: _tar(_file("a/../../etc/cron.d/x")), 400, "path_traversal"),
-    "zip-dotdot": (lambda: _zip(("../escape.py", OK)), 400, "path_traversal"),
+    "zip-dotdot": (lambda: make_zip(("../escape.py", OK)), 400, "path_traversal"),
     "tar-absolute": (lambda: _tar(_file("/etc/passwd")), 400, "path_traversal"),
-    "zip-absolute": (lambda: _zip(("/tmp/evil.py", OK)), 400, "path_traversal"),
+    "zip-absolute": (lambda: make_zip(("/tmp/evil.py", OK)), 400, "path_traversal"),
     "tar-symlink-out": (
         lambda: _tar(_file("ok.py"), ("link", tarfile.SYMTYPE, b"", {"linkname": "/etc/passwd"})),
         400,
@@ -164,7 +149,11 @@ CASES: dict[str, tuple[Callable[[], bytes], int, str]] = {
         400,
         "link",
     ),
-    "zip-symlink": (lambda: _zip((_zip_mode("link", stat.S_IFLNK | 0o777), b"/etc")), 400, "link"),
+    "zip-symlink": (
+        lambda: make_zip((zip_info("link", stat.S_IFLNK | 0o777), b"/etc")),
+        400,
+        "link",
+    ),
     "tar-char-device": (
         lambda: _tar(("mem", tarfile.CHRTYPE, b"", {"devmajor": 1, "devminor": 1})),
         400,
@@ -177,7 +166,7 @@ CASES: dict[str, tuple[Callable[[], bytes], int, str]] = {
     ),
     "tar-fifo": (lambda: _tar(("pipe", tarfile.FIFOTYPE, b"", {})), 400, "special_file"),
     "zip-fifo": (
-        lambda: _zip((_zip_mode("pipe", stat.S_IFIFO | 0o644), b"")),
+        lambda: make_zip((zip_info("pipe", stat.S_IFIFO | 0o644), b"")),
         400,
         "special_file",
     ),
@@ -190,23 +179,14 @@ CASES: dict[str, tuple[Callable[[], bytes], int, str]] = {
     ),
     "deep-nesting": (lambda: _tar(_file(_nested(40))), 400, "too_deep"),
     "long-name-tar": (lambda: _tar(_file("n" * 300 + ".py")), 400, "path_too_long"),
-    "long-name-zip": (lambda: _zip(("n" * 300 + ".py", OK)), 400, "path_too_long"),
+    "long-name-zip": (lambda: make_zip(("n" * 300 + ".py", OK)), 400, "path_too_long"),
     "non-utf8-tar": (lambda: _raw_name_tar(b"caf\xe9\xff.py"), 400, "bad_name"),
-    "non-utf8-zip": (lambda: _raw_name_zip(b"caf\xff\xfe.py"), 400, "bad_name"),
+    "non-utf8-zip": (lambda: _raw_namemake_zip(b"caf\xff\xfe.py"), 400, "bad_name"),
     "control-char-name": (lambda: _tar(_file("evil\n[ok] graded.py")), 400, "bad_name"),
     "truncated-tar": (lambda: _tar(_file("a.py", OK * 40))[:700], 415, "bad_archive"),
     "truncated-tar-gz": (lambda: _tar(_file("a.py", OK * 40), gz=True)[:60], 415, "bad_archive"),
-    "truncated-zip": (lambda: _zip(("a.py", OK * 40))[:-30], 415, "bad_archive"),
+    "truncated-zip": (lambda: make_zip(("a.py", OK * 40))[:-30], 415, "bad_archive"),
 }
-
-
-def _stored(services: Services) -> tuple[int, int, int]:
-    with services.db.reading() as session:
-        subs = session.scalar(select(func.count()).select_from(Submission)) or 0
-        runs = session.scalar(select(func.count()).select_from(Run)) or 0
-    blobs = services.settings.data_dir / "blobs"
-    files = sum(1 for p in blobs.rglob("*") if p.is_file()) if blobs.exists() else 0
-    return subs, runs, files
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -232,7 +212,7 @@ def test_upload_route_refuses_precisely_and_stores_nothing(
     )
     assert response.status_code == status, response.text
     assert response.json()["error"] == reason
-    assert _stored(svc) == (0, 0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_setuid_bits_are_stripped_and_the_upload_is_stored_clean(
@@ -250,10 +230,10 @@ def test_setuid_bits_are_stripped_and_the_upload_is_stored_clean(
         f"/i/{make_invite()}/submissions", files={"archive": ("setuid.tar", data)}
     )
     assert response.status_code == 202, response.text
-    assert _stored(svc) == (1, 1, 1)
+    assert stored(svc) == (1, 1, 1)
     blob = next(p for p in (svc.settings.data_dir / "blobs").rglob("*") if p.is_file())
-    stored = Snapshot.from_tar(blob.read_bytes())  # only a canonical tar reads back
-    assert stored == snapshot
+    kept = Snapshot.from_tar(blob.read_bytes())  # only a canonical tar reads back
+    assert kept == snapshot
     with tarfile.open(fileobj=io.BytesIO(blob.read_bytes())) as archive:
         modes = {m.name: (m.mode, m.uid) for m in archive.getmembers() if m.isfile()}
     assert modes == {"bin/run.sh": (0o755, 0), "solution.py": (0o644, 0)}

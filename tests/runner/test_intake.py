@@ -11,7 +11,6 @@ import struct
 import tarfile
 import time
 import typing
-import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from runner.intake import (
     snapshot_bytes,
     snapshot_path,
 )
+from tests.archives import make_zip, zip_info
 from tests.writeguard import no_writes
 
 MiB = 1024 * 1024
@@ -60,23 +60,6 @@ def make_tar(*members: Member, fmt: int = tarfile.PAX_FORMAT, gz: bool = False) 
         for info, data in members:
             archive.addfile(info, io.BytesIO(data) if info.size else None)
     return buffer.getvalue()
-
-
-def make_zip(*entries: tuple[str | zipfile.ZipInfo, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zipfile warns about the duplicates we write on purpose
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in entries:
-                archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def zip_info(name: str, mode: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name)
-    info.create_system = 3  # Unix: the high 16 bits of external_attr are st_mode
-    info.external_attr = mode << 16
-    return info
 
 
 def raw_zip(
