@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api import gitsubmit
 from api.services import Services
 from runner.settings import Settings
-from runner.store import Run, Submission
-from tests.api.conftest import grade_all, reference_files
+from runner.store import Submission
+from tests.api.conftest import grade_all, reference_files, stored
 from tests.gitserver import GitServer
 
 
@@ -34,14 +34,6 @@ def settings(settings: Settings) -> Settings:
 def solution(git_server: GitServer) -> tuple[str, str]:
     files = reference_files()
     return git_server.url("solution"), git_server.commit("solution", files)
-
-
-def _stored(svc: Services) -> tuple[int, int]:
-    with svc.db.reading() as session:
-        return (
-            session.scalar(select(func.count()).select_from(Submission)) or 0,
-            session.scalar(select(func.count()).select_from(Run)) or 0,
-        )
 
 
 def test_git_url_through_the_api_is_graded_with_provenance(
@@ -142,7 +134,7 @@ def test_refused_git_submissions_store_nothing(  # noqa: PLR0917 - fixtures and 
         headers=reviewer_headers,
     )
     assert (response.status_code, response.json()["error"]) == (status, code)
-    assert _stored(svc) == (0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_binding_and_timeline_routes_by_role(
@@ -204,11 +196,11 @@ def test_cookie_session_git_form_is_accepted(
     form = {"challenge": "calculator", "git_url": solution[0], "ref": "main"}
     response = client.post("/api/submissions", data={**form, "csrf_token": csrf("/reviewer")})
     assert response.status_code == 202, response.text
-    assert _stored(svc) == (1, 1)
+    assert stored(svc) == (1, 1, 1)
     crowded = {**form, **{f"x{i}": "1" for i in range(20)}, "csrf_token": csrf("/reviewer")}
     too_many = client.post("/api/submissions", data=crowded)
     assert (too_many.status_code, too_many.json()["error"]) == (400, "malformed_form")
-    assert _stored(svc) == (1, 1)
+    assert stored(svc) == (1, 1, 1)
 
 
 def test_missing_git_answers_503_and_stores_nothing(
@@ -225,7 +217,7 @@ def test_missing_git_answers_503_and_stores_nothing(
         headers=reviewer_headers,
     )
     assert (response.status_code, response.json()["error"]) == (503, "git_unavailable")
-    assert _stored(svc) == (0, 0)
+    assert stored(svc) == (0, 0, 0)
 
 
 def test_busy_clone_slots_answer_503_with_retry_after(
@@ -242,7 +234,7 @@ def test_busy_clone_slots_answer_503_with_retry_after(
     busy = client.post("/api/submissions", json=body, headers=reviewer_headers)
     assert (busy.status_code, busy.json()["error"]) == (503, "queue_full")
     assert int(busy.headers["Retry-After"]) > 0
-    assert _stored(svc) == (0, 0)
+    assert stored(svc) == (0, 0, 0)
     slots.give_back()
     free = client.post("/api/submissions", json=body, headers=reviewer_headers)
     assert free.status_code == 202, free.text
