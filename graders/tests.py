@@ -144,7 +144,13 @@ class TestsGrader:
         urls = {"APP_URL": inp.service_url, "TAKEHOME_ORACLE_URL": inp.service_url}
         spec = make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env={**env, **urls})
         without_sources = {k: v for k, v in spec.files_in.items() if not k.startswith("src/")}
-        return [dataclasses.replace(spec, files_in=without_sources, network=inp.service_network)]
+        # Probes run only the hidden tests (no candidate file): trusted, so the app's readiness
+        # check can share their container.
+        return [
+            dataclasses.replace(
+                spec, files_in=without_sources, network=inp.service_network, trusted=True
+            )
+        ]
 
     def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
         """Map the JUnit report onto the expected ids; never raises on a bad report."""

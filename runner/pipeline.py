@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from graders import all_graders, combine, discover_test_ids
 from graders.base import Grader, GradingInput
 from graders.model import CategoryResult, Report
-from graders.tests import STEP as TESTS_STEP
 from runner.challenge import Challenge
 from runner.intake import Snapshot
 from runner.oracle import call_server, is_isolated
@@ -38,7 +37,8 @@ ImageResolver = Callable[[Challenge], str]
 #: Called as (step label, "started" | "finished") while a run progresses.
 Progress = Callable[[str, str], None]
 
-# Steps that run candidate code take longest; start them first so analysis fills the gaps.
+# The tests, then the other steps that run candidate code, take longest; start them first (in
+# this order) so analysis fills the gaps.
 _PRIORITY = ("tests.", "coverage.")
 
 
@@ -73,10 +73,11 @@ class Pipeline:
         if app is not None:
             with app:
                 base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
-                skip = () if app.wait_ready() else (TESTS_STEP,)
-                results, executions = self._grade(challenge, base, progress, skip)
+                ready = app.ready_check(base.limits)
+                results, executions = self._grade(challenge, base, progress, ready)
+                app.readiness(executions.get(ready.label))
         else:
-            results, executions = self._grade(challenge, base, progress, ())
+            results, executions = self._grade(challenge, base, progress, None)
         score, weighted = combine(results, challenge.manifest.weights.as_dict())
         verdicts = undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed)
         if app is not None:
@@ -144,12 +145,14 @@ class Pipeline:
         challenge: Challenge,
         base: GradingInput,
         progress: Progress | None,
-        skip: tuple[str, ...],
+        gate: RunSpec | None,
     ) -> tuple[dict[str, CategoryResult], dict[str, Execution]]:
-        """Plan every grader's steps, run them (all but `skip`), let each grader conclude."""
+        """Plan every grader's steps, run them (after `gate`, the app's readiness check, in the
+        probes' container), let each grader conclude."""
         inputs = {g.name: self._for_grader(base, challenge, g.name) for g in self._graders}
         planned = [(g, spec) for g in self._graders for spec in g.steps(inputs[g.name])]
-        executions = self._run_all([s for _, s in planned if s.label not in skip], progress)
+        specs = [s for _, s in planned]
+        executions = self._run_all([gate, *specs] if gate else specs, progress)
         results = {
             g.name: g.grade(
                 inputs[g.name],
@@ -185,16 +188,16 @@ class Pipeline:
 
     def _run_all(self, specs: list[RunSpec], progress: Progress | None) -> dict[str, Execution]:
         """Run every spec: each one that runs candidate code alone in a fresh container, the
-        trusted analysers together in one (the container set-up is paid once), the candidate-code
-        steps first since they take longest."""
+        trusted ones together in one per network (the analysers in one, an app's readiness gate
+        and its probes in another: the container set-up is paid once), the tests and the
+        candidate-code steps first since they take longest."""
         labels = [s.label for s in specs]
         if len(set(labels)) != len(labels):
             raise ValueError(f"step labels must be unique in a run: {labels}")
         units = [[s] for s in specs if not s.trusted]
-        units.sort(key=lambda unit: not unit[0].label.startswith(_PRIORITY))
-        trusted = [s for s in specs if s.trusted]
-        if trusted:
-            units.append(trusted)
+        for network in dict.fromkeys(s.network for s in specs if s.trusted):
+            units.append([s for s in specs if s.trusted and s.network == network])
+        units.sort(key=_rank)
 
         def run(unit: list[RunSpec]) -> list[Execution]:
             for spec in unit:
@@ -211,5 +214,12 @@ class Pipeline:
         return {
             spec.label: execution
             for unit, executions in zip(units, results, strict=True)
-            for spec, execution in zip(unit, executions, strict=True)
+            # A failed gate ends its unit: the specs after it have no execution.
+            for spec, execution in zip(unit, executions, strict=False)
         }
+
+
+def _rank(unit: list[RunSpec]) -> int:
+    """A unit's place in the run order: by its first label's prefix in `_PRIORITY`."""
+    ranks = (i for s in unit for i, p in enumerate(_PRIORITY) if s.label.startswith(p))
+    return min(ranks, default=len(_PRIORITY))

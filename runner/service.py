@@ -1,10 +1,11 @@
 """Service mode: the candidate's app runs in its own container while the probes test it.
 
 `AppUnderTest` starts the app (`[service] command`, from the repository root, with `PORT` and a
-writable `DATA_DIR`), waits for its health URL with a bounded deadline (a trusted check run in a
-container that shares only the app's loopback), and on exit stops it and turns what happened
-into verdicts and a capped log for the reviewer. The probes themselves are the hidden tests,
-run by the tests grader in another container (`GradingInput.service_network`).
+writable `DATA_DIR`), gives the pipeline the check that waits for its health URL with a bounded
+deadline (`ready_check`: trusted, run as a gate in the probes' container, which shares only the
+app's loopback), and on exit stops it and turns what happened into verdicts and a capped log for
+the reviewer. The probes themselves are the hidden tests, run by the tests grader in that other
+container (`GradingInput.service_network`).
 """
 
 from __future__ import annotations
@@ -118,10 +119,13 @@ class AppUnderTest:
         self._service = self._sandbox.start_service(self._spec)
         return self
 
-    def wait_ready(self) -> bool:
-        """Poll the health URL until it answers or `ready_seconds` pass; a verdict if not."""
+    def ready_check(self, limits: Limits) -> RunSpec:
+        """The trusted readiness check: it polls the health URL until it answers or
+        `ready_seconds` pass. A gate (`RunSpec.gate`) for the probes: it runs first in their
+        container (so it takes their container-level `limits`), and they run only if it passes.
+        """
         seconds = self._settings.ready_seconds
-        check = RunSpec(
+        return RunSpec(
             image=self._image,
             argv=(
                 TOOLS_PYTHON,
@@ -133,16 +137,22 @@ class AppUnderTest:
             ),
             run_id=self._run_id,
             network=self.network,
-            limits=Limits(wall_seconds=seconds + 15, memory_bytes=128 * 1024 * 1024, pids=16),
+            limits=dataclasses.replace(limits, wall_seconds=seconds + 15),
             label=READY_STEP,
             trusted=True,
+            gate=True,
         )
-        done = self._sandbox.run(check)
-        if done.exit_code == 0:
+
+    def readiness(self, done: Execution | None) -> bool:
+        """Whether the readiness check passed; a verdict if it did not (or did not run)."""
+        if done is not None and done.ok:
             return True
-        reason = done.stderr.decode(errors="replace").strip()[-500:] or "no answer"
+        reason = done.stderr.decode(errors="replace").strip()[-500:] if done else ""
         alive = self._service is not None and self._service.running()
-        detail = f"{reason} (the app is {'still running' if alive else 'no longer running'})"
+        detail = (
+            f"{reason or 'no answer'}"
+            f" (the app is {'still running' if alive else 'no longer running'})"
+        )
         self.verdicts.append(
             Verdict(kind=VerdictKind.SERVICE_NOT_READY, step=APP_STEP, detail=detail)
         )

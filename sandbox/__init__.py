@@ -14,6 +14,7 @@ from sandbox.spec import (
     SandboxFailure,
     Service,
     merge_workspace,
+    run_in_order,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "SandboxFailure",
     "Service",
     "merge_workspace",
+    "run_in_order",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,12 +28,27 @@ class OutputPump:
         self.stdout = bytearray()
         self.stderr = bytearray()
         self.truncated = False
+        self._last = time.monotonic()
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
+
+    def drain(self, limit: float, quiet: float) -> None:
+        """Wait for the stream to end, but at most `limit` seconds, and stop early once `quiet`
+        seconds pass without output: a frozen process that holds the stream open writes
+        nothing more, and what it wrote before the freeze is in flight for milliseconds."""
+        start = time.monotonic()
+        end = start + limit
+        while self.thread.is_alive():
+            now = time.monotonic()
+            idle_since = max(self._last, start)
+            if now >= end or now - idle_since >= quiet:
+                return
+            self.thread.join(min(end, idle_since + quiet) - now)
 
     def _pump(self) -> None:
         try:
             for out, err in self._stream:
+                self._last = time.monotonic()
                 self._keep(self.stdout, out)
                 self._keep(self.stderr, err)
         except Exception:  # the stream breaks when the container is killed

@@ -55,6 +55,7 @@ from sandbox.spec import (
     RunSpec,
     SandboxFailure,
     merge_workspace,
+    stops_group,
 )
 
 __all__ = ["LABEL_MANAGED", "LABEL_RUN", "LABEL_STEP", "DockerSandbox", "connect"]
@@ -104,6 +105,11 @@ class _Exec:
     """The container still ran when the command ended."""
     unfrozen: bool = False
     """Processes left behind kept the container from being frozen: it was killed instead."""
+
+    @property
+    def ok(self) -> bool:
+        """Exited 0 and no limit was hit (as `Execution.ok`)."""
+        return self.exit_code == 0 and not (self.timed_out or self.oom_killed)
 
 
 class DockerSandbox:
@@ -155,17 +161,22 @@ class DockerSandbox:
         finally:
             self.remove(container, name)
         rest = specs[len(done) :]
-        return done + (self.run_group(rest) if rest else [])
+        if not rest or stops_group(specs[len(done) - 1], done[-1]):
+            return done
+        return done + self.run_group(rest)
 
     def _execute_all(
         self, container: Any, specs: Sequence[RunSpec], image_id: str
     ) -> list[Execution]:
-        """Exec the specs in order until one ends the container; then freeze and copy out."""
+        """Exec the specs in order until one ends the container or a gate fails; then freeze
+        (after the group's last command) and copy out."""
         ran: list[tuple[RunSpec, _Exec]] = []
         for index, spec in enumerate(specs):
             ran.append((spec, self._exec(container, spec, last=index == len(specs) - 1)))
             if not ran[-1][1].alive:
                 break
+            if spec.gate and not ran[-1][1].ok:
+                break  # trusted specs only share a container: nothing to freeze for
         alive = ran[-1][1].alive
         executions = []
         for spec, result in ran:

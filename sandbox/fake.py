@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from sandbox.spec import Execution, ImageMissing, RunSpec, merge_workspace
+from sandbox.spec import Execution, ImageMissing, RunSpec, run_in_order
 
 __all__ = ["FakeSandbox", "FakeService", "Handler"]
 
@@ -34,9 +34,9 @@ class FakeSandbox:
         return self._handler(spec)
 
     def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
-        """Check the group as the Docker sandbox does, then answer each spec in order."""
-        merge_workspace(specs)
-        return [self.run(spec) for spec in specs]
+        """Check the group as the Docker sandbox does, then answer each spec in order until a
+        gate fails."""
+        return run_in_order(specs, self.run)
 
     def start_service(self, spec: RunSpec) -> FakeService:
         """A service whose `stop()` answers with `handler(spec)`."""

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["DockerService"]
 
 _DRAIN_SECONDS = 0.5
+# A frozen app holds its output stream open: stop draining once it has been quiet this long.
+_QUIET_SECONDS = 0.1
 
 
 class DockerService:
@@ -110,7 +112,7 @@ class DockerService:
             alive = bool(self._container.attrs["State"].get("Running", False))
             if alive:
                 self._container.pause()
-            self._pump.thread.join(_DRAIN_SECONDS)
+            self._pump.drain(_DRAIN_SECONDS, _QUIET_SECONDS)
             files, dropped = (
                 self._sandbox.copy_out(self._container, self._spec) if alive else ({}, False)
             )

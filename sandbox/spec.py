@@ -11,7 +11,7 @@ is a verdict flag on `Execution`, not an exception)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +28,8 @@ __all__ = [
     "SandboxFailure",
     "Service",
     "merge_workspace",
+    "run_in_order",
+    "stops_group",
 ]
 
 MiB = 1024 * 1024
@@ -120,6 +122,9 @@ class RunSpec:
     trusted: bool = False
     """The command runs no candidate code (a static analyser over read-only sources), so it may
     share one container with other trusted specs of the same run (`Sandbox.run_group`)."""
+    gate: bool = False
+    """In a group, the specs after this one run only if it succeeds (`Execution.ok`): a readiness
+    check before the probes that share its container."""
 
     def __post_init__(self) -> None:
         if not self.argv or not all(isinstance(a, str) for a in self.argv):
@@ -168,6 +173,23 @@ _CONTAINER_LIMITS = (
     "file_size_bytes",
     "nofile",
 )
+
+
+def stops_group(spec: RunSpec, execution: Execution) -> bool:
+    """Whether `execution` of `spec` ends its group: a gate that failed."""
+    return spec.gate and not execution.ok
+
+
+def run_in_order(specs: Sequence[RunSpec], run: Callable[[RunSpec], Execution]) -> list[Execution]:
+    """`run` each spec in turn until a gate fails: `Sandbox.run_group`'s order, for sandboxes
+    without containers to share."""
+    merge_workspace(specs)
+    done: list[Execution] = []
+    for spec in specs:
+        done.append(run(spec))
+        if stops_group(spec, done[-1]):
+            break
+    return done
 
 
 def merge_workspace(
@@ -228,7 +250,8 @@ class Sandbox(Protocol):
 
     def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
         """Run trusted specs one after another in one container (see `merge_workspace`), one
-        `Execution` each, in order: the container set-up is paid once for the group."""
+        `Execution` each, in order: the container set-up is paid once for the group. A `gate`
+        spec that fails ends the group: the specs after it get no `Execution`."""
         ...
 
     def start_service(self, spec: RunSpec) -> Service:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sandbox import Execution, RunSpec, merge_workspace
+from sandbox import Execution, RunSpec, run_in_order
 
 __all__ = ["HostSandbox", "HostService"]
 
@@ -39,9 +39,9 @@ class HostSandbox:
         return f"sha256:host-{image}"
 
     def run_group(self, specs: Sequence[RunSpec]) -> list[Execution]:
-        """One after another, each in its own directory (the host has no containers to share)."""
-        merge_workspace(specs)
-        return [self.run(spec) for spec in specs]
+        """One after another until a gate fails, each in its own directory (the host has no
+        containers to share)."""
+        return run_in_order(specs, self.run)
 
     def run(self, spec: RunSpec) -> Execution:
         """Populate a fresh workspace, run the mapped argv, collect `files_out`."""

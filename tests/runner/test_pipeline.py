@@ -44,7 +44,9 @@ def test_reference_scores_full_marks(pipeline: Pipeline, challenge: Challenge) -
     assert prov["challenge"]["id"] == "calculator"
     assert prov["challenge"]["version_hash"] == challenge.version_hash
     assert prov["snapshot"] == challenge.reference().digest
+    # The calculator's hidden tests are isolated: the call server's readiness check runs first.
     assert set(prov["timings"]["steps"]) == {
+        "service.ready",
         "tests.hidden",
         "coverage.candidate",
         "style.ruff",
@@ -86,6 +88,7 @@ def test_progress_reports_every_step(pipeline: Pipeline, challenge: Challenge) -
     assert sorted(seen) == sorted(
         (label, event)
         for label in (
+            "service.ready",
             "tests.hidden",
             "coverage.candidate",
             "style.ruff",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import Limits, RunSpec, merge_workspace
+from sandbox import Execution, FakeSandbox, Limits, RunSpec, merge_workspace, run_in_order
 from sandbox.docker import DockerSandbox
 
 
@@ -89,3 +89,54 @@ def test_a_timeout_in_a_group_moves_the_rest_to_a_fresh_container(
     assert first.timed_out
     assert not second.timed_out
     assert second.files_out == {"out/m": b"ok"}
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(("gate_code", "ran"), [("0", ["gate", "after"]), ("3", ["gate"])])
+def test_a_gate_runs_the_rest_of_its_group_only_when_it_passes(
+    docker_sandbox: DockerSandbox, tools_image: str, run_id: str, gate_code: str, ran: list[str]
+) -> None:
+    gate = _spec(
+        "gate",
+        ("python3", "-c", f"open('/work/out/g', 'w').write('g'); raise SystemExit({gate_code})"),
+        image=tools_image,
+        run_id=run_id,
+        gate=True,
+        files_out=("out/g",),
+    )
+    after = _spec(
+        "after",
+        ("python3", "-c", "open('/work/out/a', 'w').write('a')"),
+        image=tools_image,
+        run_id=run_id,
+        files_out=("out/a",),
+    )
+    done = docker_sandbox.run_group([gate, after])
+    assert len(done) == len(ran)
+    assert done[0].exit_code == int(gate_code)
+    # The failed gate's own files still come back; the spec after it never ran anywhere.
+    assert done[0].files_out == {"out/g": b"g"}
+    if len(done) == 2:
+        assert done[1].files_out == {"out/a": b"a"}
+
+
+@pytest.mark.parametrize(
+    ("gate_result", "ran"),
+    [
+        (Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=0.0), ["gate", "after"]),
+        (Execution(exit_code=1, stdout=b"", stderr=b"", wall_seconds=0.0), ["gate"]),
+        (
+            Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=9.0, timed_out=True),
+            ["gate"],
+        ),
+    ],
+)
+def test_run_in_order_stops_after_a_failed_gate(gate_result: Execution, ran: list[str]) -> None:
+    ok = Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=0.0)
+    specs = [_spec("gate", ("true",), gate=True), _spec("after", ("true",))]
+    fake = FakeSandbox(lambda spec: gate_result if spec.gate else ok)
+    done = fake.run_group(specs)
+    assert [s.label for s in fake.specs] == ran
+    assert done == [gate_result, ok][: len(ran)]
+    # A gate that is not first in line changes nothing for the specs before it.
+    assert run_in_order(specs[::-1], FakeSandbox(lambda _s: gate_result).run) == [gate_result] * 2
