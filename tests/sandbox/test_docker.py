@@ -113,6 +113,23 @@ def test_a_busy_loop_is_killed_at_the_deadline(run_python: RunPython) -> None:
     assert ex.stdout == b"started\n"  # what was written before the kill is kept
 
 
+def test_a_command_that_closes_its_output_is_still_waited_for(run_python: RunPython) -> None:
+    # Its output stream ends long before it does: the end of the stream is not the end of the run.
+    code = (
+        "import os, time\n"
+        "print('closing', flush=True)\n"
+        "os.close(1); os.close(2)\n"
+        "time.sleep(1.5)\n"
+        "open('out/done', 'w').write('finished')\n"
+        "raise SystemExit(3)\n"
+    )
+    ex = run_python(code, files_out=("out/done",), limits={"wall_seconds": 30})
+    assert ex.exit_code == 3
+    assert not ex.timed_out
+    assert ex.stdout == b"closing\n"
+    assert ex.files_out == {"out/done": b"finished"}
+
+
 def test_a_sleeping_command_is_killed_at_the_deadline(run_python: RunPython) -> None:
     ex = run_python(argv=("sleep", "1000"), limits={"wall_seconds": 1.5})
     assert ex.timed_out
