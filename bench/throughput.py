@@ -8,8 +8,11 @@ queue: a grading's own steps need not share the cores with other gradings' steps
 queue as worker threads over SQLite, Celery as one `takehome worker` process over Redis and
 PostgreSQL. `--steps S` grades with S steps at a time instead (then T1 is measured with S too,
 and `cores / T1` overstates what is reachable: one grading already uses several cores).
-Printed: runs per second, the fraction of ideal, and how many runs
-were lost (no report) or doubled (two reports). Needs Docker, the images, and for Celery the
+Printed: runs per second, the fraction of ideal, how many runs
+were lost (no report) or doubled (two reports), and the machine's busy CPU time per grading
+(all processes, from /proc/stat: the tools in the containers, the engine, this process), alone
+and side by side: a grading that keeps more than one core busy while it runs alone cannot be run
+`cores` at a time in T1 each. Needs Docker, the images, and for Celery the
 servers of scripts/services.sh:
 
     bash -c 'source scripts/services.sh && .venv/bin/python -m bench.throughput -n 8'
@@ -47,6 +50,13 @@ CORES = os.cpu_count() or 1
 
 STEPS = 1  # steps one grading runs at a time (`--steps`)
 WORKERS = CORES  # gradings at a time (`--workers`)
+
+
+def _busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (not idle or waiting on I/O) since boot."""
+    with open("/proc/stat") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def _settings(data: Path, **extra: object) -> Settings:
@@ -92,7 +102,8 @@ def _wait(db: Database, run_ids: list[str], deadline: float) -> None:
     raise SystemExit("timed out")
 
 
-def single_time(data: Path) -> float:
+def single_time(data: Path) -> tuple[float, float]:
+    """(wall seconds, busy CPU seconds) of one grading alone, the median of two."""
     settings = _settings(data)
     db = open_database(settings)
     blobs = LocalBlobStore(data / "blobs")
@@ -100,17 +111,18 @@ def single_time(data: Path) -> float:
     pipeline = open_engine(settings, log=lambda _m: None).pipeline
     challenges = ChallengeRegistry.from_roots(CHALLENGES)
     worker = Worker(queue, blobs, lambda: challenges, lambda: pipeline, name="bench")
-    times = []
+    times, cpu = [], []
     for _ in range(2):
         _enqueue(db, blobs, 1)
-        start = time.monotonic()
+        start, busy = time.monotonic(), _busy_seconds()
         worker.run_once()
         times.append(time.monotonic() - start)
+        cpu.append(_busy_seconds() - busy)
     db.close()
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpu)
 
 
-def embedded(data: Path, count: int) -> tuple[float, tuple[int, int, int]]:
+def embedded(data: Path, count: int) -> tuple[float, float, tuple[int, int, int]]:
     settings = _settings(data)
     db = open_database(settings)
     blobs = LocalBlobStore(data / "blobs")
@@ -123,14 +135,14 @@ def embedded(data: Path, count: int) -> tuple[float, tuple[int, int, int]]:
         WORKERS,
         poll_seconds=0.1,
     )
-    start = time.monotonic()
+    start, busy = time.monotonic(), _busy_seconds()
     pool.start()
     _wait(db, run_ids, start + 1800)
-    elapsed = time.monotonic() - start
+    elapsed, cpu = time.monotonic() - start, _busy_seconds() - busy
     pool.stop()
     result = _outcome(db, run_ids)
     db.close()
-    return elapsed, result
+    return elapsed, cpu / count, result
 
 
 def _fresh_database(server_url: str) -> str:
@@ -144,7 +156,7 @@ def _fresh_database(server_url: str) -> str:
 
 def celery(
     data: Path, count: int, database_url: str, broker_url: str
-) -> tuple[float, tuple[int, int, int]]:
+) -> tuple[float, float, tuple[int, int, int]]:
     database_url = _fresh_database(database_url)
     redis.Redis.from_url(broker_url).flushdb()
     settings = _settings(data, database_url=database_url, queue="celery", broker_url=broker_url)
@@ -174,16 +186,16 @@ def celery(
         queue, lambda run_id: app.send_task(TASK_NAME, args=[run_id]), interval=0.2
     )
     run_ids = _enqueue(db, blobs, count)
-    start = time.monotonic()
+    start, busy = time.monotonic(), _busy_seconds()
     dispatcher.start()
     _wait(db, run_ids, start + 1800)
-    elapsed = time.monotonic() - start
+    elapsed, cpu = time.monotonic() - start, _busy_seconds() - busy
     dispatcher.stop()
     worker.terminate()
     worker.wait(60)
     result = _outcome(db, run_ids)
     db.close()
-    return elapsed, result
+    return elapsed, cpu / count, result
 
 
 def main() -> None:
@@ -195,11 +207,12 @@ def main() -> None:
     global STEPS, WORKERS
     STEPS, WORKERS = args.steps, args.workers
     with tempfile.TemporaryDirectory(prefix="takehome-bench-") as tmp:
-        t1 = single_time(Path(tmp, "single"))
+        t1, cpu1 = single_time(Path(tmp, "single"))
         ideal = CORES / t1
         print(
             f"cores {CORES}, {WORKERS} gradings and {STEPS} step(s) each at a time,"
-            f" single submission {t1:.2f} s, ideal {ideal:.3f} runs/s"
+            f" single submission {t1:.2f} s, ideal {ideal:.3f} runs/s;"
+            f" alone a grading keeps the machine busy {cpu1:.2f} CPU-s ({cpu1 / t1:.2f} cores)"
         )
         rows = [("embedded", *embedded(Path(tmp, "embedded"), args.n))]
         pg = os.environ.get("TAKEHOME_TEST_POSTGRES_URL")
@@ -208,11 +221,12 @@ def main() -> None:
             rows.append(("celery", *celery(Path(tmp, "celery"), args.n, pg, broker)))
         else:
             print("celery: skipped (no TAKEHOME_TEST_POSTGRES_URL / TAKEHOME_TEST_REDIS_URL)")
-        for name, elapsed, (done, lost, doubled) in rows:
+        for name, elapsed, cpu, (done, lost, doubled) in rows:
             rate = args.n / elapsed
             print(
                 f"{name:<9} N={args.n} {elapsed:6.1f} s  {rate:.3f} runs/s  "
-                f"{rate / ideal:.2f} of ideal  done {done}, lost {lost}, doubled {doubled}"
+                f"{rate / ideal:.2f} of ideal  done {done}, lost {lost}, doubled {doubled}  "
+                f"busy {cpu:.2f} CPU-s a grading"
             )
 
 
