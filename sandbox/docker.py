@@ -357,7 +357,7 @@ class DockerSandbox:
         that and ask the engine then. But a background child holding stdout open must not stall
         the run: while the stream stays open the engine is asked anyway, ever less often (up to
         `_SLOW_POLL_SECONDS`). Each question costs the engine and this process CPU that the
-        gradings beside this one could use (a fixed 20 ms poll was about 0.1 s a grading)."""
+        gradings beside this one could use (a fixed 20 ms poll cost about 0.06 s a grading)."""
         interval = _POLL_SECONDS
         while (left := deadline - time.monotonic()) > 0:
             if output.is_alive():
