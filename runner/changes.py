@@ -41,6 +41,7 @@ from runner.challenge import Challenge
 from runner.intake import Snapshot
 
 __all__ = [
+    "ORIGINS",
     "ChangeLimits",
     "Changes",
     "ChangesNotFound",
@@ -60,6 +61,7 @@ FileStatus = Literal["added", "removed", "changed"]
 SkipReason = Literal["binary", "oversized", "over_budget"]
 LineKind = Literal["context", "added", "removed"]
 Origin = Literal["introduced", "inherited", "no_file", "no_line", "outside", "unknown"]
+#: Every origin, in display order.
 ORIGINS: tuple[Origin, ...] = get_args(Origin)
 _NOTE_NAMES = ("notes.md", "readme.md")
 _KiB = 1024
@@ -333,7 +335,7 @@ def _compare(
 def _skip_reason(data: bytes | None, limits: ChangeLimits) -> SkipReason | None:
     if data is None:
         return None
-    if len(data) > limits.max_file_bytes or data.count(b"\n") >= limits.max_file_lines:
+    if len(data) > limits.max_file_bytes or data.count(b"\n") > limits.max_file_lines:
         return "oversized"
     if b"\x00" in data:
         return "binary"
