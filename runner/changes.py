@@ -128,8 +128,9 @@ class Hunk:
 
     @property
     def header(self) -> str:
-        """The `@@ -a,b +c,d @@` line."""
-        return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@"
+        """The `@@ -a,b +c,d @@` line, as `diff -u` and difflib write it (`,1` left out)."""
+        old = _range(self.old_start, self.old_count)
+        return f"@@ -{old} +{_range(self.new_start, self.new_count)} @@"
 
     def as_json(self) -> dict[str, Any]:
         """The hunk for the JSON API."""
@@ -141,6 +142,10 @@ class Hunk:
             "new_count": self.new_count,
             "lines": [line.as_json() for line in self.lines],
         }
+
+
+def _range(start: int, count: int) -> str:
+    return str(start) if count == 1 else f"{start},{count}"
 
 
 @dataclass(frozen=True)
