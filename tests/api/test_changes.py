@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
+import docker
+import pytest
 from fastapi.testclient import TestClient
 
+from api import create_app
 from api.services import Services
 from graders.model import CategoryResult, Finding, Report
 from runner.challenge import load_challenge
-from tests.api.conftest import CALCULATOR, grade_all, tar_gz
+from runner.settings import Settings
+from runner.store.records import create_api_token, create_reviewer
+from tests.api.conftest import CALCULATOR, CHALLENGES, grade_all, tar_gz
 
 INIT = "calc/__init__.py"
 HOSTILE = 'calc/<img src=x onerror="alert(1)">.py'
@@ -290,3 +296,42 @@ def test_a_candidate_is_refused(
         assert refused.status_code in (401, 404), url
         assert "raise NotImplementedError" not in refused.text
     assert client.get(f"/api/submissions/{submission}/changes").status_code == 401
+
+
+@pytest.mark.docker
+def test_real_findings_are_placed_on_their_lines(
+    docker_client: docker.DockerClient, tools_image: str, tmp_path: Path
+) -> None:
+    """Graded in containers: bandit's eval on a new line is introduced; coverage's first missing
+    line, a starter line left alone, is inherited."""
+    del docker_client, tools_image  # the gate, and the tools image built before grading
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        challenge_dirs=[CHALLENGES],
+        secret_key="e2e-secret-key-0123456789abcdef",
+        workers=0,
+    )
+    app = create_app(settings)
+    svc: Services = app.state.services
+    create_reviewer(svc.db, "rev@example.com", "correct horse battery")
+    headers = {"Authorization": f"Bearer {create_api_token(svc.db, 'rev@example.com')}"}
+    files = _starter()
+    body = (
+        b"def evaluate(expression):\n    text = expression.strip()\n    if not text:\n"
+        b'        raise ValueError("empty")\n    value = eval(text)\n    return value\n'
+    )
+    files[INIT] = files[INIT].replace(
+        b"def evaluate(expression):\n    raise NotImplementedError\n", body
+    )
+    eval_line = files[INIT].decode().split("\n").index("    value = eval(text)") + 1
+    with TestClient(app) as client:
+        submission = _submit(client, headers, files)
+        assert svc.worker(name="e2e").run_once() is not None
+        changes = client.get(f"/api/submissions/{submission}/changes", headers=headers).json()
+    assert [f["path"] for f in changes["files"]] == [INIT]
+    placed = {(f["rule"], f["file"], f["line"]): f for f in changes["findings"]}
+    assert placed[("B307", INIT, eval_line)]["origin"] == "introduced"
+    coverage = placed[("low-coverage", INIT, 9)]  # `sub`'s body, as the starter has it
+    assert (coverage["origin"], coverage["starter_line"]) == ("inherited", 9)
+    assert changes["categories"]["security"]["introduced"] >= 1
+    assert changes["categories"]["coverage"]["inherited"] == 1
