@@ -18,7 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routes import api_json, bindings, candidate, ops, reviewer, session, webhooks
+from api.routes import api_json, bindings, candidate, changes, ops, reviewer, session, webhooks
 from api.services import PipelineFactory, Services, check_secrets, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
 from runner.dispatch import Dispatcher
@@ -32,6 +32,7 @@ _ROUTERS = (
     session.router,
     reviewer.router,
     api_json.router,
+    changes.router,
     ops.router,
     bindings.router,
     webhooks.router,
