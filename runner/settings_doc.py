@@ -170,27 +170,36 @@ def field_docstrings(cls: type[Settings] = Settings) -> dict[str, str]:
 
 def settings_markdown() -> str:
     """The whole settings page, as markdown."""
-    fields = Settings.model_fields
     docs = field_docstrings()
-    if missing := sorted(set(fields) - set(docs)):
+    if missing := sorted(set(Settings.model_fields) - set(docs)):
         raise MissingDocstring(f"Settings fields without a docstring: {', '.join(missing)}")
-    listed = [name for _, names in _GROUPS for name in names]
+    other = ["| " + " | ".join(row) + " |" for row in _OTHER_VARIABLES]
+    intro = "These are not settings of the engine; the scripts and tools read them.\n\n"
+    parts = [
+        _HEADER,
+        *_setting_tables(docs),
+        _table("Other environment variables", intro, ("variable", "read by", "meaning"), other),
+    ]
+    return "\n".join(parts)
+
+
+def _setting_tables(docs: dict[str, str]) -> list[str]:
+    """One table per group of `_GROUPS`, then one of the fields no group names."""
+    fields = Settings.model_fields
+    listed = {name for _, names in _GROUPS for name in names}
     groups = [*_GROUPS, ("Other settings", tuple(n for n in fields if n not in listed))]
-    parts = [_HEADER]
+    header = ("variable", "type", "default", "description")
+    tables = []
     for title, names in groups:
         rows = [_row(name, fields[name], docs[name]) for name in names if name in fields]
         if rows:
-            table = ["| variable | type | default | description |", "|---|---|---|---|", *rows]
-            parts.append(f"## {title}\n\n" + "\n".join(table) + "\n")
-    other = ["| variable | read by | meaning |", "|---|---|---|"]
-    other += ["| " + " | ".join(row) + " |" for row in _OTHER_VARIABLES]
-    parts.append(
-        "## Other environment variables\n\n"
-        "These are not settings of the engine; the scripts and tools read them.\n\n"
-        + "\n".join(other)
-        + "\n"
-    )
-    return "\n".join(parts)
+            tables.append(_table(title, "", header, rows))
+    return tables
+
+
+def _table(title: str, intro: str, header: tuple[str, ...], rows: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *rows]
+    return f"## {title}\n\n{intro}" + "\n".join(lines) + "\n"
 
 
 def _row(name: str, info: FieldInfo, doc: str) -> str:
@@ -235,17 +244,21 @@ def _default(name: str, info: FieldInfo) -> str:
 
 
 def _value(name: str, value: object) -> str:
-    if value is None or value == "":
-        return "none" if value is None else "empty"
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, int | float):
+        return _quantity(name, value)
     if isinstance(value, list):
         return ", ".join(f"`{item}`" for item in value) or "empty"
-    if isinstance(value, int | float):
-        if name.endswith("_bytes") and value % _MIB == 0:
-            return f"{_number(value // _MIB)} MiB"
-        return _number(value)
-    return f"`{value}`"
+    return f"`{value}`" if value != "" else "empty"
+
+
+def _quantity(name: str, value: float) -> str:
+    if name.endswith("_bytes") and value % _MIB == 0:
+        return f"{_number(value // _MIB)} MiB"
+    return _number(value)
 
 
 def _number(value: object) -> str:
