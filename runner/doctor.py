@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 
 from graders import all_graders
-from graders.base import GraderCheckFailed
 from runner.challenge import ChallengeError, find_challenges
 from runner.settings import Settings
+from runner.wiring import check_graders
 from sandbox import SandboxError
 from sandbox.docker import DockerSandbox, connect
 from sandbox.images import ImageBuilder
@@ -32,14 +32,18 @@ def run_doctor(settings: Settings, console: Console) -> bool:
     except Exception as exc:  # any failure here means: build the images
         console.print(f"[red]✗ images[/] {exc}: run `takehome images build`")
         return False
-    sandbox = DockerSandbox(client, runtime=settings.runtime)
-    for grader in all_graders().values():
-        try:
-            grader.check(sandbox, tools)
-            console.print(f"[green]✓ grader {grader.name}[/] self-check passed")
-        except (GraderCheckFailed, SandboxError) as exc:
+    # The same checks a worker runs before it takes runs (`runner.wiring`).
+    try:
+        failures = check_graders(DockerSandbox(client, runtime=settings.runtime), tools)
+    except SandboxError as exc:
+        console.print(f"[red]✗ graders[/] {exc}")
+        return False
+    for name in all_graders():
+        if name in failures:
             ok = False
-            console.print(f"[red]✗ grader {grader.name}[/] {exc}")
+            console.print(f"[red]✗ grader {name}[/] {failures[name]}")
+        else:
+            console.print(f"[green]✓ grader {name}[/] self-check passed")
     try:
         found = find_challenges(*settings.challenge_dirs)
         console.print(
