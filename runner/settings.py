@@ -6,6 +6,7 @@ Settings are passed to what needs them, never imported as a global.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,7 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sandbox.images import ImageSettings
 
-__all__ = ["Settings", "default_challenge_dirs"]
+__all__ = ["Settings", "UnsafeSettings", "check_secrets", "default_challenge_dirs"]
 
 
 def default_challenge_dirs() -> list[Path]:
@@ -126,3 +127,25 @@ class Settings(BaseSettings):
     def images(self) -> ImageSettings:
         """The image-building part of the settings."""
         return ImageSettings(base_image=self.base_image, cache_dir=self.cache_dir)
+
+
+_DEFAULT_SECRETS = frozenset({"", "changethis", "changeme", "secret"})
+
+
+class UnsafeSettings(ValueError):
+    """The settings would run the service insecurely (e.g. without a secret key)."""
+
+
+def check_secrets(settings: Settings) -> Settings:
+    """Refuse a default or short secret key unless `dev_mode`; in dev mode, make one up.
+
+    (As full-stack-fastapi-template's `_enforce_non_default_secrets`.)"""
+    if settings.secret_key not in _DEFAULT_SECRETS and len(settings.secret_key) >= 16:
+        return settings
+    if not settings.dev_mode:
+        raise UnsafeSettings(
+            "TAKEHOME_SECRET_KEY is empty, a default, or shorter than 16 characters: set one"
+            " (python -c 'import secrets; print(secrets.token_urlsafe(32))'),"
+            " or TAKEHOME_DEV_MODE=1 for a throw-away key"
+        )
+    return settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})
