@@ -41,7 +41,7 @@ from runner.blobs import BlobStore
 from runner.challenge import Challenge
 from runner.intake import Snapshot
 from runner.store.db import Database
-from runner.store.models import StarterVersion
+from runner.store.models import Invite, StarterVersion
 
 __all__ = [
     "STARTER_AUTHOR",
@@ -50,6 +50,7 @@ __all__ = [
     "StarterError",
     "StarterRepo",
     "build_starter",
+    "invite_starter_commit",
     "remember_starter",
     "starter_commit",
     "starter_for",
@@ -128,8 +129,8 @@ _CONFIG = (
 
 def _git(repo: Path, env: dict[str, str], *args: str, stdin: bytes = b"") -> bytes:
     try:
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["git", *_CONFIG, "-C", str(repo), *args],  # noqa: S607 - git from the scrubbed PATH
+        done = subprocess.run(
+            ["git", *_CONFIG, "-C", str(repo), *args],
             input=stdin,
             capture_output=True,
             env=env,
@@ -229,3 +230,16 @@ def starter_for(db: Database, challenge_id: str, version: str) -> StarterVersion
     """The recorded starter of one challenge version, if any."""
     with db.reading() as session:
         return _row(session, challenge_id, version)
+
+
+def invite_starter_commit(db: Database, invite_id: str | None) -> str | None:
+    """The starter commit an invite's Git submissions are checked against: the recorded one
+    of its challenge version; None without an invite or a recorded version."""
+    if invite_id is None:
+        return None
+    with db.reading() as session:
+        invite = session.get(Invite, invite_id)
+        if invite is None or invite.challenge_version is None:
+            return None
+        row = _row(session, invite.challenge_id, invite.challenge_version)
+        return row.commit_sha if row is not None else None

@@ -12,16 +12,17 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
+from api.journey import invite_mailed
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import current_report, list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
+from runner.invites import InviteSpec, open_invite
 from runner.store.records import (
     NewSubmission,
     NotFound,
     add_submission,
-    create_invite,
     enqueue_regrade,
 )
 
@@ -37,6 +38,12 @@ class InviteRequest(BaseModel):
     candidate: str = Field(max_length=254)
     expires_days: float = Field(default=7, gt=0, le=365)
     max_submissions: int = Field(default=3, ge=1, le=100)
+    time_limit_hours: float | None = Field(default=None, gt=0, le=24 * 365)
+    """The clock, started by the candidate; None (the default) is untimed."""
+    strict: bool = False
+    """Refuse submissions past the deadline (403) instead of marking them late."""
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    """The candidate's address: with SMTP configured, the invite link is e-mailed there."""
 
 
 @router.get("/challenges", summary="List challenges")
@@ -58,17 +65,26 @@ def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
 @router.post("/invites", status_code=201, summary="Create an invite")
 def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Create an invite and return its link (shown once)."""
-    svc.challenges.get(body.challenge)
-    invite, token = create_invite(
-        svc.db,
-        challenge_id=body.challenge,
+    spec = InviteSpec(
         candidate=body.candidate,
         expires_days=body.expires_days,
         max_submissions=body.max_submissions,
         created_by=reviewer.id,
+        time_limit_hours=body.time_limit_hours,
+        strict=body.strict,
+        email=body.email,
     )
+    invite, token = open_invite(svc.db, svc.blobs, svc.challenges.get(body.challenge), spec)
+    link = invite_link(svc, token)
+    invite_mailed(svc, invite, link)
     expires = invite.expires_at.isoformat(timespec="seconds") + "Z"
-    return {"id": invite.id, "link": invite_link(svc, token), "expires_at": expires}
+    return {
+        "id": invite.id,
+        "link": link,
+        "expires_at": expires,
+        "time_limit_hours": invite.time_limit_hours,
+        "strict": invite.strict,
+    }
 
 
 @router.post("/submissions", status_code=202, summary="Submit an archive")

@@ -9,13 +9,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
+from api.journey import form_hours, invite_mailed
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
 from runner.blobs import BlobError
 from runner.intake import IntakeError, Snapshot
+from runner.invites import InviteSpec, open_invite
 from runner.store import Invite, Submission
-from runner.store.records import create_invite, enqueue_regrade
+from runner.store.records import enqueue_regrade
 
 __all__ = ["invite_link", "router"]
 
@@ -71,18 +73,24 @@ def new_invite(
     candidate: Annotated[str, Form(max_length=254)],
     expires_days: Annotated[float, Form(gt=0, le=365)] = 7,
     max_submissions: Annotated[int, Form(ge=1, le=100)] = 3,
+    time_limit_hours: Annotated[str, Form(max_length=20)] = "",
+    strict: Annotated[bool, Form()] = False,
+    email: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     """Create an invite; the page shows its link once (only a digest of the token is kept)."""
-    svc.challenges.get(challenge)
-    invite, token = create_invite(
-        svc.db,
-        challenge_id=challenge,
+    spec = InviteSpec(
         candidate=candidate,
         expires_days=expires_days,
         max_submissions=max_submissions,
         created_by=reviewer.id,
+        time_limit_hours=form_hours(time_limit_hours),
+        strict=strict,
+        email=email,
     )
-    context = {"invite": invite, "link": invite_link(svc, token), "reviewer": reviewer}
+    invite, token = open_invite(svc.db, svc.blobs, svc.challenges.get(challenge), spec)
+    link = invite_link(svc, token)
+    invite_mailed(svc, invite, link)
+    context = {"invite": invite, "link": link, "reviewer": reviewer}
     return csrf_page(request, svc, "invite_created.html", context, status_code=201)
 
 

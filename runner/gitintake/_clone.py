@@ -200,7 +200,9 @@ def clone_snapshot(
         tar = git.run("archive", "--format=tar", "--prefix=commit/", "--end-of-options", commit)
         descent = None
         if starter_commit is not None:
-            descent = _descent(git, (checked.url, wanted), commit, check_commit_sha(starter_commit))
+            descent = _descent(
+                git, (checked.url, wanted), commit, check_commit_sha(starter_commit)
+            )
     snapshot = snapshot_bytes(tar, f"{url}@{commit[:12]}", limits)
     return GitSnapshot(
         snapshot=snapshot, url=url, ref=ref or "HEAD", commit_sha=commit, descent=descent

@@ -64,8 +64,9 @@ class Reviewer(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    notify_graded: Mapped[bool] = mapped_column(default=False, server_default=false())
-    """Opted in to a "graded" e-mail for the invites this reviewer made (migration 0004)."""
+    notify_graded_since: Mapped[datetime | None]
+    """Opted in to a "graded" e-mail, for reports made since then, of the invites this
+    reviewer made (migration 0004); None: no e-mail."""
 
 
 class ApiToken(Base):
@@ -230,8 +231,14 @@ class MailOutbox(Base):
     later, retried with backoff; `sent_at` set once delivered, `failed` after the last try."""
 
     __tablename__ = "mail_outbox"
-    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "failed", "not_before"),)
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "sent_at", "failed", "not_before"),
+        UniqueConstraint("kind", "submission_id", "recipient", name="uq_mail_outbox_notice"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invite_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    submission_id: Mapped[str | None] = mapped_column(String(32))
+    """The submission a "received" or "graded" notice is about (one notice each)."""
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

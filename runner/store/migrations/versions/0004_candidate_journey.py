@@ -5,7 +5,7 @@ Revises: 0002 (to be rechained onto 0003, the reviews migration, when the branch
 
 New columns are nullable or carry a server default (SQLite adds them without rebuilding the
 table): an invite's challenge version, time limit, strict flag, start time and e-mail; a
-submission's late flag and starter descent; a reviewer's "graded" e-mail opt-in.
+submission's late flag and starter descent; a reviewer's "graded" e-mail opt-in (since when).
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ _COLUMNS = {
         sa.Column("late", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("starter_descent", sa.String(length=16), nullable=True),
     ),
-    "reviewers": (
-        sa.Column("notify_graded", sa.Boolean(), server_default=sa.false(), nullable=False),
-    ),
+    "reviewers": (sa.Column("notify_graded_since", sa.DateTime(), nullable=True),),
 }
 
 
@@ -56,6 +54,8 @@ def upgrade() -> None:
     op.create_table(
         "mail_outbox",
         sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("invite_id", sa.String(length=32), nullable=True),
+        sa.Column("submission_id", sa.String(length=32), nullable=True),
         sa.Column("recipient", sa.String(length=254), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
@@ -67,7 +67,9 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "submission_id", "recipient", name="uq_mail_outbox_notice"),
     )
+    op.create_index(op.f("ix_mail_outbox_invite_id"), "mail_outbox", ["invite_id"], unique=False)
     op.create_index(
         "ix_mail_outbox_due", "mail_outbox", ["sent_at", "failed", "not_before"], unique=False
     )
@@ -76,6 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the tables and the columns."""
     op.drop_index("ix_mail_outbox_due", table_name="mail_outbox")
+    op.drop_index(op.f("ix_mail_outbox_invite_id"), table_name="mail_outbox")
     op.drop_table("mail_outbox")
     op.drop_index(op.f("ix_starter_versions_commit_sha"), table_name="starter_versions")
     op.drop_table("starter_versions")
