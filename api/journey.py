@@ -14,6 +14,7 @@ from typing import Any
 
 from api.errors import UploadRefused
 from api.services import Services
+from api.views import human_duration
 from runner.mail import queue_invite_mail
 from runner.store import Invite
 from runner.store.models import utcnow
@@ -23,7 +24,6 @@ __all__ = [
     "ci_examples",
     "clock_context",
     "form_hours",
-    "human_duration",
     "invite_mailed",
     "service_base",
 ]
@@ -57,13 +57,6 @@ def form_hours(text: str) -> float | None:
     if not (0 < hours <= 24 * 365):
         raise UploadRefused(400, "bad_time_limit", "the time limit is a number of hours above 0")
     return hours
-
-
-def human_duration(seconds: float) -> str:
-    """`3 h 05 min`, `12 min`, `0 min`."""
-    minutes = max(0, int(seconds // 60))
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def clock_context(invite: Invite, now: datetime | None = None) -> dict[str, Any]:

@@ -17,12 +17,20 @@ from runner.store.records import NotFound
 __all__ = [
     "SubmissionView",
     "current_report",
+    "human_duration",
     "list_submissions",
     "load_submission",
     "queue_position",
 ]
 
 _SORTS = {"created", "-created", "score", "-score"}
+
+
+def human_duration(seconds: float) -> str:
+    """`3 h 05 min`, `12 min`, `0 min`."""
+    minutes = max(0, int(seconds // 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,12 @@ class SubmissionView:
         if self.started_at is None:
             return None
         return max(0.0, (self.created_at - self.started_at).total_seconds())
+
+    @property
+    def time_used(self) -> str | None:
+        """`time_used_seconds` for people: `3 h 05 min`."""
+        seconds = self.time_used_seconds
+        return None if seconds is None else human_duration(seconds)
 
     def report(self) -> Report | None:
         """The current report, parsed."""

@@ -15,7 +15,8 @@ from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
 from runner.blobs import BlobError
 from runner.intake import IntakeError, Snapshot
-from runner.invites import InviteSpec, open_invite
+from runner.invites import InviteSpec, default_time_limit, open_invite
+from runner.starter import invite_starter_commit
 from runner.store import Invite, Submission
 from runner.store.records import enqueue_regrade
 
@@ -55,6 +56,7 @@ def dashboard(
     context: dict[str, Any] = {
         "reviewer": reviewer,
         "challenges": list(svc.challenges),
+        "time_limits": {c.id: default_time_limit(c) for c in svc.challenges},
         "invites": invites,
         "used": used,
         "submissions": subs,
@@ -135,6 +137,7 @@ def report_page(
         "code": _code_context(_snapshot(svc, view), report) if report else {},
         "max_findings": _MAX_FINDINGS,
         "logs": {k: v[-_LOG_CAP:] for k, v in report.logs.items()} if report else {},
+        "starter_commit": invite_starter_commit(svc.db, view.invite_id),
     }
     return csrf_page(request, svc, "report.html", context)
 
