@@ -62,10 +62,10 @@ class SubmissionView:
 
     @property
     def time_used_seconds(self) -> float | None:
-        """From Start to this submission; None when the clock was never started."""
-        if self.started_at is None:
+        """From Start to this submission; None when the clock was not started before it."""
+        if self.started_at is None or self.created_at < self.started_at:
             return None
-        return max(0.0, (self.created_at - self.started_at).total_seconds())
+        return (self.created_at - self.started_at).total_seconds()
 
     @property
     def time_used(self) -> str | None:
