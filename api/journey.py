@@ -15,7 +15,8 @@ from typing import Any
 from api.errors import UploadRefused
 from api.services import Services
 from api.views import human_duration
-from runner.mail import queue_invite_mail
+from runner.challenge import UnknownChallenge
+from runner.mail import MailSender, Notifier, SmtpTarget, queue_invite_mail
 from runner.store import Invite
 from runner.store.models import utcnow
 
@@ -25,6 +26,7 @@ __all__ = [
     "clock_context",
     "form_hours",
     "invite_mailed",
+    "mail_sender",
     "service_base",
 ]
 
@@ -138,3 +140,21 @@ def invite_mailed(svc: Services, invite: Invite, link: str) -> None:
         note = "There is no time limit: download the starter from the invite page."
     with svc.db.writing() as session:
         queue_invite_mail(session, invite, link, title, note)
+
+
+def mail_sender(svc: Services) -> MailSender | None:
+    """The outbox's sender thread (not started), or None without `smtp_url`. A malformed SMTP
+    URL raises `MailConfigError` here, when the app is made, not at the first e-mail."""
+    if not svc.settings.smtp_url:
+        return None
+    target = SmtpTarget.parse(svc.settings.smtp_url)
+    base = service_base(svc)
+
+    def title(challenge_id: str) -> str:
+        try:
+            return svc.challenges.get(challenge_id).manifest.title
+        except UnknownChallenge:
+            return challenge_id
+
+    notifier = Notifier(svc.db, lambda path: base + path, title)
+    return MailSender(svc.db, target, notifier, svc.settings.mail_seconds)

@@ -24,6 +24,7 @@ from runner.store.records import (
     NotFound,
     add_submission,
     enqueue_regrade,
+    set_graded_mail,
 )
 
 __all__ = ["router"]
@@ -85,6 +86,20 @@ def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict
         "time_limit_hours": invite.time_limit_hours,
         "strict": invite.strict,
     }
+
+
+class MailPreferences(BaseModel):
+    """Which e-mails the reviewer gets (with SMTP configured)."""
+
+    graded: bool
+    """A "graded" message for each report of the invites this reviewer made."""
+
+
+@router.put("/me/mail", summary="Opt in to or out of e-mails")
+def mail_preferences(body: MailPreferences, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
+    """Set the reviewer's e-mail preferences; answers them with `smtp` (configured or not)."""
+    found = set_graded_mail(svc.db, reviewer.id, body.graded)
+    return {"graded": found.notify_graded_since is not None, "smtp": bool(svc.settings.smtp_url)}
 
 
 @router.post("/submissions", status_code=202, summary="Submit an archive")

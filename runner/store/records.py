@@ -62,6 +62,7 @@ __all__ = [
     "enqueue_regrade",
     "invite_for_token",
     "reviewer_for_token",
+    "set_graded_mail",
     "start_clock",
 ]
 
@@ -125,6 +126,19 @@ def create_api_token(db: Database, email: str) -> str:
             raise NotFound(f"no reviewer {email!r}")
         session.add(ApiToken(reviewer_id=reviewer.id, token_hash=token_digest(token)))
     return token
+
+
+def set_graded_mail(db: Database, reviewer_id: str, on: bool) -> Reviewer:
+    """Opt a reviewer in to (from now on) or out of "graded" e-mails (`runner.mail`)."""
+    with db.writing() as session:
+        reviewer = session.get(Reviewer, reviewer_id)
+        if reviewer is None:
+            raise NotFound("no such reviewer")
+        if not on:
+            reviewer.notify_graded_since = None
+        elif reviewer.notify_graded_since is None:
+            reviewer.notify_graded_since = utcnow()
+        return reviewer
 
 
 def reviewer_for_token(session: Session, token: str) -> Reviewer | None:
