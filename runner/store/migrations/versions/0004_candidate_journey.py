@@ -82,7 +82,8 @@ def downgrade() -> None:
     op.drop_table("mail_outbox")
     op.drop_index(op.f("ix_starter_versions_commit_sha"), table_name="starter_versions")
     op.drop_table("starter_versions")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch rebuild of `invites` would drop
+    # a table other tables' foreign keys point at.
     for table, columns in _COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for column in reversed(columns):
-                batch.drop_column(column.name)
+        for column in reversed(columns):
+            op.drop_column(table, column.name)
