@@ -18,6 +18,7 @@
 | `InviteExpired`                            | 410    | invite_expired      |
 | `DeadlinePassed`                           | 403    | deadline_passed     |
 | `NotStarted`                               | 409    | not_started         |
+| `StarterError` (git failed building it)    | 503    | starter_unavailable |
 | `QueueFull` of one challenge               | 429    | queue_full          |
 | `QueueFull` overall, or every clone slot   | 503    | queue_full          |
 
@@ -42,6 +43,7 @@ from runner.challenge import UnknownChallenge
 from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
+from runner.starter import StarterError
 from runner.store.records import (
     DeadlinePassed,
     InviteExpired,
@@ -174,4 +176,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
     app.add_exception_handler(DeadlinePassed, _fixed(403, "deadline_passed"))
     app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
+    app.add_exception_handler(StarterError, _fixed(503, "starter_unavailable"))
     app.add_exception_handler(QueueFull, _queue_full)

@@ -213,3 +213,16 @@ def test_a_strict_invite_refuses_on_every_channel_and_stores_nothing(
     for answer in answers:
         assert (answer.status_code, answer.json()["error"]) == (403, "deadline_passed")
     assert stored(svc) == before
+
+
+def test_an_expired_invite_cannot_be_started(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str]
+) -> None:
+    invite_id, token = _invite(client, reviewer_headers, time_limit_hours=1)
+    csrf = _start_form(client, token)
+    with svc.db.writing() as session:
+        session.execute(update(Invite).where(Invite.id == invite_id).values(expires_at=utcnow()))
+    answer = _press_start(client, token, csrf)
+    assert answer.status_code == 410
+    assert _started_at(svc, invite_id) is None
+    assert client.post("/i/nope/start", data={"csrf_token": csrf}).status_code == 404

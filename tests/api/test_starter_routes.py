@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from api import create_app
 from api.services import Services
+from runner import starter as starter_module
 from runner.challenge import load_challenge
 from runner.settings import Settings
 from runner.starter import build_starter
@@ -178,3 +179,16 @@ def test_git_submissions_are_shown_descending_from_the_starter_or_not(
     assert fresh["starter_descent"] == "unrelated"
     page = client.get(f"/reviewer/submissions/{shown['fresh']}", headers=html).text
     assert "Does not descend from the starter" in page
+
+
+def test_git_failing_is_a_503_not_a_crash(
+    client: TestClient, make_invite: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = make_invite()
+
+    def no_git(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(starter_module.subprocess, "run", no_git)
+    answer = client.get(f"/i/{token}/starter.zip")
+    assert (answer.status_code, answer.json()["error"]) == (503, "starter_unavailable")
