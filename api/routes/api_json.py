@@ -18,7 +18,7 @@ from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import current_report, list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
-from runner.invites import InviteSpec, open_invite
+from runner.invites import InviteSpec, default_time_limit, open_invite
 from runner.store.records import (
     NewSubmission,
     NotFound,
@@ -49,7 +49,8 @@ class InviteRequest(BaseModel):
 
 @router.get("/challenges", summary="List challenges")
 def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
-    """Every challenge: id, title, version, mode and feedback policy."""
+    """Every challenge: id, title, version, mode, feedback policy and time estimate (with the
+    hours it suggests for an invite's `time_limit_hours`)."""
     del reviewer
     return [
         {
@@ -58,6 +59,8 @@ def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
             "version": c.manifest.version,
             "mode": c.manifest.mode,
             "feedback": c.manifest.feedback.policy,
+            "time_estimate": c.manifest.time_estimate,
+            "default_time_limit_hours": default_time_limit(c),
         }
         for c in svc.challenges
     ]

@@ -75,21 +75,31 @@ def new_invite(
     candidate: Annotated[str, Form(max_length=254)],
     expires_days: Annotated[float, Form(gt=0, le=365)] = 7,
     max_submissions: Annotated[int, Form(ge=1, le=100)] = 3,
+    clock: Annotated[str, Form(pattern="^(untimed|estimate|custom)$")] = "untimed",
     time_limit_hours: Annotated[str, Form(max_length=20)] = "",
     strict: Annotated[bool, Form()] = False,
     email: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
-    """Create an invite; the page shows its link once (only a digest of the token is kept)."""
+    """Create an invite; the page shows its link once (only a digest of the token is kept).
+
+    `clock`: untimed, the challenge's `time_estimate` (its upper bound, in hours), or `custom`
+    (`time_limit_hours`)."""
+    found = svc.challenges.get(challenge)
+    hours = None
+    if clock == "estimate":
+        hours = default_time_limit(found)
+    elif clock == "custom" or time_limit_hours.strip():
+        hours = form_hours(time_limit_hours)
     spec = InviteSpec(
         candidate=candidate,
         expires_days=expires_days,
         max_submissions=max_submissions,
         created_by=reviewer.id,
-        time_limit_hours=form_hours(time_limit_hours),
+        time_limit_hours=hours,
         strict=strict,
         email=email,
     )
-    invite, token = open_invite(svc.db, svc.blobs, svc.challenges.get(challenge), spec)
+    invite, token = open_invite(svc.db, svc.blobs, found, spec)
     link = invite_link(svc, token)
     invite_mailed(svc, invite, link)
     context = {"invite": invite, "link": link, "reviewer": reviewer}

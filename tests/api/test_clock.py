@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Invite
 from runner.store.models import utcnow
+from runner.store.records import create_reviewer
 from tests.api.conftest import grade_all, reference_archive, reference_files, stored
 from tests.gitserver import GitServer
 
@@ -226,3 +227,34 @@ def test_an_expired_invite_cannot_be_started(
     assert answer.status_code == 410
     assert _started_at(svc, invite_id) is None
     assert client.post("/i/nope/start", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_the_reviewer_form_offers_the_challenges_estimate(
+    client: TestClient, svc: Services
+) -> None:
+    create_reviewer(svc.db, "rev@example.com", "correct horse battery")
+    login = client.get("/login", headers=HTML).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert csrf is not None
+    form = {"email": "rev@example.com", "password": "correct horse battery"}
+    client.post("/login", data={**form, "csrf_token": csrf.group(1)}, headers=HTML)
+    page = client.get("/reviewer", headers=HTML).text
+    assert "calculator: 2 h" in page  # time_estimate "1-2 hours"
+
+    made = {}
+    for clock, hours in (("untimed", ""), ("estimate", ""), ("custom", "1.5"), ("custom", "x")):
+        data = {"challenge": "calculator", "candidate": f"{clock}{hours}", "clock": clock}
+        data |= {"time_limit_hours": hours, "csrf_token": csrf.group(1), "strict": "true"}
+        made[(clock, hours)] = client.post("/reviewer/invites", data=data, headers=HTML)
+    assert made[("custom", "x")].status_code == 400
+    with svc.db.reading() as session:
+        limits = {
+            i.candidate: (i.time_limit_hours, i.strict) for i in session.scalars(select(Invite))
+        }
+    assert limits == {"untimed": (None, True), "estimate": (2.0, True), "custom1.5": (1.5, True)}
+    listed = client.get("/api/challenges").json()
+    calculator = next(c for c in listed if c["id"] == "calculator")
+    assert (calculator["time_estimate"], calculator["default_time_limit_hours"]) == (
+        "1-2 hours",
+        2.0,
+    )
