@@ -9,6 +9,7 @@ the invite token read from the CI secret `TAKEHOME_INVITE`.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "CI_SCRIPT",
     "ci_examples",
     "clock_context",
+    "form_email",
     "form_hours",
     "invite_mailed",
     "mail_sender",
@@ -39,6 +41,9 @@ CI_SCRIPT = (
     ' --form "archive=@${{TMPDIR:-/tmp}}/submission.tar.gz"'
     ' "{base}/i/${{TAKEHOME_INVITE}}/submissions"',
 )
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 def service_base(svc: Services) -> str:
@@ -59,6 +64,16 @@ def form_hours(text: str) -> float | None:
     if not (0 < hours <= 24 * 365):
         raise UploadRefused(400, "bad_time_limit", "the time limit is a number of hours above 0")
     return hours
+
+
+def form_email(text: str) -> str | None:
+    """The invite form's candidate e-mail: empty is none; else one `local@domain` address."""
+    text = text.strip()
+    if not text:
+        return None
+    if not _EMAIL.fullmatch(text):
+        raise UploadRefused(400, "bad_email", "give one e-mail address, like ada@example.com")
+    return text
 
 
 def clock_context(invite: Invite, now: datetime | None = None) -> dict[str, Any]:

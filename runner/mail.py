@@ -83,6 +83,11 @@ class MailConfigError(ValueError):
     """`TAKEHOME_SMTP_URL` cannot be used."""
 
 
+def _one_line(text: str) -> str:
+    """A header value: control characters (a forged header's line breaks) become spaces."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)[:200]
+
+
 def backoff(attempts: int) -> float:
     """Seconds before the next try after `attempts` failed ones: 30 s, doubling, at most 1 h."""
     delay: float = _FIRST_BACKOFF * 2.0 ** max(0, attempts - 1)
@@ -172,7 +177,7 @@ def queue_invite_mail(
             invite_id=invite.id,
             recipient=invite.email,
             kind="invite",
-            subject=f"Your take-home challenge: {title}"[:200],
+            subject=_one_line(f"Your take-home challenge: {title}"),
             body=body,
         )
     )
@@ -288,7 +293,7 @@ class Notifier:
             submission_id=sub.id,
             recipient=invite.email or "",
             kind=kind,
-            subject=subject[:200],
+            subject=_one_line(subject),
             body=body,
         )
 
@@ -345,7 +350,7 @@ def _claim(db: Database, message_id: str, now: datetime) -> MailOutbox | None:
 def _send_one(db: Database, target: SmtpTarget, message: MailOutbox, now: datetime) -> int:
     try:
         target.send(message.recipient, message.subject, message.body)
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: a bad address
         error = f"{type(exc).__name__}: {exc}"[:1000]
         attempts = message.attempts + 1
         failed = attempts >= MAX_ATTEMPTS

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
-from api.journey import form_hours, invite_mailed
+from api.journey import form_email, form_hours, invite_mailed
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
@@ -97,7 +97,7 @@ def new_invite(
         created_by=reviewer.id,
         time_limit_hours=hours,
         strict=strict,
-        email=email,
+        email=form_email(email),
     )
     invite, token = open_invite(svc.db, svc.blobs, found, spec)
     link = invite_link(svc, token)

@@ -247,6 +247,9 @@ def test_the_reviewer_form_offers_the_challenges_estimate(
         data |= {"time_limit_hours": hours, "csrf_token": csrf.group(1), "strict": "true"}
         made[(clock, hours)] = client.post("/reviewer/invites", data=data, headers=HTML)
     assert made[("custom", "x")].status_code == 400
+    bad = {"challenge": "calculator", "candidate": "B", "email": "not an address"}
+    refused = client.post("/reviewer/invites", data={**bad, "csrf_token": csrf.group(1)})
+    assert (refused.status_code, refused.json()["error"]) == (400, "bad_email")
     assert "Time limit 2 h from the candidate's Start, strict" in made[("estimate", "")].text
     assert "Untimed." in made[("untimed", "")].text
     with svc.db.reading() as session:

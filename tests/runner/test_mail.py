@@ -125,3 +125,34 @@ def test_a_server_that_is_down_is_retried_until_it_answers(db: Database) -> None
         assert send_due(db, target, row.not_before) == 1
     assert len(server.received) == 1
     assert _row(db, message_id).attempts == 2
+
+
+def test_a_forged_header_stays_in_the_subject_and_a_bad_address_is_a_failed_try(
+    db: Database,
+) -> None:
+    invite, _token = create_invite(
+        db,
+        challenge_id="calculator",
+        candidate="Ada",
+        expires_days=7,
+        max_submissions=3,
+        created_by=None,
+        email="ada@example.com",
+    )
+    with db.writing() as session:
+        found = session.get(Invite, invite.id)
+        assert found is not None
+        queue_invite_mail(session, found, "http://svc/i/T", "Calc\r\nBcc: evil@example.com", "")
+        session.add(
+            MailOutbox(recipient="bad\r\n@example.com", subject="x", body="x", kind="invite")
+        )
+    with SmtpServer() as server:
+        assert send_due(db, SmtpTarget.parse(server.url)) == 1
+    [mail] = server.received
+    assert mail["Bcc"] is None
+    assert mail["Subject"] == "Your take-home challenge: Calc  Bcc: evil@example.com"
+    with db.reading() as session:
+        bad = session.scalar(select(MailOutbox).where(MailOutbox.sent_at.is_(None)))
+    assert bad is not None
+    assert (bad.attempts, bad.failed) == (1, False)
+    assert bad.last_error
