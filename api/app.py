@@ -21,6 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.journey import mail_sender
 from api.routes import api_json, bindings, candidate, changes, ops, reviewer, session, webhooks
 from api.services import PipelineFactory, Services, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
@@ -83,6 +84,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
     services = Services(settings, pipeline_factory)
     if settings.queue == "celery":
         _use_celery(services)
+    mail = mail_sender(services)  # None unless TAKEHOME_SMTP_URL is set
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -90,9 +92,13 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         workers.start()
         if services.dispatcher is not None:
             services.dispatcher.start()
+        if mail is not None:
+            mail.start()
         try:
             yield
         finally:
+            if mail is not None:
+                mail.stop()
             if services.dispatcher is not None:
                 services.dispatcher.stop()
             workers.stop()
@@ -105,6 +111,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.mail = mail
     for router in _ROUTERS:
         app.include_router(router)
     install_error_handlers(app)

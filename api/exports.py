@@ -118,11 +118,23 @@ def _cell(value: object) -> str:
 
 
 def report_csv(views: list[SubmissionView]) -> str:
-    """One row per submission: who, when, state, overall and category scores."""
+    """One row per submission: who, when, state, overall and category scores, then the clock:
+    started at, time used (seconds, from Start to the submission; empty when never started)
+    and late."""
     out = io.StringIO()
     writer = csv.writer(out)
+    clock = ["started_at", "time_used_seconds", "late"]
     writer.writerow(
-        ["submission", "candidate", "filename", "submitted_at", "state", "score", *CATEGORIES]
+        [
+            "submission",
+            "candidate",
+            "filename",
+            "submitted_at",
+            "state",
+            "score",
+            *CATEGORIES,
+            *clock,
+        ]
     )
     for view in views:
         report = view.report()
@@ -131,5 +143,8 @@ def report_csv(views: list[SubmissionView]) -> str:
             for c in CATEGORIES
         ]
         row = [view.id, view.candidate, view.filename, view.created_at.isoformat(), view.state]
-        writer.writerow([_cell(v) for v in (*row, view.score, *scores)])
+        started = view.started_at.isoformat() if view.started_at else None
+        used = None if view.time_used_seconds is None else round(view.time_used_seconds)
+        times = (started, used, "true" if view.late else "false")
+        writer.writerow([_cell(v) for v in (*row, view.score, *scores, *times)])
     return out.getvalue()

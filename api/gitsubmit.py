@@ -28,6 +28,7 @@ from api.uploads import accepted, submission_target
 from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
 from runner.intake import IntakeLimits
 from runner.settings import Settings
+from runner.starter import invite_starter_commit
 from runner.store import Invite
 from runner.store.bindings import GitProvenance
 from runner.store.records import NewSubmission, add_submission
@@ -125,11 +126,15 @@ async def read_git_fields(request: Request) -> GitFields | None:
     return GitFields(git_url=url, ref=fields.get("ref", "").strip(), fields=fields)
 
 
-async def snapshot_git(svc: Services, url: str, ref: str | None) -> GitSnapshot:
+async def snapshot_git(
+    svc: Services, url: str, ref: str | None, starter_commit: str | None = None
+) -> GitSnapshot:
     """Clone and snapshot `url` at `ref` on one of `svc`'s clone threads (`api.clones`; see
-    `runner.gitintake`)."""
+    `runner.gitintake`); with `starter_commit`, also whether the commit descends from it."""
     policy, limits = git_policy(svc.settings), git_limits()
-    return await svc.clone_slots.run(lambda: clone_snapshot(url, ref or None, policy, limits))
+    return await svc.clone_slots.run(
+        lambda: clone_snapshot(url, ref or None, policy, limits, starter_commit)
+    )
 
 
 async def _store(
@@ -138,7 +143,8 @@ async def _store(
     """Admit, clone, snapshot and store a Git submission; (submission id, run id)."""
     svc.challenges.get(challenge_id)
     await run_in_threadpool(svc.queue.admit, challenge_id)
-    got = await snapshot_git(svc, fields.git_url, fields.ref)
+    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite_id)
+    got = await snapshot_git(svc, fields.git_url, fields.ref, starter)
     name = fields.git_url.rstrip("/").rsplit("/", 1)[-1]
     new = NewSubmission(
         challenge_id=challenge_id,
@@ -148,6 +154,7 @@ async def _store(
         invite_id=invite_id,
         submitted_by=by,
         git=GitProvenance(repo_url=got.url, ref=got.ref, commit_sha=got.commit_sha),
+        starter_descent=got.descent,
     )
     ids = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
     svc.enqueued()

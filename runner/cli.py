@@ -11,6 +11,7 @@ what they need (database, challenges, the self-checked pipeline) from `runner.wi
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -26,10 +27,11 @@ from rich.markup import escape
 from graders import discover_test_ids
 from runner.celery_app import run_worker
 from runner.challenge import ChallengeError
-from runner.client import ApiClient, ClientError
+from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
+from runner.invites import InviteSpec, open_invite
 from runner.logs import configure_logging
 from runner.pipeline import Pipeline
 from runner.render import print_report, render_html
@@ -38,7 +40,6 @@ from runner.store.records import (
     AlreadyExists,
     NotFound,
     create_api_token,
-    create_invite,
     create_reviewer,
 )
 from runner.validate import Outcome, validate_challenge
@@ -374,25 +375,37 @@ def invites() -> None:
 @click.option("--candidate", default="candidate", help="Who the invite is for (name or email).")
 @click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=7.0)
 @click.option("--max-submissions", type=click.IntRange(min=1), default=3)
+@click.option(
+    "--time-limit-hours",
+    type=click.FloatRange(min=0, min_open=True, max=24 * 365),
+    help="Put the invite on a clock the candidate starts (default: untimed).",
+)
+@click.option("--strict", is_flag=True, help="Refuse submissions after the deadline.")
+@click.option("--email", help="The candidate's e-mail address (the link is mailed with SMTP).")
 @click.pass_context
 def invites_create(
     ctx: click.Context,
+    *,
     challenge_id: str,
     candidate: str,
     expires_days: float,
     max_submissions: int,
+    time_limit_hours: float | None,
+    strict: bool,
+    email: str | None,
 ) -> None:
     """Create an invite and print the candidate's link (shown once)."""
     wiring = _wiring(ctx)
-    wiring.challenges.get(challenge_id)
-    _invite, token = create_invite(
-        wiring.db,
-        challenge_id=challenge_id,
+    challenge = wiring.challenges.get(challenge_id)
+    spec = InviteSpec(
         candidate=candidate,
         expires_days=expires_days,
         max_submissions=max_submissions,
-        created_by=None,
+        time_limit_hours=time_limit_hours,
+        strict=strict,
+        email=email,
     )
+    _invite, token = open_invite(wiring.db, wiring.blobs, challenge, spec)
     settings = wiring.settings
     base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
     click.echo(f"{base}/i/{token}")
@@ -413,9 +426,14 @@ def tokens_create(ctx: click.Context, email: str) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--challenge", "challenge_id", required=True, help="Challenge id.")
+@click.option("--challenge", "challenge_id", help="Challenge id (with --token).")
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Service URL.")
-@click.option("--token", envvar="TAKEHOME_API_TOKEN", required=True, help="API token.")
+@click.option("--token", envvar="TAKEHOME_API_TOKEN", help="A reviewer's API token.")
+@click.option(
+    "--invite",
+    envvar="TAKEHOME_INVITE",
+    help="Submit as the candidate: an invite link or token (no API token needed).",
+)
 @click.option("--wait/--no-wait", default=True, help="Wait for the report and print it.")
 @click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds to wait.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
@@ -423,9 +441,10 @@ def tokens_create(ctx: click.Context, email: str) -> None:
 def submit(
     *,
     path: Path,
-    challenge_id: str,
+    challenge_id: str | None,
     url: str,
-    token: str,
+    token: str | None,
+    invite: str | None,
     wait: bool,
     timeout: float,
     json_out: Path | None,
@@ -433,7 +452,14 @@ def submit(
 ) -> None:
     """Submit a directory or archive to a running service (the JSON API) and wait for its report.
 
-    The token comes from `--token` or TAKEHOME_API_TOKEN (`takehome tokens create EMAIL`)."""
+    As a reviewer: `--challenge` and `--token` (or TAKEHOME_API_TOKEN; `takehome tokens create
+    EMAIL`). As a candidate: `--invite` with the invite link (or its token and `--url`), or
+    TAKEHOME_INVITE; then what the challenge's feedback policy shows is printed."""
+    if invite:
+        _submit_invite(path, invite, url, wait=wait, timeout=timeout, json_out=json_out)
+        return
+    if not challenge_id or not token:
+        raise UsageProblem("give --challenge and --token (a reviewer), or --invite")
     client = ApiClient(url, token)
     submission_id = client.submit(snapshot_path(path, IntakeLimits()), challenge_id, path.name)
     link = f"{url.rstrip('/')}/reviewer/submissions/{submission_id}"
@@ -451,6 +477,32 @@ def submit(
         json_out.write_text(report.to_json())
     if html_out:
         html_out.write_text(render_html(report))
+
+
+def _submit_invite(
+    path: Path, invite: str, url: str, *, wait: bool, timeout: float, json_out: Path | None
+) -> None:
+    """`submit --invite`: through the candidate's routes; prints the candidate's status."""
+    base, invite_token = parse_invite(invite, url)
+    client = InviteClient(base, invite_token)
+    submission_id = client.submit(snapshot_path(path, IntakeLimits()), path.name)
+    link = f"{base}/i/{invite_token}/submissions/{submission_id}"
+    _errors.print(f"submitted {path.name}: {link}", soft_wrap=True)
+    if not wait:
+        click.echo(submission_id)
+        return
+    status = client.wait(submission_id, timeout)
+    if json_out:
+        json_out.write_text(json.dumps(status, indent=2))
+    click.echo(f"state: {status['state']}" + (" (late)" if status.get("late") else ""))
+    if "score" in status:
+        click.echo(f"score: {status['score']:.1f} / 100")
+        for name, score in status.get("categories", {}).items():
+            click.echo(f"  {name}: {score:.1f}")
+    for test in status.get("tests", []):
+        click.echo(f"  {test['outcome']:>8}  {test['id']}")
+    if status["state"] != "done":
+        raise CheckFailed(status.get("message", f"submission {status['state']}"))
 
 
 def main() -> None:

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     """`json`: one JSON object a line, with run and submission ids when a line concerns a run."""
     metrics_port: int = Field(default=0, ge=0, le=65535)
     """`takehome worker`: serve Prometheus metrics on this port (0: none)."""
+    smtp_url: str = Field(default="", repr=False)
+    """E-mail to candidates and reviewers (`runner.mail`), e.g.
+    `smtp+starttls://user:password@mail.example.com:587/?from=hiring@example.com` (also `smtp://`
+    in the clear, `smtps://` over TLS). Empty (the default): no e-mail is ever sent or queued."""
+    mail_seconds: float = Field(default=5.0, gt=0)
+    """How often the service looks for e-mail to write and sends what is due (with SMTP)."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod
