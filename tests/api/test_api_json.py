@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from graders.model import CategoryResult, Finding, Report
-from tests.api.conftest import grade_all, reference_archive, tar_gz
+from tests.fakeservice import grade_all, reference_archive, tar_gz
 
 
 def _post(

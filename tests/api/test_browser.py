@@ -19,7 +19,7 @@ import pytest
 
 from api.services import Services
 from runner.store.records import create_invite, create_reviewer
-from tests.api.conftest import reference_archive
+from tests.fakeservice import reference_archive
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("CI") != "true":

@@ -28,7 +28,7 @@ from runner.settings import Settings
 from runner.store import Run, StoredReport
 from runner.store.records import create_api_token, create_reviewer
 from sandbox.docker import LABEL_RUN
-from tests.api.conftest import CHALLENGES, reference_archive
+from tests.fakeservice import CHALLENGES, reference_archive
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
 

@@ -23,12 +23,6 @@ from schemathesis.specs.openapi.checks import (
 
 from api.services import Services
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import (  # noqa: F401 - the service's fixtures, reused
-    _cheap_password_hashing,
-    app,
-    settings,
-    svc,
-)
 
 _EXAMPLES = 30
 #: Every operation: no server error. The JSON API (`/api/...`): content types and bodies as
@@ -38,13 +32,13 @@ _JSON_CHECKS = [not_a_server_error, content_type_conformance, response_schema_co
 
 
 @pytest.fixture
-def token(svc: Services) -> str:  # noqa: F811 - fixture
+def token(svc: Services) -> str:
     create_reviewer(svc.db, "fuzz@example.com", "correct horse battery")
     return create_api_token(svc.db, "fuzz@example.com")
 
 
 def test_api_operations_never_fail_with_a_server_error(
-    app: FastAPI,  # noqa: F811 - fixture
+    app: FastAPI,
     token: str,
 ) -> None:
     # Driven directly (schemathesis' pytest plugin does not load under pytest 9): one bounded
