@@ -38,6 +38,7 @@ FLAGS = [
 ]
 
 
+@pytest.mark.slow
 def test_candidate_and_reviewer_in_chromium(
     live_server: tuple[str, Services], tmp_path: Path
 ) -> None:

@@ -139,7 +139,7 @@ def _reports_by_run(svc: Services) -> dict[str, int]:
 
 
 def _leftovers(client: docker.DockerClient, run_id: str) -> list[str]:
-    label = {"label": f"{LABEL_RUN}={run_id}"}
+    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_RUN}={run_id}"}
     found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
     found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
     return found

@@ -38,6 +38,7 @@ def takehome(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
+@pytest.mark.slow
 def test_challenges_list_and_show() -> None:
     listed = takehome("challenges", "list")
     assert listed.returncode == 0, listed.stderr
@@ -48,6 +49,7 @@ def test_challenges_list_and_show() -> None:
     assert "tests/test_expression.py::test_precedence" in shown.stdout
 
 
+@pytest.mark.slow
 def test_unknown_challenge_is_bad_input(tmp_path: Path) -> None:
     done = takehome("grade", str(CALCULATOR / "reference"), "--challenge", "nope")
     assert done.returncode == 3
@@ -56,6 +58,7 @@ def test_unknown_challenge_is_bad_input(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_malicious_archive_is_bad_input(tmp_path: Path) -> None:
     archive = tmp_path / "evil.tar"
     with tarfile.open(archive, "w") as tar:
@@ -70,6 +73,7 @@ def test_malicious_archive_is_bad_input(tmp_path: Path) -> None:
     assert not Path("/etc/cron.d/evil").exists()
 
 
+@pytest.mark.slow
 def test_engine_unreachable_is_an_infrastructure_failure() -> None:
     done = takehome(
         "grade",
@@ -83,6 +87,7 @@ def test_engine_unreachable_is_an_infrastructure_failure() -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_usage_error() -> None:
     done = takehome("grade", str(CALCULATOR / "reference"))
     assert done.returncode == 2
@@ -137,6 +142,7 @@ def test_doctor_checks_engine_images_and_graders(docker_client: object, tools_im
     assert "calculator" in done.stdout
 
 
+@pytest.mark.slow
 def test_doctor_says_what_to_do_without_an_engine() -> None:
     done = takehome("doctor", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
     assert done.returncode == 1
