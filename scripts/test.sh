@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
-# The test command: set up (engine, images), then lint, type-check and run the whole suite.
-# With CI=true a missing Docker engine fails the Docker tests instead of skipping them.
+# The test command, in two lanes. Extra arguments go to pytest.
+#
+#   bash scripts/test.sh            the full lane, what .ci/run calls: set up everything (the
+#                                   virtualenv, a Docker engine and the images, Chromium, throwaway
+#                                   Redis and PostgreSQL), then ruff, ruff format, mypy, and the
+#                                   whole suite under coverage, which fails below the floor
+#                                   (`fail_under` in pyproject.toml's [tool.coverage.report]).
+#   bash scripts/test.sh --fast     the fast lane: the virtualenv only (no root, no Docker), then
+#                                   the same ruff, ruff format and mypy, and the tests marked
+#                                   neither `docker`, `services` nor `slow`.
+#
+# The markers are listed in pyproject.toml ([tool.pytest.ini_options] markers). With CI=true a
+# test whose dependency is missing (engine, image, Redis, PostgreSQL, git, Chromium) fails
+# instead of skipping; without it, the fast lane skips what this machine lacks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-source "$ROOT/scripts/setup.sh" --challenges-dir "$ROOT/tests/challenges"
-# The browser test drives Debian's Chromium (Playwright's own browser download is not used).
-command -v chromium >/dev/null || apt_install chromium
-# Throwaway Redis and PostgreSQL for the scale-out tests (marker `services`), stopped on exit.
-source "$ROOT/scripts/services.sh"
+FAST=0
+if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
+if [ "$FAST" = 1 ]; then
+  source "$ROOT/scripts/venv.sh"
+else
+  source "$ROOT/scripts/setup.sh" --challenges-dir "$ROOT/tests/challenges"
+  # The browser test drives Debian's Chromium (Playwright's own browser download is not used).
+  command -v chromium >/dev/null || apt_install chromium
+  # Throwaway Redis and PostgreSQL for the scale-out tests (marker `services`), stopped on exit.
+  source "$ROOT/scripts/services.sh"
+fi
 cd "$ROOT"
 ruff check .
 ruff format --check api runner graders sandbox tests bench
 mypy
-pytest "$@"
+if [ "$FAST" = 1 ]; then
+  pytest -m "not docker and not services and not slow" "$@"
+else
+  coverage erase
+  coverage run -m pytest "$@"
+  coverage report
+fi

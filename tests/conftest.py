@@ -23,6 +23,9 @@ from sandbox.spec import EngineUnavailable
 from tests.gitserver import GitServer
 from tests.leaks import labelled
 
+#: The service fixtures (settings, app, client, svc, live_server, ...) for every directory.
+pytest_plugins = ["tests.fakeservice"]
+
 
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:

@@ -13,7 +13,7 @@ def labelled(client: docker.DockerClient, *run_ids: str) -> list[str]:
     """Every container, volume and network carrying one of `run_ids`, as "kind name" strings."""
     found: list[str] = []
     for run_id in run_ids:
-        label = {"label": f"{LABEL_RUN}={run_id}"}
+        label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_RUN}={run_id}"}
         found += [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
         found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
         found += [f"network {n.name}" for n in client.networks.list(filters=label)]

@@ -68,3 +68,10 @@ class SmtpServer:
 
     def __exit__(self, *exc: object) -> None:
         self._controller.stop()
+
+
+def text_of(message: Message) -> str:
+    """The decoded text body of a received (non-multipart) message."""
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()

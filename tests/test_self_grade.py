@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import ComplexityGrader, SecurityGrader, StyleGrader
+from graders import ComplexityGrader, Grader, SecurityGrader, StyleGrader
 from runner.challenge import load_challenge
 from runner.intake import Snapshot
 from runner.pipeline import Pipeline
@@ -31,7 +31,7 @@ def test_our_code_scores_high_on_our_own_graders(
         for path in (ROOT / package).rglob("*.py")
     }
     challenge = load_challenge(ROOT / "tests" / "challenges" / "calculator")
-    graders = [StyleGrader(), ComplexityGrader(), SecurityGrader()]
+    graders: list[Grader] = [StyleGrader(), ComplexityGrader(), SecurityGrader()]
     pipeline = Pipeline(docker_sandbox, lambda _c: tools_image, graders=graders)
     report = pipeline.grade(challenge, Snapshot(files=files))
     scores = {name: result.score for name, result in report.categories.items()}

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.services import Services
 from graders.model import CategoryResult, Finding, Report
-from tests.api.conftest import grade_all, reference_archive, tar_gz
+from tests.fakeservice import grade_all, reference_archive, tar_gz
 
 
 def _post(
     client: TestClient, headers: dict[str, str], fields: dict[str, str], data: bytes
-) -> tuple[int, dict[str, object]]:
+) -> tuple[int, dict[str, Any]]:
     response = client.post(
         "/api/submissions", headers=headers, data=fields, files={"archive": ("a.tgz", data)}
     )

@@ -14,7 +14,7 @@ from api import create_app
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Run, Submission
-from tests.api.conftest import fake_pipeline, grade_all, reference_archive
+from tests.fakeservice import fake_pipeline, grade_all, reference_archive
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from api.services import Services
 from runner.store.records import create_invite, create_reviewer
-from tests.api.conftest import reference_archive
+from tests.fakeservice import reference_archive
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("CI") != "true":
@@ -38,6 +38,7 @@ FLAGS = [
 ]
 
 
+@pytest.mark.slow
 def test_candidate_and_reviewer_in_chromium(
     live_server: tuple[str, Services], tmp_path: Path
 ) -> None:

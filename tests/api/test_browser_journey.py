@@ -18,7 +18,7 @@ import pytest
 from api.services import Services
 from runner.invites import InviteSpec, open_invite
 from runner.store.records import create_reviewer
-from tests.api.conftest import CALCULATOR
+from tests.fakeservice import CALCULATOR
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("CI") != "true":

@@ -22,7 +22,7 @@ from api.services import Services
 from api.views import list_submissions
 from runner.cli import cli
 from runner.store.records import create_invite
-from tests.api.conftest import CALCULATOR
+from tests.fakeservice import CALCULATOR
 from tests.gitserver import git, git_env
 
 pytestmark = pytest.mark.skipif(

@@ -18,14 +18,14 @@ from runner.mail import MailSender
 from runner.settings import Settings
 from runner.store.models import MailOutbox
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import (
+from tests.fakeservice import (
     FAILING_TEST,
     SECRET_MESSAGE,
     fake_pipeline,
     grade_all,
     reference_archive,
 )
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer, free_port, text_of
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_the_candidate_and_an_opted_in_reviewer_hear_back(
     _sender(app).run_once()
     [invite_mail] = smtp.received
     assert invite_mail["To"] == "ada@example.com"
-    assert made["link"] in invite_mail.get_payload(decode=True).decode()
+    assert made["link"] in text_of(invite_mail)
 
     token = made["link"].rsplit("/", 1)[1]
     submission = _upload(client, token)
@@ -91,13 +91,13 @@ def test_the_candidate_and_an_opted_in_reviewer_hear_back(
         ("Received", 1),
         ("Your take-home challenge", 1),
     ]
-    to = {m["To"]: m.get_payload(decode=True).decode() for m in kinds["Graded"]}
+    to = {m["To"]: text_of(m) for m in kinds["Graded"]}
     assert set(to) == {"ada@example.com", "rev@example.com"}
     assert f"/reviewer/submissions/{submission}" in to["rev@example.com"]
     assert "scored" in to["rev@example.com"]
     assert "scored" not in to["ada@example.com"]  # the candidate's: state and link only
     for message in smtp.received:  # every message sent
-        text = message.get_payload(decode=True).decode()
+        text = text_of(message)
         assert SECRET_MESSAGE not in text
         assert FAILING_TEST.split("::")[1] not in text
 

@@ -16,7 +16,7 @@ from graders.model import CategoryResult, Finding, Report
 from runner.challenge import load_challenge
 from runner.settings import Settings
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import CALCULATOR, CHALLENGES, grade_all, tar_gz
+from tests.fakeservice import CALCULATOR, CHALLENGES, grade_all, tar_gz
 
 INIT = "calc/__init__.py"
 HOSTILE = 'calc/<img src=x onerror="alert(1)">.py'

@@ -24,7 +24,7 @@ from runner.settings import Settings
 from runner.store import Invite
 from runner.store.models import utcnow
 from runner.store.records import create_reviewer
-from tests.api.conftest import grade_all, reference_archive, reference_files, stored
+from tests.fakeservice import grade_all, reference_archive, reference_files, stored
 from tests.gitserver import GitServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"

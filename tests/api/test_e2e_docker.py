@@ -12,7 +12,7 @@ from api import create_app
 from api.services import Services
 from runner.settings import Settings
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import CHALLENGES, reference_archive
+from tests.fakeservice import CHALLENGES, reference_archive
 
 
 @pytest.mark.docker

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.exports import report_junit, report_sarif
 from api.services import Services
 from graders.model import CategoryResult, Finding, Report, Severity, TestCase, TestOutcome
-from tests.api.conftest import FAILING_TEST, grade_all, reference_archive
+from tests.fakeservice import FAILING_TEST, grade_all, reference_archive
 
 
 def _report() -> Report:

@@ -13,7 +13,7 @@ from api import create_app
 from api.services import Services
 from runner.settings import Settings
 from runner.store.records import create_invite
-from tests.api.conftest import (
+from tests.fakeservice import (
     CALCULATOR,
     FAILING_TEST,
     SECRET_MESSAGE,

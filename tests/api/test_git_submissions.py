@@ -15,7 +15,7 @@ from api.clones import CloneSlots
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Submission
-from tests.api.conftest import grade_all, reference_files, stored
+from tests.fakeservice import grade_all, reference_files, stored
 from tests.gitserver import GitServer
 
 

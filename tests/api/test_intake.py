@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from starlette.types import Message
 
 from api.services import Services
-from tests.api.conftest import (
+from tests.fakeservice import (
     LIMIT,
     grade_all,
     reference_archive,

@@ -13,7 +13,7 @@ from api import create_app
 from api.services import Services
 from runner.logs import JsonFormatter, RedactInviteTokens, configure_logging
 from runner.settings import Settings
-from tests.api.conftest import fake_pipeline, grade_all, reference_archive
+from tests.fakeservice import fake_pipeline, grade_all, reference_archive
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

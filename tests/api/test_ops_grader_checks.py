@@ -18,8 +18,8 @@ from runner.settings import Settings
 from runner.store import Run
 from runner.store.records import create_api_token, create_reviewer
 from runner.wiring import PipelineFactory, checked
-from tests.api.conftest import fake_pipeline, reference_archive
 from tests.failing_grader import NAME, register_failing_grader
+from tests.fakeservice import fake_pipeline, reference_archive
 from tests.hostsandbox import HostSandbox
 
 

@@ -22,7 +22,7 @@ from runner.challenge import load_challenge
 from runner.client import ApiClient
 from runner.store import StoredReport
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import CALCULATOR, grade_all, reference_archive
+from tests.fakeservice import CALCULATOR, grade_all, reference_archive
 
 V1 = Path(__file__).resolve().parents[1] / "fixtures" / "reports" / "report-v1.json"
 

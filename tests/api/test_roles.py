@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.services import Services
-from tests.api.conftest import grade_all, reference_archive
+from tests.fakeservice import grade_all, reference_archive
 
 IDENTITIES = ("anonymous", "candidate_a", "candidate_b", "reviewer", "bad_token")
 

@@ -28,7 +28,7 @@ from runner.settings import Settings
 from runner.store import Run, StoredReport
 from runner.store.records import create_api_token, create_reviewer
 from sandbox.docker import LABEL_RUN
-from tests.api.conftest import CHALLENGES, reference_archive
+from tests.fakeservice import CHALLENGES, reference_archive
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
 
@@ -139,7 +139,7 @@ def _reports_by_run(svc: Services) -> dict[str, int]:
 
 
 def _leftovers(client: docker.DockerClient, run_id: str) -> list[str]:
-    label = {"label": f"{LABEL_RUN}={run_id}"}
+    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_RUN}={run_id}"}
     found = [f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
     found += [f"volume {v.name}" for v in client.volumes.list(filters=label)]
     return found

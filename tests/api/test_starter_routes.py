@@ -18,12 +18,11 @@ from sqlalchemy import func, select
 
 from api import create_app
 from api.services import Services
-from runner import starter as starter_module
 from runner.challenge import load_challenge
 from runner.settings import Settings
 from runner.starter import build_starter
 from runner.store.models import StarterVersion
-from tests.api.conftest import CHALLENGES, fake_pipeline, grade_all
+from tests.fakeservice import CHALLENGES, fake_pipeline, grade_all
 from tests.gitserver import GitServer, git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="no git binary")
@@ -189,6 +188,6 @@ def test_git_failing_is_a_503_not_a_crash(
     def no_git(*args: object, **kwargs: object) -> None:
         raise FileNotFoundError("git")
 
-    monkeypatch.setattr(starter_module.subprocess, "run", no_git)
+    monkeypatch.setattr("runner.starter.subprocess.run", no_git)
     answer = client.get(f"/i/{token}/starter.zip")
     assert (answer.status_code, answer.json()["error"]) == (503, "starter_unavailable")

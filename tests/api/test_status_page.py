@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from api.services import Services
-from tests.api.conftest import reference_archive
+from tests.fakeservice import reference_archive
 
 
 def _upload(client: TestClient, token: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Run, Submission, WebhookDelivery, records
-from tests.api.conftest import grade_all, reference_archive, reference_files
+from tests.fakeservice import grade_all, reference_archive, reference_files
 from tests.gitserver import GitServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"

@@ -22,6 +22,7 @@ def _run(sandbox: Sandbox, sources: dict[str, bytes]) -> CategoryResult:
     return grader.grade(inp, {s.label: sandbox.run(s) for s in grader.steps(inp)})
 
 
+@pytest.mark.slow
 def test_candidate_config_and_pragmas_change_nothing(host_sandbox: Sandbox, repo: Repo) -> None:
     # The repo's .coveragerc omits everything and excludes `def`/`return`/`if` lines; setup.cfg
     # and pyproject.toml try the same; calc/ops.py marks an untested function `# pragma: no
@@ -46,12 +47,14 @@ def test_candidate_config_and_pragmas_change_nothing(host_sandbox: Sandbox, repo
     assert result.verdicts == ()
 
 
+@pytest.mark.slow
 def test_no_candidate_tests(host_sandbox: Sandbox, repo: Repo) -> None:
     result = _run(host_sandbox, repo("coverage/notests"))
     assert result.score == 0.0
     assert [f.rule for f in result.findings] == ["no-tests"]
 
 
+@pytest.mark.slow
 def test_low_coverage_ranges(host_sandbox: Sandbox) -> None:
     sources = {
         "mod.py": b"def a():\n    return 1\n\n\ndef b():\n    x = 2\n    y = 3\n    return x + y\n"
@@ -124,6 +127,7 @@ def test_steps_layout() -> None:
     )
 
 
+@pytest.mark.slow
 def test_driver_stops_hanging_tests_and_still_reports(host_sandbox: Sandbox) -> None:
     # wall 35 s leaves the candidate's tests 20 s (pytest and coverage must start and reach
     # test_a within it, also on a loaded machine); coverage saves its data on the SIGTERM.

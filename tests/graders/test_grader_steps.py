@@ -88,6 +88,7 @@ _INP = GradingInput(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(data=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
 def test_no_grader_raises_on_arbitrary_output(data: bytes) -> None:

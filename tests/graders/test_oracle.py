@@ -65,7 +65,9 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), oracle._Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}"
     monkeypatch.setenv("TAKEHOME_ORACLE_URL", url)

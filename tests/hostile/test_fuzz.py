@@ -31,6 +31,7 @@ from pathlib import Path
 from types import FrameType
 
 import hypothesis.strategies as st
+import pytest
 import tomli_w
 from hypothesis import HealthCheck, assume, event, given, settings
 
@@ -114,6 +115,7 @@ def _zip_of(members: list[tuple[str, int, int, int, bytes]]) -> bytes:
 _ZIP_LIMITS = IntakeLimits(max_bytes=20_000, max_files=5, max_path_length=64, max_depth=4)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     members=st.lists(_MEMBER, max_size=6),
@@ -242,6 +244,7 @@ def _to_toml(doc: dict[str, object]) -> bytes | None:
 _MANIFEST = Path("/challenges/fuzz/challenge.toml")
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(
     doc=_documents(),

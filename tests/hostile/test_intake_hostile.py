@@ -51,16 +51,8 @@ from fastapi.testclient import TestClient
 
 from api.services import Services
 from runner.intake import IntakeError, Snapshot, snapshot_bytes
-from tests.api.conftest import (  # noqa: F401 - fixtures of the service, reused here
-    _cheap_password_hashing,
-    app,
-    client,
-    make_invite,
-    settings,
-    stored,
-    svc,
-)
 from tests.archives import make_zip, zip_info
+from tests.fakeservice import stored
 
 OK = b"def answer():\n    return 42\n"
 
@@ -200,9 +192,9 @@ def test_snapshot_bytes_refuses_precisely(case: str) -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_upload_route_refuses_precisely_and_stores_nothing(
     case: str,
-    client: TestClient,  # noqa: F811 - fixture
-    svc: Services,  # noqa: F811 - fixture
-    make_invite: Callable[..., str],  # noqa: F811 - fixture
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
 ) -> None:
     build, status, reason = CASES[case]
     data = build()
@@ -216,9 +208,9 @@ def test_upload_route_refuses_precisely_and_stores_nothing(
 
 
 def test_setuid_bits_are_stripped_and_the_upload_is_stored_clean(
-    client: TestClient,  # noqa: F811 - fixture
-    svc: Services,  # noqa: F811 - fixture
-    make_invite: Callable[..., str],  # noqa: F811 - fixture
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
 ) -> None:
     data = _tar(
         _file("solution.py", mode=0o4644, uid=0, gid=0),

@@ -1,4 +1,6 @@
-"""The `takehome` command as a user runs it: real process, real exit codes, one-line errors."""
+"""The `takehome` command: as a user runs it (real process, real exit codes, one-line errors),
+and the service's commands in process (users, tokens, invites, `serve` refusing an unsafe secret).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +12,12 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from runner.cli import cli
+from runner.settings import Settings, UnsafeSettings, check_secrets
+from runner.store import open_database
+from runner.store.records import invite_for_token, reviewer_for_token
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALLENGES = ROOT / "tests" / "challenges"
@@ -29,6 +37,7 @@ def takehome(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
+@pytest.mark.slow
 def test_challenges_list_and_show() -> None:
     listed = takehome("challenges", "list")
     assert listed.returncode == 0, listed.stderr
@@ -39,6 +48,7 @@ def test_challenges_list_and_show() -> None:
     assert "tests/test_expression.py::test_precedence" in shown.stdout
 
 
+@pytest.mark.slow
 def test_unknown_challenge_is_bad_input(tmp_path: Path) -> None:
     done = takehome("grade", str(CALCULATOR / "reference"), "--challenge", "nope")
     assert done.returncode == 3
@@ -47,6 +57,7 @@ def test_unknown_challenge_is_bad_input(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_malicious_archive_is_bad_input(tmp_path: Path) -> None:
     archive = tmp_path / "evil.tar"
     with tarfile.open(archive, "w") as tar:
@@ -61,6 +72,7 @@ def test_malicious_archive_is_bad_input(tmp_path: Path) -> None:
     assert not Path("/etc/cron.d/evil").exists()
 
 
+@pytest.mark.slow
 def test_engine_unreachable_is_an_infrastructure_failure() -> None:
     done = takehome(
         "grade",
@@ -74,6 +86,7 @@ def test_engine_unreachable_is_an_infrastructure_failure() -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_usage_error() -> None:
     done = takehome("grade", str(CALCULATOR / "reference"))
     assert done.returncode == 2
@@ -128,8 +141,68 @@ def test_doctor_checks_engine_images_and_graders(docker_client: object, tools_im
     assert "calculator" in done.stdout
 
 
+@pytest.mark.slow
 def test_doctor_says_what_to_do_without_an_engine() -> None:
     done = takehome("doctor", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
     assert done.returncode == 1
     assert "✗ engine" in done.stdout
     assert "start it" in done.stdout
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "TAKEHOME_DATA_DIR": str(tmp_path / "data"),
+        "TAKEHOME_CHALLENGE_DIRS": str(CHALLENGES),
+        "TAKEHOME_PUBLIC_URL": "https://takehome.example",
+        "TAKEHOME_SECRET_KEY": "",
+        "TAKEHOME_DEV_MODE": "0",
+    }
+
+
+def test_users_tokens_invites(env: dict[str, str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    created = runner.invoke(
+        cli, ["users", "create", "a@example.com", "--password-stdin"], "long password\n", env=env
+    )
+    assert created.exit_code == 0, created.output
+    again = runner.invoke(
+        cli, ["users", "create", "a@example.com", "--password-stdin"], "long password\n", env=env
+    )
+    assert again.exit_code == 3
+    short = runner.invoke(
+        cli, ["users", "create", "b@example.com", "--password-stdin"], "short\n", env=env
+    )
+    assert short.exit_code == 2
+    token = runner.invoke(cli, ["tokens", "create", "a@example.com"], env=env)
+    assert token.exit_code == 0
+    assert runner.invoke(cli, ["tokens", "create", "x@example.com"], env=env).exit_code == 3
+    args = ["invites", "create", "--challenge", "calculator", "--max-submissions", "2"]
+    invite = runner.invoke(cli, args, env=env)
+    assert invite.exit_code == 0, invite.output
+    link = invite.output.strip()
+    assert link.startswith("https://takehome.example/i/")
+    unknown = runner.invoke(cli, ["invites", "create", "--challenge", "nope"], env=env)
+    assert unknown.exit_code == 3
+    db = open_database(Settings(data_dir=tmp_path / "data"))
+    with db.reading() as session:
+        reviewer = reviewer_for_token(session, token.output.strip())
+        found = invite_for_token(session, link.rsplit("/", 1)[1])
+    assert reviewer is not None
+    assert reviewer.email == "a@example.com"
+    assert found is not None
+    assert found.max_submissions == 2
+
+
+def test_serve_refuses_the_default_secret(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["serve"], env=env)
+    assert result.exit_code == 2
+    assert "TAKEHOME_SECRET_KEY" in result.output
+
+
+@pytest.mark.parametrize("key", ["", "changethis", "short"])
+def test_unsafe_secrets(key: str) -> None:
+    with pytest.raises(UnsafeSettings):
+        check_secrets(Settings(secret_key=key, dev_mode=False))
+    dev = check_secrets(Settings(secret_key=key, dev_mode=True))
+    assert len(dev.secret_key) >= 32

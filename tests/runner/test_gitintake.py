@@ -21,7 +21,6 @@ from runner.gitintake import (
     GitTooLarge,
     GitUnavailable,
     GitUrlRefused,
-    _clone,
     check_url,
     clone_snapshot,
     normalise_repo_url,
@@ -39,7 +38,7 @@ def no_process(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"a process was started: {args!r}")
 
-    monkeypatch.setattr(_clone.subprocess, "Popen", refuse)
+    monkeypatch.setattr(subprocess, "Popen", refuse)  # the module _clone calls
 
 
 @pytest.mark.parametrize(

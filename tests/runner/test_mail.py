@@ -22,7 +22,7 @@ from runner.settings import Settings
 from runner.store import Database, open_database
 from runner.store.models import Invite, MailOutbox, utcnow
 from runner.store.records import create_invite
-from tests.smtp import SmtpServer, free_port
+from tests.smtp import SmtpServer, free_port, text_of
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def _queue(db: Database) -> str:
     with db.reading() as session:
         message = session.scalar(select(MailOutbox))
         assert message is not None
-        return message.id
+        return str(message.id)
 
 
 def _row(db: Database, message_id: str) -> MailOutbox:
@@ -82,7 +82,7 @@ def test_a_queued_message_is_delivered_once(db: Database) -> None:
     [mail] = server.received
     assert (mail["To"], mail["From"]) == ("ada@example.com", "hiring@example.com")
     assert mail["Subject"] == "Your take-home challenge: Calculator"
-    assert "http://svc/i/TOKEN" in mail.get_payload(decode=True).decode()
+    assert "http://svc/i/TOKEN" in text_of(mail)
     row = _row(db, message_id)
     assert (row.attempts, row.failed, row.last_error) == (1, False, None)
     assert row.sent_at is not None

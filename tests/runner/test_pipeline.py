@@ -31,6 +31,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     return Pipeline(sandbox, images=lambda _c: "takehome-tools:host", concurrency=2)
 
 
+@pytest.mark.slow
 def test_reference_scores_full_marks(pipeline: Pipeline, challenge: Challenge) -> None:
     report = pipeline.grade(challenge, challenge.reference(), run_id="run-ref")
     assert set(report.categories) == set(CATEGORIES)
@@ -57,6 +58,7 @@ def test_reference_scores_full_marks(pipeline: Pipeline, challenge: Challenge) -
     assert prov["tools"]["style"] == "ruff 0.17.5"
 
 
+@pytest.mark.slow
 def test_starter_scores_low(pipeline: Pipeline, challenge: Challenge) -> None:
     report = pipeline.grade(challenge, challenge.starter())
     tests = {t.id: t.outcome.value for t in report.categories["tests"].tests}
@@ -69,6 +71,7 @@ def test_starter_scores_low(pipeline: Pipeline, challenge: Challenge) -> None:
     assert report.score <= 25
 
 
+@pytest.mark.slow
 def test_each_variant_loses_in_its_category(pipeline: Pipeline, challenge: Challenge) -> None:
     reference = pipeline.grade(challenge, challenge.reference())
     variants = {v.name: v for v in challenge.variants()}
@@ -82,6 +85,7 @@ def test_each_variant_loses_in_its_category(pipeline: Pipeline, challenge: Chall
     assert untested.categories["tests"].score == 100.0
 
 
+@pytest.mark.slow
 def test_progress_reports_every_step(pipeline: Pipeline, challenge: Challenge) -> None:
     seen: list[tuple[str, str]] = []
     pipeline.grade(challenge, challenge.reference(), progress=lambda s, e: seen.append((s, e)))

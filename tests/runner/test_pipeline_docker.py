@@ -20,9 +20,9 @@ CALCULATOR = Path(__file__).resolve().parents[1] / "challenges" / "calculator"
 
 
 def _managed(client: docker.DockerClient) -> list[str]:
-    label = {"label": f"{LABEL_MANAGED}=1"}
-    return [c.name for c in client.containers.list(all=True, filters=label)] + [
-        v.name for v in client.volumes.list(filters=label)
+    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=1"}
+    return [str(c.name) for c in client.containers.list(all=True, filters=label)] + [
+        str(v.name) for v in client.volumes.list(filters=label)
     ]
 
 

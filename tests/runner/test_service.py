@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ def challenge() -> Challenge:
     return load_challenge(KV)
 
 
-def _answer(ready: bool, app_exit: int = -1):
+def _answer(ready: bool, app_exit: int = -1) -> Callable[[RunSpec], Execution]:
     def handler(spec: RunSpec) -> Execution:
         if spec.label == "service.app":
             return Execution(exit_code=app_exit, stdout=b"serving\n", stderr=b"", wall_seconds=1.0)

@@ -36,8 +36,8 @@ def quick_kv(tmp_path: Path) -> Challenge:
 
 
 def _managed(client: docker.DockerClient) -> list[str]:
-    label = {"label": f"{LABEL_MANAGED}=1"}
-    return [c.name for c in client.containers.list(all=True, filters=label)]
+    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=1"}
+    return [str(c.name) for c in client.containers.list(all=True, filters=label)]
 
 
 def test_kv_service_validates(pipeline: Pipeline, docker_client: docker.DockerClient) -> None:

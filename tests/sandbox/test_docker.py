@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import docker
 import pytest
@@ -51,7 +52,13 @@ RunPython = Callable[..., Execution]
 def run_python(docker_sandbox: DockerSandbox, tools_image: str, run_id: str) -> RunPython:
     """Run a Python program (`code`) or an `argv` under `SMALL` limits changed by `limits`."""
 
-    def run(code: str = "", *, argv: tuple[str, ...] = (), limits: dict | None = None, **kw):
+    def run(
+        code: str = "",
+        *,
+        argv: tuple[str, ...] = (),
+        limits: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> Execution:
         spec = RunSpec(
             image=tools_image,
             argv=argv or (PY, "-c", code),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,7 @@ def test_a_minimal_spec_has_safe_defaults() -> None:
 
 
 @pytest.mark.parametrize("argv", [(), ("python", 3), (None,)])
-def test_argv_must_be_a_non_empty_tuple_of_strings(argv: tuple) -> None:
+def test_argv_must_be_a_non_empty_tuple_of_strings(argv: tuple[object, ...]) -> None:
     with pytest.raises(ValueError, match="argv"):
         _spec(argv=argv)
 
@@ -111,7 +112,7 @@ def test_good_workspace_paths_are_accepted() -> None:
         ({"files_truncated": True}, True),
     ],
 )
-def test_execution_ok_means_exit_zero_and_no_limit_hit(changes: dict, ok: bool) -> None:
+def test_execution_ok_means_exit_zero_and_no_limit_hit(changes: dict[str, Any], ok: bool) -> None:
     base = {"exit_code": 0, "stdout": b"", "stderr": b"", "wall_seconds": 0.0}
     assert Execution(**{**base, **changes}).ok is ok
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -93,7 +94,9 @@ def _tar(*entries: tuple[str, bytes, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def _read(archive: bytes, prefix: str = "out", budget: int = 1 << 20) -> tuple[dict, bool]:
+def _read(
+    archive: bytes, prefix: str = "out", budget: int = 1 << 20
+) -> tuple[dict[str, bytes], bool]:
     return read_regular_files(CappedReader(iter([archive]), len(archive)), prefix, budget)
 
 
@@ -196,7 +199,7 @@ def test_capped_reader_reads_in_small_pieces() -> None:
 def test_capped_reader_does_not_consume_past_the_cap() -> None:
     consumed: list[bytes] = []
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for chunk in (b"1" * 10, b"2" * 10, b"3" * 10, b"4" * 10):
             consumed.append(chunk)
             yield chunk

@@ -1,5 +1,8 @@
 """Fixtures of the service tests: a real SQLite file database, the app over a fake pipeline.
 
+A pytest plugin (`pytest_plugins` in tests/conftest.py): the API, runner and hostile tests share
+these fixtures; the helpers below are imported by name.
+
 The fake pipeline is the real `Pipeline` over a `FakeSandbox` that answers the hidden-tests step
 with a JUnit file (every calculator test passes except `test_precedence`, whose failure message
 is a secret a candidate must never see) and every other step with no output.
@@ -33,7 +36,7 @@ from runner.store import Run, Submission, secrets
 from runner.store.records import create_api_token, create_invite, create_reviewer
 from sandbox import Execution, FakeSandbox, RunSpec
 
-CHALLENGES = Path(__file__).resolve().parents[1] / "challenges"
+CHALLENGES = Path(__file__).resolve().parent / "challenges"
 CALCULATOR = CHALLENGES / "calculator"
 SECRET_MESSAGE = "HIDDEN-ORACLE-SECRET assert 7 == 9"
 FAILING_TEST = "tests/test_expression.py::test_precedence"

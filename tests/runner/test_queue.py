@@ -18,7 +18,7 @@ from runner.store.models import utcnow
 from runner.store.records import enqueue_regrade
 from runner.worker import Worker, WorkerPool
 from sandbox import EngineUnavailable, Execution, FakeSandbox, RunSpec
-from tests.api.conftest import reference_archive, tar_gz
+from tests.fakeservice import reference_archive, tar_gz
 
 
 def _submit(client: TestClient, token: str, data: bytes | None = None) -> str:

@@ -14,7 +14,7 @@ from runner.cli import cli
 from runner.client import ApiClient, ClientError, WaitTimeout
 from runner.store import Submission
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import CALCULATOR, FAILING_TEST
+from tests.fakeservice import CALCULATOR, FAILING_TEST
 
 
 @pytest.fixture
