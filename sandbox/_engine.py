@@ -14,8 +14,8 @@ What a sandbox container is, and why:
 - Output files are copied out through the engine (`Box.copy_out`: scoped to the container's
   filesystem, links never followed) with a size cap, after the container is frozen
   (`Box.freeze`) so that nothing left running changes them.
-- The container and its volume share one name and carry the run id as a label, so `remove()`
-  takes both and `sandbox.reaper` finds what a crashed host process left behind.
+- The container and its volume share one name and carry the run id as a label, so `Box.close()`
+  removes both and `sandbox.reaper` finds what a crashed host process left behind.
 
 Every call into the engine runs inside `engine_errors`, which maps what the Docker SDK and the
 HTTP client under it raise to the `SandboxError` tree of `sandbox.spec`, once for every caller.
@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import docker
 import docker.errors
@@ -137,6 +137,25 @@ def freeze(container: Any) -> bool:
     return False
 
 
+class _Closing:
+    """A context manager that `close()`s what it holds on the way out."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Give back what is held."""
+        raise NotImplementedError
+
+
 class Engine:
     """Opens sandbox containers on one Docker client (the raw calls; callers map errors)."""
 
@@ -152,7 +171,7 @@ class Engine:
     def open(self, spec: RunSpec, step: str, tar: bytes) -> Box:
         """Create the workspace volume and the container for `spec`'s run (labelled `step`),
         start it and copy the workspace (`tar`) in. What was made is removed if that fails;
-        afterwards the caller removes the `Box` (it is a context manager that does)."""
+        afterwards the caller closes the `Box` (it is a context manager), which removes both."""
         name = f"takehome-{spec.run_id}-{uuid.uuid4().hex[:10]}"
         labels = {LABEL_MANAGED: "1", LABEL_RUN: spec.run_id, LABEL_STEP: step[:200]}
         box = Box(self._client, None, name)
@@ -170,7 +189,7 @@ class Engine:
             box = Box(self._client, self._create(spec, name, labels), name)
             box.start(tar)
         except BaseException:
-            box.remove()
+            box.close()
             raise
         return box
 
@@ -208,24 +227,13 @@ class Engine:
         )
 
 
-class Box:
+class Box(_Closing):
     """One open sandbox container and its workspace volume (of the same name)."""
 
     def __init__(self, client: docker.DockerClient, container: Any, name: str) -> None:
         self._client = client
         self._container = container
         self._name = name
-
-    def __enter__(self) -> Box:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.remove()
 
     @property
     def id(self) -> str:
@@ -293,7 +301,7 @@ class Box:
             dropped = dropped or lost or reader.exceeded
         return files, dropped
 
-    def remove(self) -> None:
+    def close(self) -> None:
         """Remove the container and its workspace volume, whichever exist."""
         if self._container is not None:
             with contextlib.suppress(docker.errors.NotFound):
@@ -302,7 +310,7 @@ class Box:
             self._client.volumes.get(self._name).remove(force=True)
 
 
-class Exec:
+class Exec(_Closing):
     """A command running in a `Box`, its output drained by `pump`; `close()` ends the stream."""
 
     def __init__(self, api: Any, container_id: str, spec: RunSpec) -> None:
@@ -325,17 +333,6 @@ class Exec:
         except BaseException:
             self.close()
             raise
-
-    def __enter__(self) -> Exec:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the exec's connection to the engine: a frozen child may still hold its pipe

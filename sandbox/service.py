@@ -46,7 +46,7 @@ class DockerService:
             try:
                 return cls(spec, box, box.exec(spec), image_id)
             except BaseException:
-                box.remove()
+                box.close()
                 raise
 
     @property
