@@ -157,7 +157,8 @@ class _Closing:
 
 
 class Engine:
-    """Opens sandbox containers on one Docker client (the raw calls; callers map errors)."""
+    """Opens sandbox containers on one Docker client. Its calls, and those of `Box` and `Exec`,
+    are raw (`image_id` aside): callers run them inside `engine_errors`."""
 
     def __init__(self, client: docker.DockerClient, runtime: str | None = None) -> None:
         self._client = client
