@@ -14,6 +14,7 @@
 | `NotAuthenticated`                         | 401 (JSON) or 303 to /login (pages)   |
 | `CsrfFailed`                               | 403    | csrf                |
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
+| `ChangesNotFound` (no such changed file)   | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
 | `QueueFull` of one challenge               | 429    | queue_full          |
@@ -37,6 +38,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
+from runner.changes import ChangesNotFound
 from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
@@ -162,6 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CsrfFailed, _fixed(403, "csrf"))
     app.add_exception_handler(NotFound, _fixed(404, "not_found"))
     app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
+    app.add_exception_handler(ChangesNotFound, _fixed(404, "not_found"))
     app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
     app.add_exception_handler(QueueFull, _queue_full)

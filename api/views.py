@@ -42,7 +42,7 @@ class SubmissionView:
 
     def report(self) -> Report | None:
         """The current report, parsed."""
-        return Report.model_validate_json(self.report_json) if self.report_json else None
+        return Report.from_stored(self.report_json) if self.report_json else None
 
     def as_json(self) -> dict[str, Any]:
         """The reviewer's JSON summary (no report body)."""

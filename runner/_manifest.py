@@ -20,6 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from graders.model import CATEGORIES, Category
+from graders.scoring import DEFAULT_WEIGHTS
+
 __all__ = [
     "CATEGORIES",
     "ChallengeError",
@@ -35,9 +38,6 @@ __all__ = [
     "parse_manifest",
     "read_manifest",
 ]
-
-CATEGORIES = ("tests", "coverage", "style", "complexity", "security")
-Category = Literal["tests", "coverage", "style", "complexity", "security"]
 
 # `name[extras]` then one or more comparison clauses: no URLs, paths, options or markers.
 _REQUIREMENT = (
@@ -96,13 +96,15 @@ class LimitsSpec(_Model):
 
 
 class Weights(_Model):
-    """`[weights]`: relative weight of each category; unnamed ones keep their default."""
+    """`[weights]`: relative weight of each category; unnamed ones keep their default
+    (`graders.scoring.DEFAULT_WEIGHTS`). One field per `graders.model.CATEGORIES`, in its order
+    (tests/graders/test_values.py holds the two together)."""
 
-    tests: float = Field(default=50, ge=0)
-    coverage: float = Field(default=15, ge=0)
-    style: float = Field(default=10, ge=0)
-    complexity: float = Field(default=10, ge=0)
-    security: float = Field(default=15, ge=0)
+    tests: float = Field(default=DEFAULT_WEIGHTS["tests"], ge=0)
+    coverage: float = Field(default=DEFAULT_WEIGHTS["coverage"], ge=0)
+    style: float = Field(default=DEFAULT_WEIGHTS["style"], ge=0)
+    complexity: float = Field(default=DEFAULT_WEIGHTS["complexity"], ge=0)
+    security: float = Field(default=DEFAULT_WEIGHTS["security"], ge=0)
 
     @model_validator(mode="after")
     def _positive_sum(self) -> Weights:

@@ -104,7 +104,7 @@ class ApiClient:
     def report(self, submission_id: str) -> Report:
         """The submission's current report."""
         data = self._request("GET", f"/api/submissions/{submission_id}/report")
-        return Report.model_validate(data)
+        return Report.from_stored(data)
 
     def wait(self, submission_id: str, timeout: float, poll: float = 1.0) -> dict[str, Any]:
         """Poll until the submission is `done` or `failed`; its summary. Raises `WaitTimeout`."""

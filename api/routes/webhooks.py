@@ -245,7 +245,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     await run_in_threadpool(_check_pushes, svc, binding.id, invite)  # before the clone
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
-    got = await snapshot_git(svc.settings, binding.repo_url, sha)
+    got = await snapshot_git(svc, binding.repo_url, sha)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
         snapshot=got.snapshot,
