@@ -18,7 +18,17 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routes import api_json, bindings, candidate, ops, reviewer, session, webhooks
+from api.routes import (
+    api_json,
+    bindings,
+    candidate,
+    ops,
+    review_pages,
+    reviewer,
+    reviews,
+    session,
+    webhooks,
+)
 from api.services import PipelineFactory, Services, check_secrets, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
 from runner.dispatch import Dispatcher
@@ -35,6 +45,8 @@ _ROUTERS = (
     ops.router,
     bindings.router,
     webhooks.router,
+    reviews.router,
+    review_pages.router,
 )
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 _SECURITY_HEADERS = {

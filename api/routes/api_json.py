@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
+from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
@@ -163,10 +164,10 @@ def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Res
 
 @router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
 def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """One row per submission of the challenge with its category scores."""
-    del reviewer
+    """One row per submission of the challenge: category scores, rubric score, decision."""
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        summaries = review_summaries(session, svc, views, reviewer.id)
     headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}
-    return Response(report_csv(views), media_type="text/csv", headers=headers)
+    return Response(report_csv(views, summaries), media_type="text/csv", headers=headers)

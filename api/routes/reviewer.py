@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
+from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
@@ -50,12 +51,14 @@ def dashboard(
             select(Submission.invite_id, func.count()).group_by(Submission.invite_id)
         )
         used = {invite_id: count for invite_id, count in counts}
+        reviews = review_summaries(session, svc, subs, reviewer.id)
     context: dict[str, Any] = {
         "reviewer": reviewer,
         "challenges": list(svc.challenges),
         "invites": invites,
         "used": used,
         "submissions": subs,
+        "reviews": reviews,
         "filters": {"challenge": challenge, "state": state, "sort": sort},
     }
     return csrf_page(request, svc, "dashboard.html", context)
@@ -118,6 +121,7 @@ def report_page(
     """The full report: scores, chart, hidden tests, findings with code, verdicts, provenance."""
     with svc.db.reading() as session:
         view = load_submission(session, submission_id)
+        review = review_summaries(session, svc, [view], reviewer.id)[view.id]
     report = view.report()
     context: dict[str, Any] = {
         "reviewer": reviewer,
@@ -127,6 +131,8 @@ def report_page(
         "code": _code_context(_snapshot(svc, view), report) if report else {},
         "max_findings": _MAX_FINDINGS,
         "logs": {k: v[-_LOG_CAP:] for k, v in report.logs.items()} if report else {},
+        "review": review,
+        "decisions": decision_context(svc, view),
     }
     return csrf_page(request, svc, "report.html", context)
 
@@ -145,11 +151,13 @@ def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentRevi
     challenge = svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        reviews = review_summaries(session, svc, views, reviewer.id)
     rows = [(v, v.report()) for v in views]
     context = {
         "reviewer": reviewer,
         "challenge": challenge,
         "rows": rows,
         "categories": CATEGORIES,
+        "reviews": reviews,
     }
     return csrf_page(request, svc, "compare.html", context)

@@ -215,7 +215,7 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
-    reviewer: Mapped[Reviewer] = relationship()
+    reviewer: Mapped[Reviewer] = relationship(lazy="joined")
 
 
 class ReviewRevision(Base):
@@ -243,4 +243,4 @@ class Decision(Base):
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(ForeignKey("reviewers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    reviewer: Mapped[Reviewer] = relationship()
+    reviewer: Mapped[Reviewer] = relationship(lazy="joined")

@@ -64,6 +64,7 @@ __all__ = [
     "decision_history",
     "edit_review",
     "my_review",
+    "my_reviews",
     "record_decision",
     "reviews_seen",
     "revisions",
@@ -313,6 +314,18 @@ def edit_review(
 def my_review(session: Session, submission_id: str, reviewer_id: str) -> Review | None:
     """The reviewer's own review of the submission, draft or submitted."""
     return _mine(session, submission_id, reviewer_id)
+
+
+def my_reviews(
+    session: Session, submission_ids: Sequence[str], reviewer_id: str
+) -> dict[str, Review]:
+    """The reviewer's own reviews of those submissions, by submission id."""
+    if not submission_ids:
+        return {}
+    query = select(Review).where(
+        Review.submission_id.in_(submission_ids), Review.reviewer_id == reviewer_id
+    )
+    return {review.submission_id: review for review in session.scalars(query)}
 
 
 @dataclass(frozen=True)
