@@ -194,8 +194,8 @@ def calibration(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict
             }
             for spread in spreads(rubric, levels)
         ],
-        "recommendations": {r["reviewer"]: r["recommendation"] for r in reviews},
         **summary.as_json(),
+        "recommended_by": {r["reviewer"]: r["recommendation"] for r in reviews},
     }
 
 
