@@ -189,9 +189,7 @@ def _secrets_absent(text: str, *, form: bool = False) -> None:
         assert secret not in text, secret
 
 
-def test_independence_until_own_review_is_submitted(
-    client: TestClient, team: Team
-) -> None:
+def test_independence_until_own_review_is_submitted(client: TestClient, team: Team) -> None:
     a = _save(client, team, team.a, {**GOOD_A, "submit": True})
     assert a.json()["state"] == "submitted"
     review_a = a.json()["id"]
@@ -240,7 +238,8 @@ def test_calibration_shows_levels_spread_and_flags(client: TestClient, team: Tea
     assert calibration["rubric_score"] == 58.3
     assert calibration["overall_with_rubric"] is None  # calculator does not fold the rubric in
     page = client.get(f"/reviewer/submissions/{team.sub}/calibration", headers=team.a).text
-    assert "rev@example.com" in page and "bee@example.com" in page
+    assert "rev@example.com" in page
+    assert "bee@example.com" in page
     assert "⚑" in page
     dashboard = client.get("/reviewer", headers={**HTML, **team.a}).text
     assert "⚑ disagree" in dashboard
@@ -314,9 +313,7 @@ def test_rubric_score_and_recommendations_in_the_csv(client: TestClient, team: T
     assert "1 yes, 1 no" in compare.text
 
 
-def test_a_candidate_sees_nothing_of_reviews_or_decisions(
-    client: TestClient, team: Team
-) -> None:
+def test_a_candidate_sees_nothing_of_reviews_or_decisions(client: TestClient, team: Team) -> None:
     _save(client, team, team.a, {**GOOD_A, "submit": True})
     client.post(
         f"/api/submissions/{team.sub}/decision",
@@ -328,7 +325,8 @@ def test_a_candidate_sees_nothing_of_reviews_or_decisions(
             text = client.get(path, headers=headers).text
             _secrets_absent(text)
             assert "DECISION-REASON-SECRET" not in text
-            assert "decision-reject\"" not in text and "\"reject\"" not in text
+            assert 'decision-reject"' not in text
+            assert '"reject"' not in text
 
 
 def _csrf(client: TestClient, path: str) -> str:
@@ -376,7 +374,8 @@ def test_the_review_pages_with_a_session_and_csrf(
     assert mine["comments"] == [{"file": "calc/ops.py", "line": 2, "text": "look here"}]
     assert mine["levels"]["tests"] == {"score": 2, "note": "ok"}
     html = client.get(page, headers=HTML).text
-    assert "look here" in html and 'id="review-state">submitted' in html
+    assert "look here" in html
+    assert 'id="review-state">submitted' in html
     removed = client.post(
         f"{page}/comments/delete", data={"index": "0", "csrf_token": csrf}, follow_redirects=False
     )
