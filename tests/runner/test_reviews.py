@@ -294,7 +294,15 @@ def test_store_on_postgres(postgres_database: str, tmp_path: Path) -> None:
     try:
         assert db.engine.dialect.name == "postgresql"
         _check_store(db, tmp_path)
-        _check_concurrent_first_saves(db, tmp_path / "second")
+    finally:
+        db.close()
+
+
+@pytest.mark.services
+def test_concurrent_first_saves_on_postgres(postgres_database: str, tmp_path: Path) -> None:
+    db = open_database(Settings(data_dir=tmp_path / "data", database_url=postgres_database))
+    try:
+        _check_concurrent_first_saves(db, tmp_path)
     finally:
         db.close()
 
