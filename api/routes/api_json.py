@@ -107,19 +107,21 @@ def submissions(
     state: str = "",
     sort: str = "-created",
 ) -> list[dict[str, Any]]:
-    """Submissions with state and score; filter by `challenge`, `state`; sort by score/date."""
-    del reviewer
+    """Submissions with state, score and review summary; filter by `challenge`, `state`; sort by
+    score/date."""
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge, state=state, sort=sort)
-    return [v.as_json() for v in views]
+        reviews = review_summaries(session, svc, views, reviewer.id)
+    return [{**v.as_json(), "reviews": reviews[v.id].as_json()} for v in views]
 
 
 @router.get("/submissions/{submission_id}", summary="One submission")
 def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
-    """A submission's state, attempts, failure reason and score."""
-    del reviewer
+    """A submission's state, attempts, failure reason, score and review summary (decision)."""
     with svc.db.reading() as session:
-        return load_submission(session, submission_id).as_json()
+        view = load_submission(session, submission_id)
+        reviews = review_summaries(session, svc, [view], reviewer.id)[view.id]
+    return {**view.as_json(), "reviews": reviews.as_json()}
 
 
 @router.post("/submissions/{submission_id}/regrade", status_code=202, summary="Regrade")

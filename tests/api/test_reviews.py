@@ -295,6 +295,10 @@ def test_decisions_are_shown_everywhere_and_exported(
     assert rows[0]["decided_by"] == "rev@example.com"
     exported = client.get("/api/challenges/calculator/submissions.json", headers=team.b).json()
     assert exported[0]["decision"]["value"] == "advance"
+    one = client.get(f"/api/submissions/{team.sub}", headers=team.b).json()
+    assert one["reviews"]["decision"]["reason"] == "DECISION-REASON strong tests"
+    listed = client.get("/api/submissions", headers=team.b).json()
+    assert listed[0]["reviews"]["decision"]["value"] == "advance"
 
 
 def test_rubric_score_and_recommendations_in_the_csv(client: TestClient, team: Team) -> None:
