@@ -45,9 +45,35 @@ __all__ = ["ReviewBody", "router"]
 
 router = APIRouter(prefix="/api", tags=["reviews"])
 
+_TEXT = {"type": "string"}
+#: A 422 is either FastAPI's malformed-body answer or the domain's (`api.errors`): document both.
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "A malformed body, or a review or decision the submission cannot take",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "required": ["error", "detail"],
+                            "properties": {"error": _TEXT, "detail": _TEXT, "message": _TEXT},
+                        },
+                        {
+                            "type": "object",
+                            "required": ["detail"],
+                            "properties": {"detail": {"type": "array"}},
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
+
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LevelBody(_Body):
@@ -113,7 +139,12 @@ def list_reviews(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dic
     return _seen(svc, submission_id, reviewer.id)
 
 
-@router.post("/submissions/{submission_id}/reviews", status_code=201, summary="Save my review")
+@router.post(
+    "/submissions/{submission_id}/reviews",
+    status_code=201,
+    summary="Save my review",
+    responses=_INVALID,
+)
 def post_review(
     submission_id: str, body: ReviewBody, svc: Svc, reviewer: CurrentReviewer
 ) -> dict[str, Any]:
@@ -137,7 +168,9 @@ def get_mine(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[st
     return _mine(svc, submission_id, reviewer.id)
 
 
-@router.put("/submissions/{submission_id}/reviews/mine", summary="Edit my review")
+@router.put(
+    "/submissions/{submission_id}/reviews/mine", summary="Edit my review", responses=_INVALID
+)
 def put_mine(
     submission_id: str, body: ReviewBody, svc: Svc, reviewer: CurrentReviewer
 ) -> dict[str, Any]:
@@ -147,14 +180,22 @@ def put_mine(
     return _mine(svc, submission_id, reviewer.id)
 
 
-@router.post("/submissions/{submission_id}/reviews/mine/submit", summary="Submit my review")
+@router.post(
+    "/submissions/{submission_id}/reviews/mine/submit",
+    summary="Submit my review",
+    responses=_INVALID,
+)
 def submit_mine(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Submit your draft: every criterion needs a level, and a recommendation is required."""
     submit_review(svc.db, review_target(svc, _view(svc, submission_id)), reviewer.id)
     return _mine(svc, submission_id, reviewer.id)
 
 
-@router.put("/submissions/{submission_id}/reviews/{review_id}", summary="Edit a review by id")
+@router.put(
+    "/submissions/{submission_id}/reviews/{review_id}",
+    summary="Edit a review by id",
+    responses=_INVALID,
+)
 def put_review(
     submission_id: str, review_id: str, body: ReviewBody, svc: Svc, reviewer: CurrentReviewer
 ) -> dict[str, Any]:
@@ -200,7 +241,10 @@ def calibration(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict
 
 
 @router.post(
-    "/submissions/{submission_id}/decision", status_code=201, summary="Decide on a submission"
+    "/submissions/{submission_id}/decision",
+    status_code=201,
+    summary="Decide on a submission",
+    responses=_INVALID,
 )
 def decide_submission(
     submission_id: str, body: DecisionBody, svc: Svc, reviewer: CurrentReviewer
@@ -216,7 +260,12 @@ def decide_submission(
     return decision_json(decision)
 
 
-@router.post("/invites/{invite_id}/decision", status_code=201, summary="Decide on an invite")
+@router.post(
+    "/invites/{invite_id}/decision",
+    status_code=201,
+    summary="Decide on an invite",
+    responses=_INVALID,
+)
 def decide_invite(
     invite_id: str, body: DecisionBody, svc: Svc, reviewer: CurrentReviewer
 ) -> dict[str, Any] | None:
