@@ -293,7 +293,7 @@ def get_invite_decision(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> 
     with svc.db.reading() as session:
         if session.get(Invite, invite_id) is None:
             raise NotFound("no such invite")
-        found = [decision_json(d) for d in decision_history(session, "", invite_id)]
+        found = [decision_json(d) for d in decision_history(session, None, invite_id)]
     return {"current": found[0] if found else None, "history": found}
 
 

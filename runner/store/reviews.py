@@ -423,9 +423,10 @@ def _newest(session: Session, column: Any, keys: set[str]) -> dict[str, Decision
     if not keys:
         return found
     query = select(Decision).where(column.in_(keys)).order_by(Decision.created_at, Decision.id)
+    on_submission = column is Decision.submission_id
     for decision in session.scalars(query):
-        key = decision.submission_id or decision.invite_id
-        if key is not None and (column is Decision.invite_id) == (decision.submission_id is None):
+        key = decision.submission_id if on_submission else decision.invite_id
+        if key is not None:
             found[key] = decision  # later rows win: the newest decision is the current one
     return found
 
@@ -446,13 +447,18 @@ def current_decisions(
 
 
 def decision_history(
-    session: Session, submission_id: str, invite_id: str | None
+    session: Session, submission_id: str | None, invite_id: str | None
 ) -> list[Decision]:
-    """Every decision on the submission and on its invite, newest first."""
-    query = select(Decision).where(Decision.submission_id == submission_id)
-    if invite_id is not None:
-        query = select(Decision).where(
-            (Decision.submission_id == submission_id)
-            | ((Decision.invite_id == invite_id) & Decision.submission_id.is_(None))
-        )
+    """Every decision on the submission and on the invite as a whole, newest first (either id
+    may be None)."""
+    on_invite = (Decision.invite_id == invite_id) & Decision.submission_id.is_(None)
+    if submission_id is None and invite_id is None:
+        return []
+    if submission_id is None:
+        where = on_invite
+    elif invite_id is None:
+        where = Decision.submission_id == submission_id
+    else:
+        where = (Decision.submission_id == submission_id) | on_invite
+    query = select(Decision).where(where)
     return list(session.scalars(query.order_by(Decision.created_at.desc(), Decision.id.desc())))
