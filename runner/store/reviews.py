@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from runner._manifest import RubricCriterion
@@ -454,6 +454,7 @@ def decision_history(
     on_invite = (Decision.invite_id == invite_id) & Decision.submission_id.is_(None)
     if submission_id is None and invite_id is None:
         return []
+    where: ColumnElement[bool]
     if submission_id is None:
         where = on_invite
     elif invite_id is None:
