@@ -10,18 +10,22 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from api import create_app
 from api.services import Services
+from runner.settings import Settings
 from runner.store import Decision, Invite, Review, ReviewRevision
 from runner.store.records import create_api_token, create_reviewer
-from tests.api.conftest import grade_all, reference_archive
+from tests.api.conftest import CALCULATOR, fake_pipeline, grade_all, reference_archive
 
 HTML = {"Accept": "text/html"}
 A_SUMMARY = "A-SECRET-SUMMARY: clean evaluator"
@@ -404,3 +408,44 @@ def test_the_json_export_lists_every_submission(client: TestClient, team: Team) 
     assert rows[0]["candidate"] == "Ada Candidate"
     assert rows[0]["my_review"] == "none"
     assert rows[0]["decision"] is None
+
+
+def test_a_challenge_can_fold_the_rubric_into_an_overall_score(
+    tmp_path: Path, settings: Settings
+) -> None:
+    pack = tmp_path / "packs" / "calculator"
+    shutil.copytree(CALCULATOR, pack)
+    manifest = pack / "challenge.toml"
+    text = manifest.read_text().replace("security = 15\n", "security = 15\nrubric = 50\n", 1)
+    manifest.write_text(text)
+    app = create_app(
+        settings.model_copy(update={"challenge_dirs": [tmp_path / "packs"]}),
+        pipeline_factory=fake_pipeline,
+    )
+    with TestClient(app) as client:
+        svc: Services = app.state.services
+        create_reviewer(svc.db, "rev@example.com", "correct horse battery")
+        headers = {"Authorization": f"Bearer {create_api_token(svc.db, 'rev@example.com')}"}
+        sub = client.post(
+            "/api/submissions",
+            files={"archive": ("a.tgz", reference_archive())},
+            data={"challenge": "calculator"},
+            headers=headers,
+        ).json()["id"]
+        grade_all(svc)
+        body = {**GOOD_A, "submit": True}
+        client.post(f"/api/submissions/{sub}/reviews", json=body, headers=headers)
+        report = client.get(f"/api/submissions/{sub}/report", headers=headers).json()
+        row = next(
+            csv.DictReader(
+                io.StringIO(
+                    client.get("/api/challenges/calculator/submissions.csv", headers=headers).text
+                )
+            )
+        )
+    # The automated score is the report's, untouched; the rubric (83.3) weighs 50 against the
+    # categories' 100.
+    assert float(row["score"]) == report["score"]
+    assert float(row["rubric_score"]) == 83.3
+    expected = round((report["score"] * 100 + 83.3 * 50) / 150, 1)
+    assert float(row["overall_with_rubric"]) == pytest.approx(expected, abs=0.1)
