@@ -32,6 +32,7 @@ from runner.store.reviews import (
     ReviewContent,
     ReviewsHidden,
     content_of,
+    my_review,
     record_decision,
     reviews_seen,
     save_review,
@@ -50,7 +51,7 @@ def _view(svc: Services, submission_id: str) -> SubmissionView:
 def _current(svc: Services, submission_id: str, reviewer_id: str) -> tuple[ReviewContent, str]:
     """The reviewer's review content and state ("none" before the first save)."""
     with svc.db.reading() as session:
-        mine = reviews_seen(session, submission_id, reviewer_id).mine
+        mine = my_review(session, submission_id, reviewer_id)
     return (content_of(mine), mine.state) if mine is not None else (ReviewContent(), "none")
 
 
