@@ -25,7 +25,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     TAKEHOME_LOG_FORMAT=json
 WORKDIR /var/lib/takehome
 # The api runs unprivileged. A worker needs the host's Docker socket: compose runs it with the
-# socket's group (or as root), see the README's "Security of the worker" section.
+# socket's group (or as root), see "Security of the worker" in docs/deployment.md.
 USER takehome
 EXPOSE 8000
 ENTRYPOINT ["takehome"]

@@ -1,10 +1,13 @@
 """The FastAPI application factory.
 
 `create_app(settings, pipeline_factory=...)` checks the settings (no default secret key outside
-dev mode), opens the database (migrating it), the blob store and the challenge packs, includes
-the routers (listed explicitly below) and the error mapping, and, when `settings.workers > 0`,
-runs that many grading worker threads for the app's lifetime. Tests pass a pipeline over a
-`FakeSandbox`; production uses the Docker sandbox (`api.services.docker_pipeline`).
+dev mode), opens the process's wiring (`api.services.Services` over `runner.wiring`: database,
+blob store, queue, challenge packs), includes the routers (listed explicitly below) and the
+error mapping, and, when `settings.workers > 0`, runs that many grading worker threads for the
+app's lifetime, started once the pipeline is built and every grader passed its self-check
+(`runner.wiring.EmbeddedWorkers`). Tests pass a pipeline over a `FakeSandbox`; production uses
+the Docker sandbox (`runner.wiring.docker_pipeline`). `takehome serve` hands its settings to
+`create_app` directly; `from_environment` is the factory for `uvicorn api.app:from_environment`.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.journey import mail_sender
 from api.routes import (
     api_json,
     bindings,
     candidate,
+    changes,
     ops,
     review_pages,
     reviewer,
@@ -29,11 +34,11 @@ from api.routes import (
     session,
     webhooks,
 )
-from api.services import PipelineFactory, Services, check_secrets, docker_pipeline
+from api.services import PipelineFactory, Services, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
 from runner.dispatch import Dispatcher
-from runner.settings import Settings
-from runner.worker import WorkerPool
+from runner.settings import Settings, check_secrets
+from runner.wiring import EmbeddedWorkers
 
 __all__ = ["create_app", "from_environment"]
 
@@ -42,6 +47,7 @@ _ROUTERS = (
     session.router,
     reviewer.router,
     api_json.router,
+    changes.router,
     ops.router,
     bindings.router,
     webhooks.router,
@@ -88,27 +94,28 @@ class _SecurityHeaders:
 def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pipeline) -> FastAPI:
     """The takehome web service over `settings`; raises `UnsafeSettings` on unsafe secrets."""
     settings = check_secrets(settings)
-    services = Services.open(settings, pipeline_factory)
+    services = Services(settings, pipeline_factory)
     if settings.queue == "celery":
         _use_celery(services)
+    mail = mail_sender(services)  # None unless TAKEHOME_SMTP_URL is set
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Each worker gets a unique lease-owner name (host, pid, random): two processes must
-        # never share one, or both would believe they hold the same run.
-        # With the celery queue this process only enqueues: no worker threads, a dispatcher.
-        threads = 0 if settings.queue == "celery" else settings.workers
-        pool = WorkerPool(lambda _index: services.worker(), threads)
-        pool.start()
+        workers = EmbeddedWorkers(services, services.grading_threads)
+        workers.start()
         if services.dispatcher is not None:
             services.dispatcher.start()
+        if mail is not None:
+            mail.start()
         try:
             yield
         finally:
+            if mail is not None:
+                mail.stop()
             if services.dispatcher is not None:
                 services.dispatcher.stop()
-            pool.stop()
-            services.db.close()
+            workers.stop()
+            services.close()
 
     app = FastAPI(
         title="takehome",
@@ -117,6 +124,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.mail = mail
     for router in _ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
@@ -153,5 +161,6 @@ def _use_celery(services: Services) -> None:
 
 
 def from_environment() -> FastAPI:
-    """The app over `Settings()` read from `TAKEHOME_*` (what `takehome serve` runs)."""
+    """The app over `Settings()` read from `TAKEHOME_*`, for `uvicorn --factory
+    api.app:from_environment` (`takehome serve` gives `create_app` its settings directly)."""
     return create_app(Settings())

@@ -14,8 +14,12 @@
 | `NotAuthenticated`                         | 401 (JSON) or 303 to /login (pages)   |
 | `CsrfFailed`                               | 403    | csrf                |
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
+| `ChangesNotFound` (no such changed file)   | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
+| `DeadlinePassed`                           | 403    | deadline_passed     |
+| `NotStarted`                               | 409    | not_started         |
+| `StarterError` (git failed building it)    | 503    | starter_unavailable |
 | `QueueFull` of one challenge               | 429    | queue_full          |
 | `QueueFull` overall, or every clone slot   | 503    | queue_full          |
 | `InvalidReview`                            | 422    | invalid_review      |
@@ -42,10 +46,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
+from runner.changes import ChangesNotFound
 from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
-from runner.store.records import InviteExpired, NotFound, SubmissionLimitReached
+from runner.starter import StarterError
+from runner.store.records import (
+    DeadlinePassed,
+    InviteExpired,
+    NotFound,
+    NotStarted,
+    SubmissionLimitReached,
+)
 from runner.store.reviews import (
     IncompleteReview,
     InvalidDecision,
@@ -174,8 +186,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CsrfFailed, _fixed(403, "csrf"))
     app.add_exception_handler(NotFound, _fixed(404, "not_found"))
     app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
+    app.add_exception_handler(ChangesNotFound, _fixed(404, "not_found"))
     app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
+    app.add_exception_handler(DeadlinePassed, _fixed(403, "deadline_passed"))
+    app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
+    app.add_exception_handler(StarterError, _fixed(503, "starter_unavailable"))
     app.add_exception_handler(QueueFull, _queue_full)
     app.add_exception_handler(InvalidReview, _fixed(422, "invalid_review"))
     app.add_exception_handler(IncompleteReview, _fixed(422, "incomplete_review"))

@@ -162,10 +162,12 @@ def _review_cells(summary: ReviewSummary | None) -> list[object]:
 def report_csv(
     views: list[SubmissionView], summaries: Mapping[str, ReviewSummary] | None = None
 ) -> str:
-    """One row per submission: who, when, state, overall and category scores, then the review
-    columns (`REVIEW_COLUMNS`, empty without `summaries`)."""
+    """One row per submission: who, when, state, overall and category scores, then the clock:
+    started at, time used (seconds, from Start to the submission; empty when never started)
+    and late; then the review columns (`REVIEW_COLUMNS`, empty without `summaries`)."""
     out = io.StringIO()
     writer = csv.writer(out)
+    clock = ["started_at", "time_used_seconds", "late"]
     writer.writerow(
         [
             "submission",
@@ -175,6 +177,7 @@ def report_csv(
             "state",
             "score",
             *CATEGORIES,
+            *clock,
             *REVIEW_COLUMNS,
         ]
     )
@@ -185,8 +188,12 @@ def report_csv(
             for c in CATEGORIES
         ]
         row = [view.id, candidate_label(view), view.filename, view.created_at.isoformat()]
+        started = view.started_at.isoformat() if view.started_at else None
+        used = None if view.time_used_seconds is None else round(view.time_used_seconds)
+        times = (started, used, "true" if view.late else "false")
         reviews = _review_cells((summaries or {}).get(view.id))
-        writer.writerow([_cell(v) for v in (*row, view.state, view.score, *scores, *reviews)])
+        cells = (*row, view.state, view.score, *scores, *times, *reviews)
+        writer.writerow([_cell(v) for v in cells])
     return out.getvalue()
 
 

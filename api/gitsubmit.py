@@ -5,22 +5,18 @@ candidate page's Git form); multipart stays the archive upload. The clone runs i
 thread (never on the event loop), and the snapshot is stored before the service answers `202`,
 exactly like an upload.
 
-Clones run on worker threads of their own (`CloneSlots`, `CLONE_SLOTS` per process), never on
-AnyIO's shared default pool that every sync route uses: a burst of Git submissions or pushes
-cannot starve the rest of the service. When every slot is busy the request is refused at once
-with `503 queue_full` and `Retry-After` (nothing stored); when `git` cannot be started on this
-host the answer is `503 git_unavailable` (the server's fault, not the repository's).
+Clones run on the service's own clone threads (`Services.clone_slots`, see `api.clones`), never
+on AnyIO's shared default pool that every sync route uses. When every slot is busy the request is
+refused at once with `503 queue_full` and `Retry-After` (nothing stored); when `git` cannot be
+started on this host the answer is `503 git_unavailable` (the server's fault, not the
+repository's).
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import anyio.to_thread
-from anyio import CapacityLimiter
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -31,15 +27,13 @@ from api.services import Services
 from api.uploads import accepted, submission_target
 from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
 from runner.intake import IntakeLimits
-from runner.queue import QueueFull
 from runner.settings import Settings
+from runner.starter import invite_starter_commit
 from runner.store import Invite
 from runner.store.bindings import GitProvenance
 from runner.store.records import NewSubmission, add_submission
 
 __all__ = [
-    "CLONE_SLOTS",
-    "CloneSlots",
     "GitFields",
     "api_git_submission",
     "candidate_git_submission",
@@ -52,9 +46,6 @@ __all__ = [
 _MAX_FIELDS_BYTES = 64 * 1024
 _MAX_FORM_FIELDS = 20
 _TAR_OVERHEAD = 8 * 1024 * 1024  # tar headers and padding of up to 5000 files
-CLONE_SLOTS = 4
-"""Clones one service process runs at once; one more is refused with 503 and Retry-After."""
-_CLONE_RETRY_AFTER = 15
 
 
 @dataclass(frozen=True)
@@ -135,44 +126,15 @@ async def read_git_fields(request: Request) -> GitFields | None:
     return GitFields(git_url=url, ref=fields.get("ref", "").strip(), fields=fields)
 
 
-class CloneSlots:
-    """At most `size` clones at once, each on a thread of this object's own limiter. A clone
-    past that is refused at once (`QueueFull`, 503), never queued behind a 60 s fetch."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._free = threading.BoundedSemaphore(size)  # non-blocking, whatever the event loop
-        self._threads = CapacityLimiter(size)
-
-    def try_take(self) -> bool:
-        """Take a slot if one is free (the caller must `give_back` it)."""
-        return self._free.acquire(blocking=False)
-
-    def give_back(self) -> None:
-        """Free a slot taken with `try_take`."""
-        self._free.release()
-
-    async def run(self, work: Callable[[], GitSnapshot]) -> GitSnapshot:
-        """`work()` on a clone thread; `QueueFull` (overall, Retry-After) when all are busy."""
-        if not self.try_take():
-            raise QueueFull(
-                f"all {self.size} Git fetches of this server are busy: try again shortly",
-                scope="overall",
-                retry_after=_CLONE_RETRY_AFTER,
-            )
-        try:
-            return await anyio.to_thread.run_sync(work, limiter=self._threads)
-        finally:
-            self.give_back()
-
-
-_CLONES = CloneSlots(CLONE_SLOTS)
-
-
-async def snapshot_git(settings: Settings, url: str, ref: str | None) -> GitSnapshot:
-    """Clone and snapshot `url` at `ref` on a clone thread (see `runner.gitintake`)."""
-    policy, limits = git_policy(settings), git_limits()
-    return await _CLONES.run(lambda: clone_snapshot(url, ref or None, policy, limits))
+async def snapshot_git(
+    svc: Services, url: str, ref: str | None, starter_commit: str | None = None
+) -> GitSnapshot:
+    """Clone and snapshot `url` at `ref` on one of `svc`'s clone threads (`api.clones`; see
+    `runner.gitintake`); with `starter_commit`, also whether the commit descends from it."""
+    policy, limits = git_policy(svc.settings), git_limits()
+    return await svc.clone_slots.run(
+        lambda: clone_snapshot(url, ref or None, policy, limits, starter_commit)
+    )
 
 
 async def _store(
@@ -181,7 +143,8 @@ async def _store(
     """Admit, clone, snapshot and store a Git submission; (submission id, run id)."""
     svc.challenges.get(challenge_id)
     await run_in_threadpool(svc.queue.admit, challenge_id)
-    got = await snapshot_git(svc.settings, fields.git_url, fields.ref)
+    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite_id)
+    got = await snapshot_git(svc, fields.git_url, fields.ref, starter)
     name = fields.git_url.rstrip("/").rsplit("/", 1)[-1]
     new = NewSubmission(
         challenge_id=challenge_id,
@@ -191,6 +154,7 @@ async def _store(
         invite_id=invite_id,
         submitted_by=by,
         git=GitProvenance(repo_url=got.url, ref=got.ref, commit_sha=got.commit_sha),
+        starter_descent=got.descent,
     )
     ids = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
     svc.enqueued()

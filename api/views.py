@@ -6,16 +6,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from graders.model import Report
 from runner.store import Invite, Run, StoredReport, Submission
+from runner.store.models import utcnow
 from runner.store.records import NotFound
 
-__all__ = ["SubmissionView", "current_report", "list_submissions", "load_submission"]
+__all__ = [
+    "SubmissionView",
+    "current_report",
+    "human_duration",
+    "list_submissions",
+    "load_submission",
+    "queue_position",
+]
 
 _SORTS = {"created", "-created", "score", "-score"}
+
+
+def human_duration(seconds: float) -> str:
+    """`3 h 05 min`, `12 min`, `0 min`."""
+    minutes = max(0, int(seconds // 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 @dataclass(frozen=True)
@@ -39,10 +54,28 @@ class SubmissionView:
     git_ref: str | None = None
     commit_sha: str | None = None
     superseded_by: str | None = None
+    started_at: datetime | None = None
+    """When the candidate started the invite's clock (timed invites)."""
+    late: bool = False
+    starter_descent: str | None = None
+    run_created_at: datetime | None = None
+
+    @property
+    def time_used_seconds(self) -> float | None:
+        """From Start to this submission; None when the clock was not started before it."""
+        if self.started_at is None or self.created_at < self.started_at:
+            return None
+        return (self.created_at - self.started_at).total_seconds()
+
+    @property
+    def time_used(self) -> str | None:
+        """`time_used_seconds` for people: `3 h 05 min`."""
+        seconds = self.time_used_seconds
+        return None if seconds is None else human_duration(seconds)
 
     def report(self) -> Report | None:
         """The current report, parsed."""
-        return Report.model_validate_json(self.report_json) if self.report_json else None
+        return Report.from_stored(self.report_json) if self.report_json else None
 
     def as_json(self) -> dict[str, Any]:
         """The reviewer's JSON summary (no report body)."""
@@ -62,10 +95,16 @@ class SubmissionView:
             "ref": self.git_ref,
             "commit": self.commit_sha,
             "superseded_by": self.superseded_by,
+            "started_at": self.started_at.isoformat(timespec="seconds") + "Z"
+            if self.started_at
+            else None,
+            "time_used_seconds": self.time_used_seconds,
+            "late": self.late,
+            "starter_descent": self.starter_descent,
         }
 
 
-def _query() -> Select[Submission, str, Run, StoredReport]:
+def _query() -> Select[Submission, str, datetime | None, Run, StoredReport]:
     """Submissions with their invite's candidate, newest run and current report: one SELECT.
 
     Outer joins: the candidate, run and report may be None (the type says otherwise)."""
@@ -79,7 +118,7 @@ def _query() -> Select[Submission, str, Run, StoredReport]:
     )
     current = (StoredReport.submission_id == Submission.id) & StoredReport.current.is_(True)
     return (
-        select(Submission, Invite.candidate, Run, StoredReport)
+        select(Submission, Invite.candidate, Invite.started_at, Run, StoredReport)
         .outerjoin(Invite, Invite.id == Submission.invite_id)
         .outerjoin(Run, Run.id == newest_run)
         .outerjoin(StoredReport, current)
@@ -87,7 +126,11 @@ def _query() -> Select[Submission, str, Run, StoredReport]:
 
 
 def _view(
-    sub: Submission, candidate: str | None, run: Run | None, report: StoredReport | None
+    sub: Submission,
+    candidate: str | None,
+    started_at: datetime | None,
+    run: Run | None,
+    report: StoredReport | None,
 ) -> SubmissionView:
     return SubmissionView(
         id=sub.id,
@@ -107,6 +150,10 @@ def _view(
         git_ref=sub.git_ref,
         commit_sha=sub.commit_sha,
         superseded_by=sub.superseded_by,
+        started_at=started_at,
+        late=sub.late,
+        starter_descent=sub.starter_descent,
+        run_created_at=run.created_at if run else None,
     )
 
 
@@ -129,7 +176,7 @@ def list_submissions(
         query = query.where(or_(Run.state == state, Run.id.is_(None)))
     elif state:
         query = query.where(Run.state == state)
-    views = [_view(sub, who, run, rep) for sub, who, run, rep in session.execute(query)]
+    views = [_view(*row) for row in session.execute(query)]
     sort = sort if sort in _SORTS else "-created"
     key = sort.lstrip("-")
     views.sort(
@@ -153,8 +200,7 @@ def load_submission(
     row = session.execute(query).first()
     if row is None:
         raise NotFound("no such submission")
-    sub, who, run, rep = row
-    return _view(sub, who, run, rep)
+    return _view(*row)
 
 
 def current_report(session: Session, submission_id: str) -> Report:
@@ -164,3 +210,19 @@ def current_report(session: Session, submission_id: str) -> Report:
     if report is None:
         raise NotFound(f"submission {submission_id} has no report yet (state: {view.state})")
     return report
+
+
+def queue_position(session: Session, view: SubmissionView) -> int:
+    """1 + the number of queued runs ahead of this submission's (older, already due)."""
+    if view.run_created_at is None:
+        return 1
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Run)
+        .where(
+            Run.state == "queued",
+            Run.created_at < view.run_created_at,
+            Run.not_before <= utcnow(),
+        )
+    )
+    return 1 + (ahead or 0)

@@ -14,13 +14,13 @@ import argparse
 import time
 from pathlib import Path
 
+from graders.model import CATEGORIES
 from runner.challenge import get_challenge
 from runner.engine import open_engine
 from runner.intake import IntakeLimits, snapshot_path
 from runner.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-CATEGORIES = ("tests", "coverage", "style", "complexity", "security")
 
 
 def _solutions(pack: Path, names: list[str]) -> list[str]:

@@ -36,12 +36,12 @@ from graders._steps import (
 from graders.base import OUT_DIR, SRC_DIR, GradingInput
 from graders.model import CategoryResult, Finding, Severity, Verdict
 from sandbox import Execution, RunSpec, Sandbox
+from sandbox.pins import tool_label
 
-__all__ = ["CC_STEP", "EXCLUDE", "MI_STEP", "RADON_VERSION", "Block", "ComplexityGrader"]
+__all__ = ["CC_STEP", "EXCLUDE", "MI_STEP", "Block", "ComplexityGrader"]
 
 CC_STEP = "complexity.cc"
 MI_STEP = "complexity.mi"
-RADON_VERSION = "6.0.1"
 #: Test code is not graded for complexity (radon `-e` globs, matched on the full path).
 EXCLUDE = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py"
 _CC_OUT = "out/radon-cc.json"
@@ -102,7 +102,7 @@ class ComplexityGrader:
         for label in (CC_STEP, MI_STEP):
             if label in executions:
                 verdicts += flag_verdicts(label, executions[label])
-        tool = f"radon {RADON_VERSION}"
+        tool = tool_label("radon")
         step = CC_STEP
         try:
             cc = as_dict(parse_json(output_file(executions, CC_STEP, _CC_OUT), _CC_OUT), "cc")

@@ -33,17 +33,16 @@ from graders._steps import (
 from graders.base import GRADER_DIR, TOOLS_PYTHON, GradingInput
 from graders.model import CategoryResult, Finding, Severity, TestOutcome, Verdict, VerdictKind
 from sandbox import Execution, RunSpec, Sandbox
+from sandbox.pins import tool_label
 
 __all__ = [
     "COVERAGERC",
-    "COVERAGE_VERSION",
     "LOW_COVERAGE_PERCENT",
     "STEP",
     "CoverageGrader",
 ]
 
 STEP = "coverage.candidate"
-COVERAGE_VERSION = "7.17.3"
 #: Files measured below this percentage become `low-coverage` findings.
 LOW_COVERAGE_PERCENT = 50.0
 _REPORT = "out/coverage.json"
@@ -101,7 +100,7 @@ class CoverageGrader:
         """Score = `totals.percent_covered`; never raises on bad output."""
         execution = executions.get(STEP)
         verdicts = flag_verdicts(STEP, execution) if execution else []
-        tool = f"coverage {COVERAGE_VERSION}"
+        tool = tool_label("coverage")
         meta = _meta(executions)
         findings = _candidate_test_findings(executions)
         if meta.get("tests_timed_out") is True:
@@ -193,7 +192,7 @@ def _result(
             *("num_statements", "covered_lines", "num_branches", "covered_branches"),
         )
     }
-    version = meta.get("version", COVERAGE_VERSION)
+    version = meta.get("version")
     return CategoryResult(
         name="coverage",
         score=max(0.0, min(100.0, percent)),
@@ -201,7 +200,7 @@ def _result(
         findings=tuple(findings),
         verdicts=tuple(verdicts),
         metrics=metrics,
-        tool=f"coverage {version if isinstance(version, str) else COVERAGE_VERSION}"[:64],
+        tool=f"coverage {version}"[:64] if isinstance(version, str) else tool_label("coverage"),
     )
 
 

@@ -1,21 +1,27 @@
 """The report model: findings, verdicts, category results and the whole report, as plain data.
 
 Verdicts are data about a candidate's run (timed out, out of memory, forged results, ...); they are
-never exceptions. Everything here serialises to the report JSON documented in the README.
+never exceptions. Everything here serialises to the report JSON documented in the README; a
+stored report of an older shape is read through `Report.from_stored` (see `Report`).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CATEGORIES",
+    "SCHEMA_VERSION",
+    "Category",
     "CategoryResult",
     "Finding",
     "Report",
+    "ReportSchemaError",
     "Severity",
     "TestCase",
     "TestOutcome",
@@ -23,8 +29,12 @@ __all__ = [
     "VerdictKind",
 ]
 
+#: A category's name: the five every report has, in display order. The one home of the names:
+#: `CATEGORIES`, the default weights (graders/scoring.py) and a challenge's `[weights]` follow it.
+Category = Literal["tests", "coverage", "style", "complexity", "security"]
+
 #: The five categories every report has, in display order.
-CATEGORIES = ("tests", "coverage", "style", "complexity", "security")
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 
 class _Frozen(BaseModel):
@@ -123,9 +133,36 @@ class CategoryResult(_Frozen):
     hidden-tests score; see graders/scoring.py). Set by the runner."""
 
 
-class Report(_Frozen):
-    """A graded submission. `score` is the weighted mean of the category scores (0-100)."""
+#: The shape of the report JSON this code writes; see `Report` for when it changes.
+SCHEMA_VERSION = 2
 
+
+class ReportSchemaError(ValueError):
+    """A stored report this code cannot read: not a JSON object, or a `schema_version` it does
+    not know (newer than `SCHEMA_VERSION`, or not a whole number from 1)."""
+
+
+class Report(_Frozen):
+    """A graded submission. `score` is the weighted mean of the category scores (0-100).
+
+    Every report carries `schema_version`, the shape of its JSON; a new report always has
+    `SCHEMA_VERSION`. The rule:
+
+    - Bump `SCHEMA_VERSION` when a stored report of the previous shape would no longer
+      validate, or would validate but mean something else: a field removed, renamed, retyped
+      or given a new meaning, anywhere in the tree. A new field with a default that keeps old
+      reports' meaning needs no bump (a report without it reads as before).
+    - With each bump, add to `_UPGRADES` the step that turns a stored report of the old shape
+      (a plain JSON dict) into the new one, and keep a stored report of the old shape as
+      `tests/fixtures/reports/report-v<old>.json`: a test reads every fixture with this code.
+    - Stored reports are read with `Report.from_stored`, which applies the steps from the
+      report's version up. A report without `schema_version` is version 1: it was written
+      before the field existed, and has version 2's shape without it. A version this code does
+      not know (a report written by newer code) is a `ReportSchemaError`, never a guess.
+    """
+
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=SCHEMA_VERSION, le=SCHEMA_VERSION)
+    """The shape of this report's JSON (`SCHEMA_VERSION` when written by this code)."""
     score: float = Field(ge=0, le=100)
     categories: dict[str, CategoryResult]
     verdicts: tuple[Verdict, ...] = ()
@@ -136,3 +173,33 @@ class Report(_Frozen):
     def to_json(self) -> str:
         """The report JSON (stable key order, two-space indent)."""
         return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_stored(cls, stored: str | bytes | Mapping[str, Any]) -> Report:
+        """A report as stored (its JSON, or that JSON parsed), of any schema version this code
+        knows, in the current shape. Raises `ReportSchemaError` for an unknown version and
+        pydantic's `ValidationError` for a report that does not match its version's shape."""
+        data = json.loads(stored) if isinstance(stored, str | bytes) else stored
+        if not isinstance(data, Mapping):
+            raise ReportSchemaError("a stored report must be a JSON object")
+        version = data.get("schema_version", 1)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ReportSchemaError(f"schema_version must be a whole number, got {version!r}")
+        if not 1 <= version <= SCHEMA_VERSION:
+            raise ReportSchemaError(
+                f"report schema_version {version} is not one this code reads "
+                f"(1 to {SCHEMA_VERSION}): written by a newer takehome?"
+            )
+        upgraded = dict(data)
+        for old in range(version, SCHEMA_VERSION):
+            upgraded = _UPGRADES[old](upgraded)
+        return cls.model_validate(upgraded)
+
+
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 is version 2 without the field: nothing else to change.
+    return {**data, "schema_version": 2}
+
+
+#: Old version to the step that turns a stored report of it into the next version's shape.
+_UPGRADES: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1}

@@ -36,9 +36,9 @@ from graders._steps import (
 from graders.base import GRADER_DIR, OUT_DIR, SRC_DIR, GradingInput
 from graders.model import CategoryResult, Finding, Severity, Verdict
 from sandbox import Execution, RunSpec, Sandbox
+from sandbox.pins import TOOL_VERSIONS, tool_label
 
 __all__ = [
-    "BANDIT_VERSION",
     "CONFIDENCE_FACTOR",
     "SEVERITY_WEIGHT",
     "STEP",
@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 STEP = "security.bandit"
-BANDIT_VERSION = "1.9.4"
 # LOW findings are bandit's "consider the implications" notes (importing subprocess, a literal
 # /tmp path): they cost a point, not a grade; MEDIUM and HIGH are real weaknesses.
 SEVERITY_WEIGHT = {"HIGH": 25.0, "MEDIUM": 10.0, "LOW": 1.0}
@@ -103,7 +102,7 @@ class SecurityGrader:
         """Score by weighted findings; never raises on bad output."""
         execution = executions.get(STEP)
         verdicts = flag_verdicts(STEP, execution) if execution else []
-        tool = f"bandit {BANDIT_VERSION}"
+        tool = tool_label("bandit")
         try:
             if execution is not None and execution.exit_code not in _OK_EXITS:
                 raise ToolOutputError(f"bandit exited with code {execution.exit_code}")
@@ -179,7 +178,7 @@ def _result(
     # bandit's JSON has no version field; its documentation links carry it.
     urls = [f.url for f in findings if f.url]
     found = _VERSION_IN_URL.search(urls[0]) if urls else None
-    version = found[1] if found else BANDIT_VERSION
+    version = found[1] if found else TOOL_VERSIONS["bandit"]
     by_severity = {
         s.value: float(sum(f.severity is s for f in findings)) for s in _SEVERITY.values()
     }

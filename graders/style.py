@@ -31,11 +31,11 @@ from graders._steps import (
 from graders.base import OUT_DIR, SRC_DIR, GradingInput
 from graders.model import CategoryResult, Finding, Severity, Verdict
 from sandbox import Execution, RunSpec, Sandbox
+from sandbox.pins import tool_label
 
-__all__ = ["DEFAULT_SELECT", "RUFF_VERSION", "STEP", "StyleGrader", "count_loc", "style_score"]
+__all__ = ["DEFAULT_SELECT", "STEP", "StyleGrader", "count_loc", "style_score"]
 
 STEP = "style.ruff"
-RUFF_VERSION = "0.17.5"
 DEFAULT_SELECT = ("E", "W", "F", "N")
 _DEFAULT_LINE_LENGTH = 99
 _REPORT = "out/ruff.json"
@@ -81,7 +81,7 @@ class StyleGrader:
         """Score from the violation density; never raises on bad output."""
         execution = executions.get(STEP)
         verdicts = flag_verdicts(STEP, execution) if execution else []
-        tool = f"ruff {RUFF_VERSION}"
+        tool = tool_label("ruff")
         loc = count_loc(inp.sources)
         if loc == 0:
             finding = Finding(rule="no-python", message="no non-blank lines of Python to lint")

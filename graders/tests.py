@@ -43,18 +43,17 @@ from graders.base import GRADER_DIR, OUT_DIR, SRC_DIR, TOOLS_PYTHON, GradingInpu
 from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutcome, Verdict
 from graders.model import VerdictKind as Kind
 from sandbox import Execution, RunSpec, Sandbox
+from sandbox.pins import tool_label
 
 __all__ = [
     "ORACLE_FILE",
     "ORACLE_SOURCE",
-    "PYTEST_VERSION",
     "STEP",
     "TestsGrader",
     "discover_test_ids",
 ]
 
 STEP = "tests.hidden"
-PYTEST_VERSION = "9.2.0"
 _JUNIT = "out/junit.xml"
 # `pythonpath` (not PYTHONPATH) puts the candidate's code on sys.path only once pytest itself is
 # imported and configured, and `-I` keeps PYTHONPATH, the user site and a candidate
@@ -289,5 +288,5 @@ def _result(score: _Score, findings: list[Finding], verdicts: list[Verdict]) -> 
         verdicts=tuple(verdicts),
         metrics={**counts, "points_earned": score.earned, "points_total": score.total},
         tests=tests,
-        tool=f"pytest {PYTEST_VERSION}",
+        tool=tool_label("pytest"),
     )

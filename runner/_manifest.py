@@ -21,6 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from graders.model import CATEGORIES, Category
+from graders.scoring import DEFAULT_WEIGHTS
+
 __all__ = [
     "CATEGORIES",
     "ChallengeError",
@@ -38,9 +41,6 @@ __all__ = [
     "parse_manifest",
     "read_manifest",
 ]
-
-CATEGORIES = ("tests", "coverage", "style", "complexity", "security")
-Category = Literal["tests", "coverage", "style", "complexity", "security"]
 
 # `name[extras]` then one or more comparison clauses: no URLs, paths, options or markers.
 _REQUIREMENT = (
@@ -99,13 +99,15 @@ class LimitsSpec(_Model):
 
 
 class Weights(_Model):
-    """`[weights]`: relative weight of each category; unnamed ones keep their default."""
+    """`[weights]`: relative weight of each category; unnamed ones keep their default
+    (`graders.scoring.DEFAULT_WEIGHTS`). One field per `graders.model.CATEGORIES`, in its order
+    (tests/graders/test_values.py holds the two together)."""
 
-    tests: float = Field(default=50, ge=0)
-    coverage: float = Field(default=15, ge=0)
-    style: float = Field(default=10, ge=0)
-    complexity: float = Field(default=10, ge=0)
-    security: float = Field(default=15, ge=0)
+    tests: float = Field(default=DEFAULT_WEIGHTS["tests"], ge=0)
+    coverage: float = Field(default=DEFAULT_WEIGHTS["coverage"], ge=0)
+    style: float = Field(default=DEFAULT_WEIGHTS["style"], ge=0)
+    complexity: float = Field(default=DEFAULT_WEIGHTS["complexity"], ge=0)
+    security: float = Field(default=DEFAULT_WEIGHTS["security"], ge=0)
     rubric: float = Field(default=0, ge=0)
     """Weight of the reviewers' rubric score in the "overall with rubric" figure (0: the rubric
     score is shown beside the automated score, not folded in). Not a category: the automated

@@ -28,15 +28,10 @@ from types import TracebackType
 from celery import Celery
 from prometheus_client import start_http_server
 
-from runner.blobs import LocalBlobStore
-from runner.challenge import ChallengeRegistry
-from runner.engine import open_engine
 from runner.logs import configure_logging
-from runner.pipeline import Pipeline
 from runner.queue import Claim, RunQueue
 from runner.settings import Settings
-from runner.store import Database, open_database
-from runner.worker import Worker
+from runner.wiring import PipelineFactory, Wiring, docker_pipeline
 from sandbox import SandboxError
 from sandbox.docker import connect
 from sandbox.reaper import reap
@@ -110,32 +105,14 @@ class Heartbeat:
 
 
 class RunGrader:
-    """What a Celery worker process holds: the database, blobs, challenges and the pipeline."""
+    """What a Celery worker process holds: its `Wiring` (database, queue, blobs, challenges and
+    the checked pipeline) and one `Worker` over it."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        db: Database | None = None,
-        pipeline: Pipeline | None = None,
-    ) -> None:
-        self.settings = settings
-        self.db = db or open_database(settings)
-        self.queue = RunQueue(
-            self.db, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts
-        )
-        blobs = LocalBlobStore(settings.data_dir / "blobs")
-        challenges = ChallengeRegistry.from_roots(*settings.challenge_dirs)
-        self._pipeline = pipeline
-        self._lock = threading.Lock()
-        self._worker = Worker(self.queue, blobs, lambda: challenges, self.pipeline)
+    def __init__(self, wiring: Wiring) -> None:
+        self.settings = wiring.settings
+        self.queue = wiring.queue
+        self._worker = wiring.worker()
         self._host = f"{os.uname().nodename}:{os.getpid()}"
-
-    def pipeline(self) -> Pipeline:
-        """The Docker pipeline, made on first use and shared by the worker's threads."""
-        with self._lock:
-            if self._pipeline is None:
-                self._pipeline = open_engine(self.settings, log=_log.info).pipeline
-            return self._pipeline
 
     def grade(self, run_id: str) -> str:
         """Claim `run_id` and grade it; "dropped" when it is not claimable, else "graded"."""
@@ -164,14 +141,27 @@ class RunGrader:
         return "graded"
 
 
-def run_worker(settings: Settings, concurrency: int, hostname: str | None = None) -> None:
+def run_worker(
+    settings: Settings,
+    concurrency: int,
+    hostname: str | None = None,
+    pipeline_factory: PipelineFactory = docker_pipeline,
+) -> None:
     """`takehome worker`: a Celery worker of `concurrency` threads until stopped (SIGTERM: warm
     shutdown, current gradings finish; a second SIGTERM or SIGKILL: their runs are taken over
-    when their leases expire)."""
+    when their leases expire).
+
+    The pipeline is built, and so every grader checked, before the worker consumes anything:
+    `GraderChecksFailed` (or a `SandboxError`: Docker not reachable) is raised instead, and no
+    message is taken."""
     configure_logging(settings.log_format)
+    wiring = Wiring(settings, pipeline_factory)
+    wiring.open()
+    _log.info("checking the graders before taking runs")
+    wiring.pipeline()
     if settings.metrics_port:
         start_http_server(settings.metrics_port)
-    app = make_celery(settings, RunGrader(settings))
+    app = make_celery(settings, RunGrader(wiring))
     argv = [
         "worker",
         "--pool=threads",

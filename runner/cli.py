@@ -1,44 +1,64 @@
 """The `takehome` command line.
 
-Exit codes: 0 done; 1 a check failed (validate, doctor); 2 usage error; 3 bad input (archive,
-manifest, unknown challenge); 4 infrastructure failure (Docker engine, images).
+Exit codes: 0 done; 1 a check failed (validate, doctor, a grader's self-check); 2 usage error; 3
+bad input (archive, manifest, unknown challenge); 4 infrastructure failure (Docker engine, images).
+
+Commands raise; the group (`_Cli`) maps what they raise to an exit code through one table,
+`EXIT_CODES` (the first class of the exception's MRO found there), and prints one line
+`error: <message>`. An exception not in the table is a bug and shows its traceback. Commands get
+what they need (database, challenges, the self-checked pipeline) from `runner.wiring.Wiring`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 
 from graders import discover_test_ids
 from runner.celery_app import run_worker
-from runner.challenge import ChallengeError, find_challenges, get_challenge
-from runner.client import ApiClient, ClientError
+from runner.challenge import ChallengeError
+from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
+from runner.invites import InviteSpec, open_invite
 from runner.logs import configure_logging
+from runner.pipeline import Pipeline
 from runner.render import print_report, render_html
-from runner.settings import Settings
-from runner.store import open_database
+from runner.settings import Settings, UnsafeSettings
 from runner.store.records import (
     AlreadyExists,
     NotFound,
     create_api_token,
-    create_invite,
     create_reviewer,
 )
-from runner.store.secrets import UnsafeSettings, check_secrets
 from runner.validate import Outcome, validate_challenge
+from runner.wiring import GraderChecksFailed, Wiring, docker_pipeline
 from sandbox import SandboxError
 from sandbox.docker import connect
 from sandbox.reaper import reap as reap_leftovers
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CHECK_FAILED",
+    "EXIT_CODES",
+    "EXIT_INFRA",
+    "EXIT_USAGE",
+    "CheckFailed",
+    "UsageProblem",
+    "exit_code",
+    "main",
+]
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -49,9 +69,60 @@ _console = Console()
 _errors = Console(stderr=True)
 
 
-def _fail(code: int, message: str) -> None:
-    _errors.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    sys.exit(code)
+class CheckFailed(Exception):
+    """A check a command ran did not pass (broken expectations, a run that did not finish)."""
+
+
+class UsageProblem(Exception):
+    """The command cannot work as called (a setting or an argument it needs is wrong)."""
+
+
+def _client_exit(exc: Exception) -> int:
+    """The service refused the request (4xx: bad input) or could not be reached (infra)."""
+    status = exc.status if isinstance(exc, ClientError) else 0
+    return EXIT_BAD_INPUT if 400 <= status < 500 else EXIT_INFRA
+
+
+#: What each exception a command raises exits with: a code, or a function of the exception.
+EXIT_CODES: Mapping[type[Exception], int | Callable[[Exception], int]] = {
+    CheckFailed: EXIT_CHECK_FAILED,
+    GraderChecksFailed: EXIT_CHECK_FAILED,
+    UsageProblem: EXIT_USAGE,
+    UnsafeSettings: EXIT_USAGE,
+    IntakeError: EXIT_BAD_INPUT,
+    ChallengeError: EXIT_BAD_INPUT,
+    AlreadyExists: EXIT_BAD_INPUT,
+    NotFound: EXIT_BAD_INPUT,
+    LookupError: EXIT_BAD_INPUT,
+    ClientError: _client_exit,
+    SandboxError: EXIT_INFRA,
+}
+
+
+def exit_code(exc: Exception) -> int | None:
+    """The exit code `EXIT_CODES` gives `exc` (by the first class of its MRO found there), or
+    None when it is not a known failure."""
+    for kind in type(exc).__mro__:
+        code = EXIT_CODES.get(kind)
+        if code is not None:
+            return code if isinstance(code, int) else code(exc)
+    return None
+
+
+class _Cli(click.Group):
+    """The `takehome` group: a known exception from any command becomes one `error:` line and
+    its exit code (`EXIT_CODES`)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            code = exit_code(exc)
+            if code is None:
+                raise
+            message = " ".join(str(exc).splitlines()) or type(exc).__name__
+            _errors.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+            ctx.exit(code)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -59,7 +130,21 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _wiring(ctx: click.Context) -> Wiring:
+    """What the command needs, each part made on first use; image builds log to stderr."""
+    return Wiring(_settings(ctx), partial(docker_pipeline, log=_log_dim))
+
+
+def _log_dim(message: str) -> None:
+    _errors.print(f"[dim]{escape(message)}[/]")
+
+
+def _checked_pipeline(wiring: Wiring) -> Pipeline:
+    with _errors.status("checking the graders"):
+        return wiring.pipeline()
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--challenges-dir",
     "challenge_dirs",
@@ -99,19 +184,14 @@ def grade(
 ) -> None:
     """Grade a directory or archive (tar, tar.gz, zip) against a challenge."""
 
-    settings = _settings(ctx)
-    try:
-        challenge = get_challenge(challenge_id, settings.challenge_dirs)
-        snapshot = snapshot_path(path, IntakeLimits())
-        engine = open_engine(settings, log=lambda m: _errors.print(f"[dim]{m}[/]"))
-        with _errors.status(f"grading {path.name} against {challenge_id}") as status:
-            report = engine.pipeline.grade(
-                challenge, snapshot, progress=lambda step, state: status.update(f"{state}: {step}")
-            )
-    except (IntakeError, ChallengeError, LookupError) as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    except SandboxError as exc:
-        _fail(EXIT_INFRA, str(exc))
+    wiring = _wiring(ctx)
+    challenge = wiring.challenges.get(challenge_id)
+    snapshot = snapshot_path(path, IntakeLimits())
+    pipeline = _checked_pipeline(wiring)
+    with _errors.status(f"grading {path.name} against {challenge_id}") as status:
+        report = pipeline.grade(
+            challenge, snapshot, progress=lambda step, state: status.update(f"{state}: {step}")
+        )
     print_report(_console, report, title=f"{path.name}: {report.score:.1f} / 100")
     if json_out:
         json_out.write_text(report.to_json())
@@ -128,11 +208,7 @@ def challenges() -> None:
 @click.pass_context
 def challenges_list(ctx: click.Context) -> None:
     """List the challenges found in the challenge folders."""
-    try:
-        found = find_challenges(*_settings(ctx).challenge_dirs)
-    except ChallengeError as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    for cid, challenge in sorted(found.items()):
+    for cid, challenge in _wiring(ctx).challenges.as_dict().items():
         m = challenge.manifest
         _console.print(f"{cid}\t{m.version}\t{m.mode}\t{m.title}", highlight=False)
 
@@ -142,11 +218,7 @@ def challenges_list(ctx: click.Context) -> None:
 @click.pass_context
 def challenges_show(ctx: click.Context, challenge_id: str) -> None:
     """Show a challenge's manifest and the ids of its hidden tests."""
-
-    try:
-        challenge = get_challenge(challenge_id, _settings(ctx).challenge_dirs)
-    except (ChallengeError, LookupError) as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
+    challenge = _wiring(ctx).challenges.get(challenge_id)
     _console.print_json(challenge.manifest.model_dump_json())
     _console.print(f"version hash: {challenge.version_hash}")
     expected = challenge.manifest.tests.expected or discover_test_ids(challenge.hidden_tests())
@@ -160,27 +232,17 @@ def challenges_show(ctx: click.Context, challenge_id: str) -> None:
 @click.pass_context
 def challenges_validate(ctx: click.Context, challenge_id: str | None) -> None:
     """Grade reference, starter and variants; fail when a challenge does not separate them."""
-
-    settings = _settings(ctx)
-    try:
-        found = find_challenges(*settings.challenge_dirs)
-        selected = (
-            [get_challenge(challenge_id, settings.challenge_dirs)]
-            if challenge_id
-            else [found[k] for k in sorted(found)]
-        )
-        engine = open_engine(settings, log=lambda m: _errors.print(f"[dim]{m}[/]"))
-        failed = 0
-        for challenge in selected:
-            _console.rule(challenge.manifest.id)
-            outcomes = validate_challenge(challenge, engine.pipeline, on_graded=_print_outcome)
-            failed += sum(not o.ok for o in outcomes)
-    except (IntakeError, ChallengeError, LookupError) as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    except SandboxError as exc:
-        _fail(EXIT_INFRA, str(exc))
+    wiring = _wiring(ctx)
+    found = wiring.challenges
+    selected = [found.get(challenge_id)] if challenge_id else list(found)
+    pipeline = _checked_pipeline(wiring)
+    failed = 0
+    for challenge in selected:
+        _console.rule(challenge.manifest.id)
+        outcomes = validate_challenge(challenge, pipeline, on_graded=_print_outcome)
+        failed += sum(not o.ok for o in outcomes)
     if failed:
-        _fail(EXIT_CHECK_FAILED, f"{failed} expectation(s) broken")
+        raise CheckFailed(f"{failed} expectation(s) broken")
     _console.print("[green]all expectations hold[/]")
 
 
@@ -207,20 +269,15 @@ def images() -> None:
 @click.pass_context
 def images_build(ctx: click.Context, challenge_ids: tuple[str, ...]) -> None:
     """Build base, tools and challenge images (only what changed)."""
-    settings = _settings(ctx)
-    try:
-        found = find_challenges(*settings.challenge_dirs)
-        engine = open_engine(settings, log=lambda m: _errors.print(f"[dim]{m}[/]"))
-        _console.print(f"base   {engine.images.ensure_base()}")
-        _console.print(f"tools  {engine.images.ensure_tools()}")
-        for cid in challenge_ids or sorted(found):
-            challenge = get_challenge(cid, settings.challenge_dirs)
-            tag = engine.images.ensure_challenge(cid, challenge.manifest.dependencies.allowed)
-            _console.print(f"{cid:<6} {tag}")
-    except (ChallengeError, LookupError) as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    except SandboxError as exc:
-        _fail(EXIT_INFRA, str(exc))
+    wiring = _wiring(ctx)
+    found = wiring.challenges
+    images = open_engine(wiring.settings, log=_log_dim).images  # images only: nothing to check
+    _console.print(f"base   {images.ensure_base()}")
+    _console.print(f"tools  {images.ensure_tools()}")
+    for cid in challenge_ids or [c.id for c in found]:
+        challenge = found.get(cid)
+        tag = images.ensure_challenge(cid, challenge.manifest.dependencies.allowed)
+        _console.print(f"{cid:<6} {tag}")
 
 
 @cli.command()
@@ -228,9 +285,8 @@ def images_build(ctx: click.Context, challenge_ids: tuple[str, ...]) -> None:
 def doctor(ctx: click.Context) -> None:
     """Check the engine, the images and every grader's self-test; say what to do when not."""
 
-    ok = run_doctor(_settings(ctx), _console)
-    if not ok:
-        sys.exit(EXIT_CHECK_FAILED)
+    if not run_doctor(_settings(ctx), _console):
+        raise CheckFailed("this machine is not ready to grade: see the ✗ lines above")
 
 
 @cli.command()
@@ -238,11 +294,7 @@ def doctor(ctx: click.Context) -> None:
 @click.option("--older-than", type=float, help="Only leftovers older than this many seconds.")
 def reap(run_id: str | None, older_than: float | None) -> None:
     """Remove sandbox containers, volumes and networks left behind by crashed runs."""
-
-    try:
-        reaped = reap_leftovers(connect(), run_id=run_id, older_than=older_than)
-    except SandboxError as exc:
-        _fail(EXIT_INFRA, str(exc))
+    reaped = reap_leftovers(connect(), run_id=run_id, older_than=older_than)
     _console.print(
         f"removed {len(reaped.containers)} containers, {len(reaped.volumes)} volumes,"
         f" {len(reaped.networks)} networks"
@@ -256,22 +308,18 @@ def reap(run_id: str | None, older_than: float | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the web service (uvicorn) with grading worker threads in the same process."""
-    settings = _settings(ctx)
-    try:
-        check_secrets(settings)
-    except UnsafeSettings as exc:
-        _fail(EXIT_USAGE, str(exc))
-    # The app reads its settings from the environment: hand the command line's choices on.
-    os.environ["TAKEHOME_CHALLENGE_DIRS"] = os.pathsep.join(map(str, settings.challenge_dirs))
-    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
-        if value is not None:
-            os.environ[f"TAKEHOME_{name}"] = str(value)
+    # The console script is the top of the stack: it alone may reach up into `api` (imported
+    # here, not at the top, so that the other commands do not load the web stack).
+    from api.app import create_app  # noqa: PLC0415
+
+    chosen = {"host": host, "port": port, "workers": workers}
+    settings = _settings(ctx).model_copy(update={k: v for k, v in chosen.items() if v is not None})
     configure_logging(settings.log_format)
+    app = create_app(settings)  # raises UnsafeSettings before anything is opened
     uvicorn.run(
-        "api.app:from_environment",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        app,
+        host=settings.host,
+        port=settings.port,
         proxy_headers=False,
         log_config=None,  # keep the handlers of configure_logging (text or JSON)
     )
@@ -290,8 +338,8 @@ def worker(ctx: click.Context, concurrency: int, hostname: str | None) -> None:
     """Run a Celery grading worker (TAKEHOME_QUEUE=celery, TAKEHOME_BROKER_URL); needs Docker."""
     settings = _settings(ctx)
     if settings.queue != "celery":
-        _fail(
-            EXIT_USAGE, "`takehome worker` needs TAKEHOME_QUEUE=celery (and TAKEHOME_BROKER_URL)"
+        raise UsageProblem(
+            "`takehome worker` needs TAKEHOME_QUEUE=celery (and TAKEHOME_BROKER_URL)"
         )
     run_worker(settings, concurrency, hostname)
 
@@ -312,11 +360,8 @@ def users_create(ctx: click.Context, email: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
-        _fail(EXIT_USAGE, "the password must be at least 8 characters long")
-    try:
-        create_reviewer(open_database(_settings(ctx)), email, password)
-    except AlreadyExists as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
+        raise UsageProblem("the password must be at least 8 characters long")
+    create_reviewer(_wiring(ctx).db, email, password)
     _console.print(f"created reviewer {email}", highlight=False)
 
 
@@ -330,28 +375,38 @@ def invites() -> None:
 @click.option("--candidate", default="candidate", help="Who the invite is for (name or email).")
 @click.option("--expires-days", type=click.FloatRange(min=0, min_open=True), default=7.0)
 @click.option("--max-submissions", type=click.IntRange(min=1), default=3)
+@click.option(
+    "--time-limit-hours",
+    type=click.FloatRange(min=0, min_open=True, max=24 * 365),
+    help="Put the invite on a clock the candidate starts (default: untimed).",
+)
+@click.option("--strict", is_flag=True, help="Refuse submissions after the deadline.")
+@click.option("--email", help="The candidate's e-mail address (the link is mailed with SMTP).")
 @click.pass_context
 def invites_create(
     ctx: click.Context,
+    *,
     challenge_id: str,
     candidate: str,
     expires_days: float,
     max_submissions: int,
+    time_limit_hours: float | None,
+    strict: bool,
+    email: str | None,
 ) -> None:
     """Create an invite and print the candidate's link (shown once)."""
-    settings = _settings(ctx)
-    try:
-        get_challenge(challenge_id, settings.challenge_dirs)
-    except (ChallengeError, LookupError) as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    _invite, token = create_invite(
-        open_database(settings),
-        challenge_id=challenge_id,
+    wiring = _wiring(ctx)
+    challenge = wiring.challenges.get(challenge_id)
+    spec = InviteSpec(
         candidate=candidate,
         expires_days=expires_days,
         max_submissions=max_submissions,
-        created_by=None,
+        time_limit_hours=time_limit_hours,
+        strict=strict,
+        email=email,
     )
+    _invite, token = open_invite(wiring.db, wiring.blobs, challenge, spec)
+    settings = wiring.settings
     base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
     click.echo(f"{base}/i/{token}")
 
@@ -366,18 +421,19 @@ def tokens() -> None:
 @click.pass_context
 def tokens_create(ctx: click.Context, email: str) -> None:
     """Create an API token for a reviewer and print it (shown once)."""
-    try:
-        token = create_api_token(open_database(_settings(ctx)), email)
-    except NotFound as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    click.echo(token)
+    click.echo(create_api_token(_wiring(ctx).db, email))
 
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--challenge", "challenge_id", required=True, help="Challenge id.")
+@click.option("--challenge", "challenge_id", help="Challenge id (with --token).")
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Service URL.")
-@click.option("--token", envvar="TAKEHOME_API_TOKEN", required=True, help="API token.")
+@click.option("--token", envvar="TAKEHOME_API_TOKEN", help="A reviewer's API token.")
+@click.option(
+    "--invite",
+    envvar="TAKEHOME_INVITE",
+    help="Submit as the candidate: an invite link or token (no API token needed).",
+)
 @click.option("--wait/--no-wait", default=True, help="Wait for the report and print it.")
 @click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds to wait.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
@@ -385,9 +441,10 @@ def tokens_create(ctx: click.Context, email: str) -> None:
 def submit(
     *,
     path: Path,
-    challenge_id: str,
+    challenge_id: str | None,
     url: str,
-    token: str,
+    token: str | None,
+    invite: str | None,
     wait: bool,
     timeout: float,
     json_out: Path | None,
@@ -395,29 +452,57 @@ def submit(
 ) -> None:
     """Submit a directory or archive to a running service (the JSON API) and wait for its report.
 
-    The token comes from `--token` or TAKEHOME_API_TOKEN (`takehome tokens create EMAIL`)."""
+    As a reviewer: `--challenge` and `--token` (or TAKEHOME_API_TOKEN; `takehome tokens create
+    EMAIL`). As a candidate: `--invite` with the invite link (or its token and `--url`), or
+    TAKEHOME_INVITE; then what the challenge's feedback policy shows is printed."""
+    if invite:
+        _submit_invite(path, invite, url, wait=wait, timeout=timeout, json_out=json_out)
+        return
+    if not challenge_id or not token:
+        raise UsageProblem("give --challenge and --token (a reviewer), or --invite")
     client = ApiClient(url, token)
-    try:
-        submission_id = client.submit(snapshot_path(path, IntakeLimits()), challenge_id, path.name)
-        link = f"{url.rstrip('/')}/reviewer/submissions/{submission_id}"
-        _errors.print(f"submitted {path.name} ({challenge_id}): {link}", soft_wrap=True)
-        if not wait:
-            click.echo(submission_id)
-            return
-        summary = client.wait(submission_id, timeout)
-        if summary["state"] != "done":
-            _fail(EXIT_CHECK_FAILED, f"run {summary['state']}: {summary.get('error')}")
-        report = client.report(submission_id)
-    except IntakeError as exc:
-        _fail(EXIT_BAD_INPUT, str(exc))
-    except ClientError as exc:
-        _fail(EXIT_BAD_INPUT if 400 <= exc.status < 500 else EXIT_INFRA, str(exc))
+    submission_id = client.submit(snapshot_path(path, IntakeLimits()), challenge_id, path.name)
+    link = f"{url.rstrip('/')}/reviewer/submissions/{submission_id}"
+    _errors.print(f"submitted {path.name} ({challenge_id}): {link}", soft_wrap=True)
+    if not wait:
+        click.echo(submission_id)
+        return
+    summary = client.wait(submission_id, timeout)
+    if summary["state"] != "done":
+        raise CheckFailed(f"run {summary['state']}: {summary.get('error')}")
+    report = client.report(submission_id)
     title = f"{challenge_id} / {path.name}: {report.score:.1f} / 100"
     print_report(_console, report, title=title)
     if json_out:
         json_out.write_text(report.to_json())
     if html_out:
         html_out.write_text(render_html(report))
+
+
+def _submit_invite(
+    path: Path, invite: str, url: str, *, wait: bool, timeout: float, json_out: Path | None
+) -> None:
+    """`submit --invite`: through the candidate's routes; prints the candidate's status."""
+    base, invite_token = parse_invite(invite, url)
+    client = InviteClient(base, invite_token)
+    submission_id = client.submit(snapshot_path(path, IntakeLimits()), path.name)
+    link = f"{base}/i/{invite_token}/submissions/{submission_id}"
+    _errors.print(f"submitted {path.name}: {link}", soft_wrap=True)
+    if not wait:
+        click.echo(submission_id)
+        return
+    status = client.wait(submission_id, timeout)
+    if json_out:
+        json_out.write_text(json.dumps(status, indent=2))
+    click.echo(f"state: {status['state']}" + (" (late)" if status.get("late") else ""))
+    if "score" in status:
+        click.echo(f"score: {status['score']:.1f} / 100")
+        for name, score in status.get("categories", {}).items():
+            click.echo(f"  {name}: {score:.1f}")
+    for test in status.get("tests", []):
+        click.echo(f"  {test['outcome']:>8}  {test['id']}")
+    if status["state"] != "done":
+        raise CheckFailed(status.get("message", f"submission {status['state']}"))
 
 
 def main() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 
 from graders import all_graders
-from graders.base import GraderCheckFailed
 from runner.challenge import ChallengeError, find_challenges
 from runner.settings import Settings
+from runner.wiring import check_graders
 from sandbox import SandboxError
 from sandbox.docker import DockerSandbox, connect
 from sandbox.images import ImageBuilder
@@ -24,7 +24,6 @@ def run_doctor(settings: Settings, console: Console) -> bool:
         return False
     console.print(f"[green]✓ engine[/] Docker {client.version().get('Version', '?')}")
     builder = ImageBuilder(client, settings.images(), log=lambda _m: None)
-    ok = True
     try:
         tools = builder.tools_tag()
         client.images.get(tools)
@@ -32,14 +31,7 @@ def run_doctor(settings: Settings, console: Console) -> bool:
     except Exception as exc:  # any failure here means: build the images
         console.print(f"[red]✗ images[/] {exc}: run `takehome images build`")
         return False
-    sandbox = DockerSandbox(client, runtime=settings.runtime)
-    for grader in all_graders().values():
-        try:
-            grader.check(sandbox, tools)
-            console.print(f"[green]✓ grader {grader.name}[/] self-check passed")
-        except (GraderCheckFailed, SandboxError) as exc:
-            ok = False
-            console.print(f"[red]✗ grader {grader.name}[/] {exc}")
+    ok = _graders(DockerSandbox(client, runtime=settings.runtime), tools, console)
     try:
         found = find_challenges(*settings.challenge_dirs)
         console.print(
@@ -49,3 +41,18 @@ def run_doctor(settings: Settings, console: Console) -> bool:
         ok = False
         console.print(f"[red]✗ challenges[/] {exc}")
     return ok
+
+
+def _graders(sandbox: DockerSandbox, tools: str, console: Console) -> bool:
+    """The checks a worker runs before it takes runs (`runner.wiring`), one line a grader."""
+    try:
+        failures = check_graders(sandbox, tools)
+    except SandboxError as exc:
+        console.print(f"[red]✗ graders[/] {exc}")
+        return False
+    for name in all_graders():
+        if name in failures:
+            console.print(f"[red]✗ grader {name}[/] {failures[name]}")
+        else:
+            console.print(f"[green]✓ grader {name}[/] self-check passed")
+    return not failures

@@ -1,4 +1,8 @@
-"""Wiring of the grading engine from `Settings`: the Docker sandbox, images and the pipeline."""
+"""The grading engine from `Settings`: the Docker sandbox, its image builder and a pipeline.
+
+The pipeline here is not self-checked yet: processes that grade get theirs from
+`runner.wiring` (`docker_pipeline`), which checks every grader in this sandbox first.
+"""
 
 from __future__ import annotations
 

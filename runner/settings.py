@@ -6,6 +6,7 @@ Settings are passed to what needs them, never imported as a global.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,7 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sandbox.images import ImageSettings
 
-__all__ = ["Settings", "default_challenge_dirs"]
+__all__ = ["Settings", "UnsafeSettings", "check_secrets", "default_challenge_dirs"]
 
 
 def default_challenge_dirs() -> list[Path]:
@@ -32,26 +33,34 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TAKEHOME_", extra="ignore")
 
     data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "takehome")
+    """The service's data: the SQLite database (when `database_url` is empty) and `blobs/`."""
     challenge_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=default_challenge_dirs)
+    """Folders holding challenge packs, `:`-separated (the CLI's `--challenges-dir` wins)."""
     base_image: str | None = None
     """A registry image to build on (e.g. python:3.12-slim) instead of the local Debian rootfs."""
     cache_dir: Path = (
         Path("/var/cache/takehome") if os.geteuid() == 0 else (Path.home() / ".cache" / "takehome")
     )
+    """Image build cache: the debootstrap'ed base rootfs and the downloaded wheelhouses."""
     runtime: str | None = None
     """OCI runtime for sandbox containers (e.g. runsc where gVisor works); default: engine's."""
     concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    """Grading steps one run runs at once; with W workers on a deep queue, CPUs / W is better."""
     # The service (`takehome serve`): database, secrets, worker threads, listening address.
     database_url: str = ""
     """SQLAlchemy URL; empty: SQLite (WAL) at `<data_dir>/takehome.db`."""
     secret_key: str = ""
     """Signs session cookies; the service refuses to start without one unless `dev_mode`."""
     dev_mode: bool = False
+    """Replace a missing or weak secret key by one made up at each start (development only)."""
     workers: int = Field(default=1, ge=0, le=64)
     """Grading worker threads inside `takehome serve` (0: enqueue only)."""
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    """Largest archive upload; the service answers 413 as soon as a body passes it."""
     host: str = "127.0.0.1"
+    """Address `takehome serve` listens on."""
     port: int = Field(default=8000, ge=1, le=65535)
+    """Port `takehome serve` listens on."""
     public_url: str = ""
     """Base URL printed in invite links; empty: `http://<host>:<port>`."""
     max_attempts: int = Field(default=3, ge=1, le=20)
@@ -98,6 +107,12 @@ class Settings(BaseSettings):
     """`json`: one JSON object a line, with run and submission ids when a line concerns a run."""
     metrics_port: int = Field(default=0, ge=0, le=65535)
     """`takehome worker`: serve Prometheus metrics on this port (0: none)."""
+    smtp_url: str = Field(default="", repr=False)
+    """E-mail to candidates and reviewers (`runner.mail`), e.g.
+    `smtp+starttls://user:password@mail.example.com:587/?from=hiring@example.com` (also `smtp://`
+    in the clear, `smtps://` over TLS). Empty (the default): no e-mail is ever sent or queued."""
+    mail_seconds: float = Field(default=5.0, gt=0)
+    """How often the service looks for e-mail to write and sends what is due (with SMTP)."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod
@@ -118,3 +133,25 @@ class Settings(BaseSettings):
     def images(self) -> ImageSettings:
         """The image-building part of the settings."""
         return ImageSettings(base_image=self.base_image, cache_dir=self.cache_dir)
+
+
+_DEFAULT_SECRETS = frozenset({"", "changethis", "changeme", "secret"})
+
+
+class UnsafeSettings(ValueError):
+    """The settings would run the service insecurely (e.g. without a secret key)."""
+
+
+def check_secrets(settings: Settings) -> Settings:
+    """Refuse a default or short secret key unless `dev_mode`; in dev mode, make one up.
+
+    (As full-stack-fastapi-template's `_enforce_non_default_secrets`.)"""
+    if settings.secret_key not in _DEFAULT_SECRETS and len(settings.secret_key) >= 16:
+        return settings
+    if not settings.dev_mode:
+        raise UnsafeSettings(
+            "TAKEHOME_SECRET_KEY is empty, a default, or shorter than 16 characters: set one"
+            " (python -c 'import secrets; print(secrets.token_urlsafe(32))'),"
+            " or TAKEHOME_DEV_MODE=1 for a throw-away key"
+        )
+    return settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})

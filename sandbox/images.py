@@ -23,6 +23,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from sandbox.pins import TOOL_PINS
 from sandbox.spec import ImageMissing, SandboxFailure
 
 __all__ = [
@@ -32,14 +33,8 @@ __all__ = [
     "ImageSettings",
 ]
 
-#: The grading tools baked into every sandbox image. Changing a pin changes every image tag.
-TOOL_PINS = (
-    "pytest==9.2.0",
-    "coverage==7.17.3",
-    "ruff==0.17.5",
-    "radon==6.0.1",
-    "bandit==1.9.4",
-)
+# TOOL_PINS (sandbox/pins.py) are the grading tools baked into every sandbox image, re-exported
+# here for the image's users. Changing a pin changes every image tag.
 _DEBIAN_INCLUDE = ("python3", "python3-venv")
 #: The service image's base (scripts/build-service-image.sh) also has git for Git intake; the
 #: sandbox base, and so every candidate container, has no git.

@@ -17,7 +17,7 @@ from runner.pipeline import Pipeline
 from sandbox.docker import DockerSandbox
 
 ROOT = Path(__file__).resolve().parents[1]
-# Floors a little under what the code scores today (see the README, "Grading ourselves").
+# Floors a little under what the code scores today (see docs/development.md, "Grading ourselves").
 FLOORS = {"style": 95.0, "complexity": 90.0, "security": 75.0}
 
 

@@ -12,18 +12,20 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
+from api.journey import invite_mailed
 from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import current_report, list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
+from runner.invites import InviteSpec, default_time_limit, open_invite
 from runner.store.records import (
     NewSubmission,
     NotFound,
     add_submission,
-    create_invite,
     enqueue_regrade,
+    set_graded_mail,
 )
 
 __all__ = ["router"]
@@ -38,11 +40,18 @@ class InviteRequest(BaseModel):
     candidate: str = Field(max_length=254)
     expires_days: float = Field(default=7, gt=0, le=365)
     max_submissions: int = Field(default=3, ge=1, le=100)
+    time_limit_hours: float | None = Field(default=None, gt=0, le=24 * 365)
+    """The clock, started by the candidate; None (the default) is untimed."""
+    strict: bool = False
+    """Refuse submissions past the deadline (403) instead of marking them late."""
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    """The candidate's address: with SMTP configured, the invite link is e-mailed there."""
 
 
 @router.get("/challenges", summary="List challenges")
 def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
-    """Every challenge: id, title, version, mode and feedback policy."""
+    """Every challenge: id, title, version, mode, feedback policy and time estimate (with the
+    hours it suggests for an invite's `time_limit_hours`)."""
     del reviewer
     return [
         {
@@ -51,6 +60,8 @@ def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
             "version": c.manifest.version,
             "mode": c.manifest.mode,
             "feedback": c.manifest.feedback.policy,
+            "time_estimate": c.manifest.time_estimate,
+            "default_time_limit_hours": default_time_limit(c),
         }
         for c in svc.challenges
     ]
@@ -59,17 +70,40 @@ def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
 @router.post("/invites", status_code=201, summary="Create an invite")
 def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Create an invite and return its link (shown once)."""
-    svc.challenges.get(body.challenge)
-    invite, token = create_invite(
-        svc.db,
-        challenge_id=body.challenge,
+    spec = InviteSpec(
         candidate=body.candidate,
         expires_days=body.expires_days,
         max_submissions=body.max_submissions,
         created_by=reviewer.id,
+        time_limit_hours=body.time_limit_hours,
+        strict=body.strict,
+        email=body.email,
     )
+    invite, token = open_invite(svc.db, svc.blobs, svc.challenges.get(body.challenge), spec)
+    link = invite_link(svc, token)
+    invite_mailed(svc, invite, link)
     expires = invite.expires_at.isoformat(timespec="seconds") + "Z"
-    return {"id": invite.id, "link": invite_link(svc, token), "expires_at": expires}
+    return {
+        "id": invite.id,
+        "link": link,
+        "expires_at": expires,
+        "time_limit_hours": invite.time_limit_hours,
+        "strict": invite.strict,
+    }
+
+
+class MailPreferences(BaseModel):
+    """Which e-mails the reviewer gets (with SMTP configured)."""
+
+    graded: bool
+    """A "graded" message for each report of the invites this reviewer made."""
+
+
+@router.put("/me/mail", summary="Opt in to or out of e-mails")
+def mail_preferences(body: MailPreferences, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
+    """Set the reviewer's e-mail preferences; answers them with `smtp` (configured or not)."""
+    found = set_graded_mail(svc.db, reviewer.id, body.graded)
+    return {"graded": found.notify_graded_since is not None, "smtp": bool(svc.settings.smtp_url)}
 
 
 @router.post("/submissions", status_code=202, summary="Submit an archive")

@@ -1,24 +1,42 @@
 """Candidate routes. The invite token in the URL is the candidate's only key: a wrong token, or a
-submission made through another invite, is a 404 (nothing says it exists)."""
+submission made through another invite, is a 404 (nothing says it exists).
+
+The starter (`starter.zip`, `starter.tar.gz`) is the one-commit repository of the starter of the
+invite's challenge version (`runner.starter`); an expired invite answers 410, a timed one
+`409 not_started` until the candidate presses Start. `POST start` starts the clock once (a
+second press moves nothing); it needs the page's CSRF token, so no other site can start it, and
+a GET never does (link prefetchers and mail scanners follow links)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from api.auth import check_csrf, csrf_page
 from api.feedback import candidate_view
 from api.gitsubmit import candidate_git_submission, read_git_fields
+from api.journey import ci_examples, clock_context, service_base
 from api.pages import markdown_html, render, wants_html
 from api.services import Services, Svc
 from api.uploads import read_upload
-from api.views import list_submissions, load_submission
-from runner.intake import IntakeLimits, snapshot_bytes
+from api.views import list_submissions, load_submission, queue_position
+from runner.intake import IntakeLimits, Snapshot, snapshot_bytes
+from runner.starter import StarterRepo, build_starter, remember_starter, starter_for
 from runner.store import Invite
 from runner.store.models import utcnow
-from runner.store.records import NewSubmission, NotFound, add_submission, invite_for_token
+from runner.store.records import (
+    InviteExpired,
+    NewSubmission,
+    NotFound,
+    NotStarted,
+    add_submission,
+    invite_for_token,
+    start_clock,
+)
 
 __all__ = ["router"]
 
@@ -45,6 +63,7 @@ def invite_page(token: str, request: Request, svc: Svc) -> Response:
     challenge = svc.challenges.get(invite.challenge_id)
     with svc.db.reading() as session:
         mine = list_submissions(session, invite_id=invite.id)
+    base = service_base(svc)
     context: dict[str, Any] = {
         "token": token,
         "invite": invite,
@@ -54,8 +73,89 @@ def invite_page(token: str, request: Request, svc: Svc) -> Response:
         "remaining": max(0, invite.max_submissions - len(mine)),
         "limit": _human_size(svc.settings.max_upload_bytes),
         "submissions": mine,
+        "clock": clock_context(invite),
+        "challenge_id": challenge.id,
+        "base": base,
+        "link": f"{base}/i/{token}",
+        "ci": ci_examples(base),
     }
-    return render(request, "invite.html", context)
+    return csrf_page(request, svc, "invite.html", context)
+
+
+@router.post("/start", summary="Start the clock of a timed invite")
+async def start(token: str, request: Request, svc: Svc) -> Response:
+    """Start the clock now (once: pressing Start again moves nothing); needs the CSRF token."""
+    await check_csrf(request, svc)
+    invite = await run_in_threadpool(_invite, svc, token)
+    started = await run_in_threadpool(start_clock, svc.db, invite.id)
+    if wants_html(request):
+        return RedirectResponse(f"/i/{token}", status_code=303)
+    clock = clock_context(started)
+    deadline = clock["deadline"]
+    return JSONResponse(
+        {
+            "started_at": started.started_at.isoformat(timespec="seconds") + "Z"
+            if started.started_at
+            else None,
+            "deadline": deadline.isoformat(timespec="seconds") + "Z" if deadline else None,
+        }
+    )
+
+
+_STARTERS: dict[tuple[str, str], StarterRepo] = {}
+_STARTERS_LOCK = threading.Lock()
+_MAX_CACHED = 16
+
+
+def _starter_repo(svc: Services, token: str) -> StarterRepo:
+    invite = _invite(svc, token)
+    if invite.expires_at <= utcnow():
+        raise InviteExpired("this invite has expired")
+    if invite.time_limit_hours is not None and invite.started_at is None:
+        raise NotStarted("press Start on the invite page first: that starts your clock")
+    challenge = svc.challenges.get(invite.challenge_id)
+    version = invite.challenge_version or challenge.version_hash
+    row = starter_for(svc.db, challenge.id, version)
+    if row is None and version == challenge.version_hash:
+        row = remember_starter(svc.db, svc.blobs, challenge)
+    if row is None:
+        raise NotFound("the starter of this invite's challenge version is not kept")
+    key = (challenge.id, row.snapshot_digest)
+    with _STARTERS_LOCK:
+        cached = _STARTERS.get(key)
+    if cached is None:
+        snapshot = Snapshot.from_tar(svc.blobs.get(row.snapshot_digest))
+        cached = build_starter(challenge.id, snapshot)
+        with _STARTERS_LOCK:
+            if len(_STARTERS) >= _MAX_CACHED:
+                _STARTERS.pop(next(iter(_STARTERS)))
+            _STARTERS[key] = cached
+    return cached
+
+
+def _download(repo: StarterRepo, data: bytes, suffix: str, media_type: str) -> Response:
+    headers = {
+        "Content-Disposition": f'attachment; filename="{repo.name}{suffix}"',
+        "X-Starter-Commit": repo.commit,
+        "Cache-Control": "private, no-store",
+    }
+    return Response(data, media_type=media_type, headers=headers)
+
+
+@router.get("/starter.zip", summary="The starter as a zip holding a one-commit Git repository")
+async def starter_zip(token: str, svc: Svc) -> Response:
+    """The starter of the invite's challenge version; 409 not_started before Start (timed)."""
+    repo = await run_in_threadpool(_starter_repo, svc, token)
+    data = await run_in_threadpool(repo.zip_bytes)
+    return _download(repo, data, ".zip", "application/zip")
+
+
+@router.get("/starter.tar.gz", summary="The starter as a .tar.gz holding a Git repository")
+async def starter_tar_gz(token: str, svc: Svc) -> Response:
+    """The starter of the invite's challenge version; 409 not_started before Start (timed)."""
+    repo = await run_in_threadpool(_starter_repo, svc, token)
+    data = await run_in_threadpool(repo.tar_gz_bytes)
+    return _download(repo, data, ".tar.gz", "application/gzip")
 
 
 @router.post("/submissions", status_code=202, summary="Submit an archive for grading")
@@ -94,8 +194,13 @@ def submission_status(token: str, submission_id: str, request: Request, svc: Svc
         if invite is None:
             raise NotFound("no such invite")
         view = load_submission(session, submission_id, invite_id=invite.id)
+        position = queue_position(session, view) if view.state == "queued" else None
     policy = svc.challenges.get(invite.challenge_id).manifest.feedback.policy
     data = candidate_view(view, policy)
+    if position is not None:
+        data["queue_position"] = position
+    if view.late:
+        data["late"] = True
     if not wants_html(request):
         return JSONResponse(data)
     context = {"token": token, "data": data, "policy": policy}

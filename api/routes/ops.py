@@ -40,11 +40,13 @@ def _docker(_svc: Services) -> None:
 def checks(svc: Services) -> dict[str, str]:
     """Each dependency this process needs, "ok" or the exception type of its failure (the
     details, which may name hosts and users, go to the log only): the database always, the
-    broker with the celery queue, Docker when this process grades (embedded worker threads)."""
+    broker with the celery queue, Docker when this process grades (embedded worker threads),
+    and then also the graders' self-checks: "ok", "pending" (the pipeline is not built yet) or
+    "failed: <grader>, ..." (the threads take no runs; the log says why)."""
     wanted: list[tuple[str, Callable[[Services], None]]] = [("database", _database)]
     if svc.settings.queue == "celery":
         wanted.append(("broker", _broker))
-    elif svc.settings.workers > 0:
+    elif svc.grading_threads > 0:
         wanted.append(("docker", _docker))
     results = {}
     for name, check in wanted:
@@ -55,12 +57,14 @@ def checks(svc: Services) -> dict[str, str]:
             results[name] = type(exc).__name__
         else:
             results[name] = "ok"
+    if svc.grading_threads > 0:
+        results["graders"] = svc.pipeline_state()
     return results
 
 
 @router.get("/readyz", summary="Readiness")
 async def readyz(svc: Svc) -> Response:
-    """200 when the database (and the broker or Docker, as configured) answer; else 503."""
+    """200 when the database, the broker or Docker, and the graders' self-checks pass; else 503."""
     results = await run_in_threadpool(checks, svc)
     ready = all(value == "ok" for value in results.values())
     body = {"status": "ready" if ready else "not ready", "checks": results}

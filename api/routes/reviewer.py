@@ -9,14 +9,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
+from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
 from runner.blobs import BlobError
 from runner.intake import IntakeError, Snapshot
+from runner.invites import InviteSpec, default_time_limit, open_invite
+from runner.starter import invite_starter_commit
 from runner.store import Invite, Submission
-from runner.store.records import create_invite, enqueue_regrade
+from runner.store.records import enqueue_regrade
 
 __all__ = ["invite_link", "router"]
 
@@ -55,6 +58,7 @@ def dashboard(
     context: dict[str, Any] = {
         "reviewer": reviewer,
         "challenges": list(svc.challenges),
+        "time_limits": {c.id: default_time_limit(c) for c in svc.challenges},
         "invites": invites,
         "used": used,
         "submissions": subs,
@@ -74,18 +78,34 @@ def new_invite(
     candidate: Annotated[str, Form(max_length=254)],
     expires_days: Annotated[float, Form(gt=0, le=365)] = 7,
     max_submissions: Annotated[int, Form(ge=1, le=100)] = 3,
+    clock: Annotated[str, Form(pattern="^(untimed|estimate|custom)$")] = "untimed",
+    time_limit_hours: Annotated[str, Form(max_length=20)] = "",
+    strict: Annotated[bool, Form()] = False,
+    email: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
-    """Create an invite; the page shows its link once (only a digest of the token is kept)."""
-    svc.challenges.get(challenge)
-    invite, token = create_invite(
-        svc.db,
-        challenge_id=challenge,
+    """Create an invite; the page shows its link once (only a digest of the token is kept).
+
+    `clock`: untimed, the challenge's `time_estimate` (its upper bound, in hours), or `custom`
+    (`time_limit_hours`)."""
+    found = svc.challenges.get(challenge)
+    hours = None
+    if clock == "estimate":
+        hours = default_time_limit(found)
+    elif clock == "custom" or time_limit_hours.strip():
+        hours = form_hours(time_limit_hours)
+    spec = InviteSpec(
         candidate=candidate,
         expires_days=expires_days,
         max_submissions=max_submissions,
         created_by=reviewer.id,
+        time_limit_hours=hours,
+        strict=strict,
+        email=form_email(email),
     )
-    context = {"invite": invite, "link": invite_link(svc, token), "reviewer": reviewer}
+    invite, token = open_invite(svc.db, svc.blobs, found, spec)
+    link = invite_link(svc, token)
+    invite_mailed(svc, invite, link)
+    context = {"invite": invite, "link": link, "reviewer": reviewer}
     return csrf_page(request, svc, "invite_created.html", context, status_code=201)
 
 
@@ -131,6 +151,7 @@ def report_page(
         "code": _code_context(_snapshot(svc, view), report) if report else {},
         "max_findings": _MAX_FINDINGS,
         "logs": {k: v[-_LOG_CAP:] for k, v in report.logs.items()} if report else {},
+        "starter_commit": invite_starter_commit(svc.db, view.invite_id),
         "review": review,
         "decisions": decision_context(svc, view),
     }

@@ -48,6 +48,7 @@ from api.errors import WebhookRefused
 from api.gitsubmit import snapshot_git
 from api.services import Services, Svc
 from runner.gitintake import check_commit_sha, normalise_repo_url
+from runner.starter import invite_starter_commit
 from runner.store import Invite, RepoBinding
 from runner.store.bindings import (
     DuplicateDelivery,
@@ -245,7 +246,8 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     await run_in_threadpool(_check_pushes, svc, binding.id, invite)  # before the clone
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
-    got = await snapshot_git(svc.settings, binding.repo_url, sha)
+    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite.id)
+    got = await snapshot_git(svc, binding.repo_url, sha, starter)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
         snapshot=got.snapshot,
@@ -261,6 +263,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
             delivery_key=push.delivery_key,
             supersede_queued=True,
         ),
+        starter_descent=got.descent,
     )
     try:
         submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)

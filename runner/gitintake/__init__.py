@@ -16,7 +16,10 @@ for git (`http.curloptResolve`), so a DNS answer that changes between the check 
 wall-clock limit (the process group is killed). The snapshot is made with `git archive` of that
 commit and read by the upload intake (`runner.intake.snapshot_bytes`): every archive rule
 applies, so a repository holding a symbolic link is refused (`IntakeError` reason `link`),
-exactly as an uploaded archive holding one is. No working tree is ever checked out.
+exactly as an uploaded archive holding one is. No working tree is ever checked out. Given the
+invite's starter commit, `clone_snapshot` also says whether the commit descends from it
+(`GitSnapshot.descent`): from the commit's parents, else after one bounded deepening of the
+fetch (`ANCESTRY_DEPTH` commits, the same limits; see docs/candidates.md).
 
 Exception tree (`.reason` is the error code the API answers with)::
 

@@ -11,11 +11,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.gitintake._errors import GitFetchFailed, GitTimeout, GitTooLarge, GitUnavailable
+from runner.gitintake._errors import (
+    GitFetchFailed,
+    GitIntakeError,
+    GitTimeout,
+    GitTooLarge,
+    GitUnavailable,
+)
 from runner.gitintake._url import CheckedUrl, GitPolicy, check_commit_sha, check_ref, check_url
 from runner.intake import IntakeError, IntakeLimits, Snapshot, snapshot_bytes
 
-__all__ = ["GitSnapshot", "clone_snapshot"]
+__all__ = ["ANCESTRY_DEPTH", "GitSnapshot", "clone_snapshot"]
+
+ANCESTRY_DEPTH = 200
+"""How many commits of a submission's history are searched for the starter commit."""
 
 _POLL_SECONDS = 0.05
 _STDERR_BYTES = 2000
@@ -32,6 +41,9 @@ class GitSnapshot:
     url: str
     ref: str
     commit_sha: str
+    descent: str | None = None
+    """With a starter commit to look for: "descends", "unrelated" or "unknown" (see
+    `_descent`); None when none was given."""
 
 
 def _config(checked: CheckedUrl, policy: GitPolicy) -> list[str]:
@@ -154,10 +166,15 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def clone_snapshot(
-    url: str, ref: str | None, policy: GitPolicy, limits: IntakeLimits | None = None
+    url: str,
+    ref: str | None,
+    policy: GitPolicy,
+    limits: IntakeLimits | None = None,
+    starter_commit: str | None = None,
 ) -> GitSnapshot:
     """Fetch `ref` (a branch, tag or full SHA; None: the default branch) of `url` and snapshot
-    it. Raises `GitIntakeError` or `IntakeError`; nothing is left on disk."""
+    it. Raises `GitIntakeError` or `IntakeError`; nothing is left on disk. With
+    `starter_commit`, also say whether the commit descends from it (`GitSnapshot.descent`)."""
     limits = limits or IntakeLimits()
     checked = check_url(url, policy)
     wanted = check_ref(ref) if ref else "HEAD"
@@ -181,8 +198,44 @@ def clone_snapshot(
         # The intake strips a single top-level folder (GitHub's zip layout): give every path
         # one, so a repository whose files all sit in one folder keeps it.
         tar = git.run("archive", "--format=tar", "--prefix=commit/", "--end-of-options", commit)
+        descent = None
+        if starter_commit is not None:
+            descent = _descent(
+                git, (checked.url, wanted), commit, check_commit_sha(starter_commit)
+            )
     snapshot = snapshot_bytes(tar, f"{url}@{commit[:12]}", limits)
-    return GitSnapshot(snapshot=snapshot, url=url, ref=ref or "HEAD", commit_sha=commit)
+    return GitSnapshot(
+        snapshot=snapshot, url=url, ref=ref or "HEAD", commit_sha=commit, descent=descent
+    )
+
+
+def _descent(git: _Git, remote: tuple[str, str], commit: str, starter: str) -> str:
+    """Whether `commit` has `starter` in its history: "descends", "unrelated" (the whole
+    history was fetched and it is not there) or "unknown" (not within the newest
+    `ANCESTRY_DEPTH` commits, or deepening the shallow fetch failed: too large, too slow).
+
+    The snapshot's fetch is shallow (depth 1); the commit object still names its parents, so
+    the starter as the commit itself or a parent is found at no cost. Otherwise the fetch is
+    deepened once, under the same byte and time limits, and the history searched."""
+    head = git.run("cat-file", "commit", "--end-of-options", commit).decode("utf-8", "replace")
+    parents = {line.split()[1] for line in head.splitlines() if line.startswith("parent ")}
+    if starter == commit or starter in parents:
+        return "descends"
+    if not parents:
+        return "unrelated"
+    try:
+        git.run(
+            "fetch", "--quiet", f"--deepen={ANCESTRY_DEPTH - 1}", "--no-tags",
+            "--no-recurse-submodules", "--no-write-fetch-head", "--end-of-options", remote[0],
+            f"+{remote[1]}:refs/takehome/deeper", watch=True,
+        )  # fmt: skip
+    except GitIntakeError:
+        return "unknown"
+    history = git.run("rev-list", f"--max-count={ANCESTRY_DEPTH}", "--end-of-options", commit)
+    if starter in history.decode().split():
+        return "descends"
+    shallow = git.run("rev-parse", "--is-shallow-repository").decode().strip() == "true"
+    return "unknown" if shallow else "unrelated"
 
 
 def _check_tree(git: _Git, commit: str, limits: IntakeLimits) -> None:

@@ -21,9 +21,9 @@ decisions are append-only, the newest one of a target is the current one.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -35,11 +35,13 @@ __all__ = [
     "Base",
     "Decision",
     "Invite",
+    "MailOutbox",
     "RepoBinding",
     "Review",
     "ReviewRevision",
     "Reviewer",
     "Run",
+    "StarterVersion",
     "StoredReport",
     "Submission",
     "WebhookDelivery",
@@ -80,6 +82,9 @@ class Reviewer(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notify_graded_since: Mapped[datetime | None]
+    """Opted in to a "graded" e-mail, for reports made since then, of the invites this
+    reviewer made (migration 0004); None: no e-mail."""
 
 
 class ApiToken(Base):
@@ -105,6 +110,23 @@ class Invite(Base):
     max_submissions: Mapped[int]
     created_by: Mapped[str | None] = mapped_column(ForeignKey("reviewers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The candidate's journey (migration 0004): see the block at the end of this module.
+    challenge_version: Mapped[str | None] = mapped_column(String(71))
+    """The challenge's `version_hash` when the invite was made: its starter is handed out."""
+    time_limit_hours: Mapped[float | None] = mapped_column(Float)
+    """The clock: hours from Start to the deadline; None is untimed."""
+    strict: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Past the deadline, refuse submissions (403) instead of marking them late."""
+    started_at: Mapped[datetime | None]
+    """When the candidate pressed Start (set once)."""
+    email: Mapped[str | None] = mapped_column(String(254))
+    """The candidate's e-mail address, when given: invite link and notices (with SMTP)."""
+
+    def deadline(self) -> datetime | None:
+        """Start plus the time limit; None while untimed or not started."""
+        if self.time_limit_hours is None or self.started_at is None:
+            return None
+        return self.started_at + timedelta(hours=self.time_limit_hours)
 
 
 class Submission(Base):
@@ -128,6 +150,11 @@ class Submission(Base):
     superseded_by: Mapped[str | None] = mapped_column(String(32))
     """The newer push that replaced this one before it was graded (it then does not count
     against the invite's submission limit)."""
+    late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Made after the invite's deadline (accepted: the invite is not strict)."""
+    starter_descent: Mapped[str | None] = mapped_column(String(16))
+    """A Git submission's relation to the starter commit: "descends", "unrelated" or
+    "unknown" (not within the history fetched); None for an upload."""
     invite: Mapped[Invite | None] = relationship()
 
 
@@ -244,3 +271,50 @@ class Decision(Base):
     decided_by: Mapped[str] = mapped_column(ForeignKey("reviewers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewer: Mapped[Reviewer] = relationship(lazy="joined")
+
+
+# --- The candidate's journey (migration 0004): starter versions and the mail outbox ----------
+
+
+class StarterVersion(Base):
+    """The starter of one challenge version: its one-commit repository's id and its snapshot.
+
+    Recorded when the first invite of that version is made (`runner.starter`), so an invite
+    hands out the starter of its own version even after the challenge folder changed."""
+
+    __tablename__ = "starter_versions"
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "version_hash", name="uq_starter_versions_version"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    challenge_id: Mapped[str] = mapped_column(String(64))
+    version_hash: Mapped[str] = mapped_column(String(71))
+    commit_sha: Mapped[str] = mapped_column(String(64), index=True)
+    snapshot_digest: Mapped[str] = mapped_column(String(71))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailOutbox(Base):
+    """One e-mail to send (`runner.mail`): written in the transaction that caused it, sent
+    later, retried with backoff; `sent_at` set once delivered, `failed` after the last try."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "sent_at", "failed", "not_before"),
+        UniqueConstraint("kind", "submission_id", "recipient", name="uq_mail_outbox_notice"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    invite_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    submission_id: Mapped[str | None] = mapped_column(String(32))
+    """The submission a "received" or "graded" notice is about (one notice each)."""
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    """"invite", "received" or "graded"."""
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed: Mapped[bool] = mapped_column(default=False)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

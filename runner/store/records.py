@@ -9,6 +9,8 @@ Exception tree::
     StoreError
     ├── NotFound (also LookupError)   no such reviewer, invite, submission or run
     ├── InviteExpired                 the invite's expiry has passed
+    ├── DeadlinePassed                a strict invite's clock has run out (403)
+    ├── NotStarted                    a timed invite's clock has not been started (409)
     ├── SubmissionLimitReached        the invite's submissions are used up
     └── AlreadyExists                 a reviewer with that email exists
 
@@ -44,9 +46,11 @@ from runner.store.secrets import hash_password, new_token, token_digest, verify_
 __all__ = [
     "PUSH_CAP_FACTOR",
     "AlreadyExists",
+    "DeadlinePassed",
     "InviteExpired",
     "NewSubmission",
     "NotFound",
+    "NotStarted",
     "StoreError",
     "SubmissionLimitReached",
     "add_submission",
@@ -58,6 +62,8 @@ __all__ = [
     "enqueue_regrade",
     "invite_for_token",
     "reviewer_for_token",
+    "set_graded_mail",
+    "start_clock",
 ]
 
 
@@ -75,6 +81,14 @@ class NotFound(StoreError, LookupError):
 
 class InviteExpired(StoreError):
     """The invite's expiry has passed."""
+
+
+class DeadlinePassed(StoreError):
+    """A strict invite's deadline has passed: the submission is refused."""
+
+
+class NotStarted(StoreError):
+    """A timed invite's clock has not been started yet."""
 
 
 class SubmissionLimitReached(StoreError):
@@ -114,6 +128,19 @@ def create_api_token(db: Database, email: str) -> str:
     return token
 
 
+def set_graded_mail(db: Database, reviewer_id: str, on: bool) -> Reviewer:
+    """Opt a reviewer in to (from now on) or out of "graded" e-mails (`runner.mail`)."""
+    with db.writing() as session:
+        reviewer = session.get(Reviewer, reviewer_id)
+        if reviewer is None:
+            raise NotFound("no such reviewer")
+        if not on:
+            reviewer.notify_graded_since = None
+        elif reviewer.notify_graded_since is None:
+            reviewer.notify_graded_since = utcnow()
+        return reviewer
+
+
 def reviewer_for_token(session: Session, token: str) -> Reviewer | None:
     """The reviewer an API token belongs to."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
@@ -128,8 +155,15 @@ def create_invite(
     expires_days: float,
     max_submissions: int,
     created_by: str | None,
+    challenge_version: str | None = None,
+    time_limit_hours: float | None = None,
+    strict: bool = False,
+    email: str | None = None,
 ) -> tuple[Invite, str]:
-    """A new invite and its token (shown once: only the digest is stored)."""
+    """A new invite and its token (shown once: only the digest is stored).
+
+    `time_limit_hours` puts the invite on a clock started by the candidate (`start_clock`);
+    `strict` refuses submissions past its deadline instead of marking them late."""
     token = new_token()
     invite = Invite(
         challenge_id=challenge_id,
@@ -138,10 +172,27 @@ def create_invite(
         expires_at=utcnow() + timedelta(days=expires_days),
         max_submissions=max_submissions,
         created_by=created_by,
+        challenge_version=challenge_version,
+        time_limit_hours=time_limit_hours,
+        strict=strict,
+        email=email,
     )
     with db.writing() as session:
         session.add(invite)
     return invite, token
+
+
+def start_clock(db: Database, invite_id: str) -> Invite:
+    """Start the invite's clock now, unless it was started before (then nothing moves)."""
+    with db.writing() as session:
+        invite = session.get(Invite, invite_id, with_for_update=True)
+        if invite is None:
+            raise NotFound("no such invite")
+        if invite.expires_at <= utcnow():
+            raise InviteExpired("this invite has expired")
+        if invite.started_at is None:
+            invite.started_at = utcnow()
+        return invite
 
 
 def invite_for_token(session: Session, token: str) -> Invite | None:
@@ -161,6 +212,8 @@ class NewSubmission:
     submitted_by: str | None = None
     git: GitProvenance | None = None
     """For a Git submission: repository, ref, commit (and webhook delivery; see `bindings`)."""
+    starter_descent: str | None = None
+    """For a Git submission: "descends", "unrelated" or "unknown" (see `runner.starter`)."""
 
 
 def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[str, str]:
@@ -172,8 +225,7 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
     with db.writing() as session:
         if new.git is not None:
             _before_git(session, new.git, new.invite_id, submission_id)
-        if new.invite_id is not None:
-            _check_invite(session, new.invite_id)
+        late = _check_invite(session, new.invite_id) if new.invite_id is not None else False
         digest = blobs.put(new.snapshot.to_tar())
         submission = Submission(
             id=submission_id,
@@ -183,6 +235,8 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
             filename=new.filename[:255],
             snapshot_digest=digest,
             submitted_by=new.submitted_by,
+            late=late,
+            starter_descent=new.starter_descent,
         )
         session.add(submission)
         session.flush()
@@ -216,14 +270,20 @@ def check_push_cap(session: Session, binding_id: str, invite: Invite) -> None:
         )
 
 
-def _check_invite(session: Session, invite_id: str) -> None:
+def _check_invite(session: Session, invite_id: str) -> bool:
+    """Raise unless the invite takes one more submission; whether it is late."""
     # FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two uploads
     # on one invite count its submissions one after the other.
     invite = session.get(Invite, invite_id, with_for_update=True)
     if invite is None:
         raise NotFound("no such invite")
-    if invite.expires_at <= utcnow():
+    now = utcnow()
+    if invite.expires_at <= now:
         raise InviteExpired("this invite has expired")
+    deadline = invite.deadline()
+    late = deadline is not None and now > deadline
+    if late and invite.strict:
+        raise DeadlinePassed(f"the deadline passed at {deadline:%Y-%m-%d %H:%M} UTC")
     used = session.scalar(
         select(func.count())
         .select_from(Submission)
@@ -233,6 +293,7 @@ def _check_invite(session: Session, invite_id: str) -> None:
         raise SubmissionLimitReached(
             f"this invite allows {invite.max_submissions} submission(s), all used"
         )
+    return late
 
 
 def enqueue_regrade(db: Database, submission_id: str) -> str:

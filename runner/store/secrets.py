@@ -13,11 +13,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from runner.settings import Settings
-
 __all__ = [
-    "UnsafeSettings",
-    "check_secrets",
     "hash_password",
     "new_token",
     "token_digest",
@@ -50,25 +46,3 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     """What is stored for a token: its sha256 in hex."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-_DEFAULT_SECRETS = frozenset({"", "changethis", "changeme", "secret"})
-
-
-class UnsafeSettings(ValueError):
-    """The settings would run the service insecurely (e.g. without a secret key)."""
-
-
-def check_secrets(settings: Settings) -> Settings:
-    """Refuse a default or short secret key unless `dev_mode`; in dev mode, make one up.
-
-    (As full-stack-fastapi-template's `_enforce_non_default_secrets`.)"""
-    if settings.secret_key not in _DEFAULT_SECRETS and len(settings.secret_key) >= 16:
-        return settings
-    if not settings.dev_mode:
-        raise UnsafeSettings(
-            "TAKEHOME_SECRET_KEY is empty, a default, or shorter than 16 characters: set one"
-            " (python -c 'import secrets; print(secrets.token_urlsafe(32))'),"
-            " or TAKEHOME_DEV_MODE=1 for a throw-away key"
-        )
-    return settings.model_copy(update={"secret_key": secrets.token_urlsafe(32)})

@@ -8,10 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli import cli
-from runner.settings import Settings
+from runner.settings import Settings, UnsafeSettings, check_secrets
 from runner.store import open_database
 from runner.store.records import invite_for_token, reviewer_for_token
-from runner.store.secrets import UnsafeSettings, check_secrets
 from tests.api.conftest import CHALLENGES
 
 

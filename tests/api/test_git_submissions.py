@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api import gitsubmit
+from api.clones import CloneSlots
 from api.services import Services
 from runner.settings import Settings
 from runner.store import Submission
@@ -227,8 +227,8 @@ def test_busy_clone_slots_answer_503_with_retry_after(
     solution: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    slots = gitsubmit.CloneSlots(1)
-    monkeypatch.setattr(gitsubmit, "_CLONES", slots)
+    slots = CloneSlots(1)
+    monkeypatch.setattr(svc, "clone_slots", slots)
     body = {"challenge": "calculator", "git_url": solution[0]}
     assert slots.try_take()  # another clone holds the only slot
     busy = client.post("/api/submissions", json=body, headers=reviewer_headers)
