@@ -210,7 +210,7 @@ def normalise_repo_url(url: str) -> str:
     """The form used to compare repository URLs: lower-case scheme and host, no default
     port, no trailing slash or `.git`, and a case-folded path (GitHub and GitLab paths are
     case-insensitive and payloads carry the canonical case: `Ada/MyRepo` is `ada/myrepo`).
-    Only for comparing: the bound URL is cloned as given."""
+    Only for comparing: git is given `check_url`'s canonical form, never this one."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
