@@ -16,6 +16,7 @@
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
 | `ChangesNotFound` (no such changed file)   | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
+| `BindingLimitReached` (bindings per invite)| 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
 | `DeadlinePassed`                           | 403    | deadline_passed     |
 | `NotStarted`                               | 409    | not_started         |
@@ -51,6 +52,7 @@ from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
 from runner.starter import StarterError
+from runner.store.bindings import BindingLimitReached
 from runner.store.records import (
     DeadlinePassed,
     InviteExpired,
@@ -188,6 +190,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
     app.add_exception_handler(ChangesNotFound, _fixed(404, "not_found"))
     app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
+    app.add_exception_handler(BindingLimitReached, _fixed(409, "limit_reached"))
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
     app.add_exception_handler(DeadlinePassed, _fixed(403, "deadline_passed"))
     app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
