@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.journey import mail_sender
+from api.limits import BodyLimits, RouteLimits
 from api.routes import api_json, bindings, candidate, changes, ops, reviewer, session, webhooks
 from api.services import PipelineFactory, Services, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
@@ -109,6 +110,12 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         summary="Sandboxed take-home challenges: intake, grading queue, reports.",
         version="0.1.0",
         lifespan=lifespan,
+        # Form parameters are text only: a file part is refused at its headers, unread.
+        form_limits={
+            "max_files": 0,
+            "max_fields": settings.max_form_fields,
+            "max_part_size": settings.form_max_bytes,
+        },
     )
     app.state.services = services
     app.state.mail = mail
@@ -116,6 +123,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         app.include_router(router)
     install_error_handlers(app)
 
+    app.add_middleware(BodyLimits, limits=RouteLimits.from_settings(settings))
     app.add_middleware(_SecurityHeaders)
 
     @app.get("/", include_in_schema=False)

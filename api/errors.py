@@ -6,6 +6,8 @@
 | `IntakeError` bad_archive                  | 415    | bad_archive         |
 | `IntakeError` (any other reason)           | 400    | its `.reason`       |
 | `UploadRefused`, `WebhookRefused`          | its own| its own             |
+| `BodyRefused` (`api.limits`: body too large / too slow) | 413 / 408 | too_large / body_timeout |
+| `RateLimited` (too many submission attempts) | 429  | rate_limited        |
 | `GitIntakeError` url_refused / bad_ref     | 400    | its `.reason`       |
 | `GitIntakeError` address_refused           | 403    | address_refused     |
 | `GitIntakeError` repo_too_large            | 413    | repo_too_large      |
@@ -23,7 +25,7 @@
 | `QueueFull` of one challenge               | 429    | queue_full          |
 | `QueueFull` overall, or every clone slot   | 503    | queue_full          |
 
-A `QueueFull` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
+A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
 with 411 length_required, 413 too_large or 400 malformed_form; a binding's push cap is a 409
 limit_reached like an invite's.
 
@@ -38,6 +40,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
@@ -55,11 +58,14 @@ from runner.store.records import (
 )
 
 __all__ = [
+    "BodyRefused",
     "CsrfFailed",
     "NotAuthenticated",
+    "RateLimited",
     "UploadRefused",
     "WebhookRefused",
     "install_error_handlers",
+    "refusal",
 ]
 
 _INTAKE_STATUS = {"too_large": 413, "too_many_files": 413, "bad_archive": 415}
@@ -81,6 +87,8 @@ _HUMAN = {
     "repo_too_large": "The repository is too large. Leave out data files and build output.",
     "clone_timeout": "Fetching the repository took too long.",
     "queue_full": "Too many submissions are waiting to be graded. Please try again later.",
+    "rate_limited": "Too many submission attempts in a short time. Please wait and try again.",
+    "body_timeout": "The request body stopped arriving. Check the connection and try again.",
 }
 
 
@@ -95,6 +103,28 @@ class UploadRefused(Exception):
 
 class WebhookRefused(UploadRefused):
     """A webhook delivery refused: bad signature, unknown binding, malformed or too large."""
+
+
+class BodyRefused(UploadRefused, HTTPException):
+    """A request body refused while it streams in (`api.limits`): 413 too_large past the
+    route's limit, 408 body_timeout when it stalls. Also an `HTTPException`, so that FastAPI's
+    own body parsing (form and JSON parameters) lets it through instead of answering 400."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        HTTPException.__init__(self, status, message)
+        self.status = status
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.detail)
+
+
+class RateLimited(Exception):
+    """Too many attempts from one invite or one client address (`api.ratelimit`): 429."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotAuthenticated(Exception):
@@ -140,6 +170,18 @@ async def _upload(request: Request, exc: Exception) -> Response:
     return _problem(request, refused.status, refused.reason, str(refused))
 
 
+async def refusal(request: Request, refused: UploadRefused) -> Response:
+    """The answer to `refused`, for a caller outside the handlers (`api.limits`)."""
+    return await _upload(request, refused)
+
+
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    limited = cast(RateLimited, exc)
+    response = _problem(request, 429, "rate_limited", str(limited))
+    response.headers["Retry-After"] = str(limited.retry_after)
+    return response
+
+
 async def _unauthenticated(request: Request, exc: Exception) -> Response:
     if wants_html(request) and request.method == "GET":
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
@@ -181,3 +223,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
     app.add_exception_handler(StarterError, _fixed(503, "starter_unavailable"))
     app.add_exception_handler(QueueFull, _queue_full)
+    app.add_exception_handler(RateLimited, _rate_limited)

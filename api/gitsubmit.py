@@ -22,6 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.errors import UploadRefused
+from api.limits import text_form
 from api.pages import wants_html
 from api.services import Services
 from api.uploads import accepted, submission_target
@@ -101,7 +102,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
         raise UploadRefused(411, "length_required", "send the form with a Content-Length")
     if int(declared) > _MAX_FIELDS_BYTES:
         raise UploadRefused(413, "too_large", "a Git submission request is at most 64 KiB")
-    form = await request.form()
+    form = await text_form(request, _MAX_FORM_FIELDS + 1)
     if len(form.multi_items()) > _MAX_FORM_FIELDS:
         message = f"a Git form has at most {_MAX_FORM_FIELDS} fields"
         raise UploadRefused(400, "malformed_form", message)
