@@ -6,8 +6,8 @@
 | `IntakeError` bad_archive                  | 415    | bad_archive         |
 | `IntakeError` (any other reason)           | 400    | its `.reason`       |
 | `UploadRefused`, `WebhookRefused`          | its own| its own             |
-| `BodyRefused` (`api.limits`: body too large / too slow) | 413 / 408 | too_large / body_timeout |
-| `RateLimited` (too many submission attempts) | 429  | rate_limited        |
+| `BodyRefused` too large / stalled (limits) | 413/408| too_large / body_timeout |
+| `RateLimited` (submission attempts)        | 429    | rate_limited        |
 | `GitIntakeError` url_refused / bad_ref     | 400    | its `.reason`       |
 | `GitIntakeError` address_refused           | 403    | address_refused     |
 | `GitIntakeError` repo_too_large            | 413    | repo_too_large      |
@@ -25,9 +25,9 @@
 | `QueueFull` of one challenge               | 429    | queue_full          |
 | `QueueFull` overall, or every clone slot   | 503    | queue_full          |
 
-A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
-with 411 length_required, 413 too_large or 400 malformed_form; a binding's push cap is a 409
-limit_reached like an invite's.
+A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by
+`UploadRefused` with 411 length_required, 413 too_large or 400 malformed_form (also a form with
+a file part or too many fields); a binding's push cap is a 409 limit_reached like an invite's.
 
 The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
 asked for HTML (a browser form).
