@@ -132,7 +132,7 @@ def test_webhooks_keep_webhook_max_bytes(client: TestClient, settings: Settings)
     assert (refused.status_code, refused.json()["error"]) == (413, "too_large")
 
 
-def test_a_small_login_form_still_works(client: TestClient) -> None:
+def test_a_small_form_reaches_the_route_as_before(client: TestClient) -> None:
     page = client.get("/login")
     assert page.status_code == 200
     wrong = client.post("/login", data={"email": "a@b.c", "password": "x"})

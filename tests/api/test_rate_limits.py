@@ -4,6 +4,7 @@ invite and per client address, and clone slots are shared fairly (issue 15, M2 a
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +21,8 @@ from api.services import Services
 from runner.gitintake import GitFetchFailed, GitSnapshot
 from runner.queue import QueueFull
 from runner.settings import Settings
-from runner.store import Invite
+from runner.store.models import utcnow
+from runner.store.records import invite_for_token
 from tests.asgi import call
 from tests.fakeservice import reference_archive, stored
 
@@ -86,18 +88,11 @@ def test_one_address_past_its_burst_gets_429_across_invites(
     assert other.status == 400  # another address is not limited by this one
 
 
-def _expire(svc: Services, token_invite: str) -> None:
-    from datetime import timedelta  # noqa: PLC0415
-
-    from runner.store.models import utcnow  # noqa: PLC0415
-    from runner.store.records import invite_for_token  # noqa: PLC0415
-
+def _expire(svc: Services, token: str) -> None:
     with svc.db.writing() as session:
-        invite = invite_for_token(session, token_invite)
+        invite = invite_for_token(session, token)
         assert invite is not None
-        row = session.get(Invite, invite.id)
-        assert row is not None
-        row.expires_at = utcnow() - timedelta(minutes=1)
+        invite.expires_at = utcnow() - timedelta(minutes=1)
 
 
 def test_an_expired_invite_is_refused_before_its_upload_is_read(
