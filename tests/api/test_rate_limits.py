@@ -4,8 +4,8 @@ invite and per client address, and clone slots are shared fairly (issue 15, M2 a
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import anyio
