@@ -102,6 +102,11 @@ def test_no_python_files_scores_zero() -> None:
 
 @pytest.mark.parametrize("label", ["complexity.cc", "complexity.mi"])
 def test_steps_run_in_out_dir(label: str) -> None:
-    specs = {s.label: s for s in ComplexityGrader().steps(GradingInput("r", "img", {}))}
+    sources = {"b.py": b"", "a.py": b"", "tests/test_a.py": b"import a\n", "notes.txt": b""}
+    specs = {s.label: s for s in ComplexityGrader().steps(GradingInput("r", "img", sources))}
     assert specs[label].workdir == "/work/out"
-    assert specs[label].argv[-1] == "/work/src"
+    # The production files, named one by one; no exclusion glob.
+    assert specs[label].argv[-2:] == ("/work/src/a.py", "/work/src/b.py")
+    assert "-e" not in specs[label].argv
+    empty = {s.label: s for s in ComplexityGrader().steps(GradingInput("r", "img", {}))}
+    assert empty[label].argv[-1] == "/work/out"  # nothing to measure: the empty out dir
