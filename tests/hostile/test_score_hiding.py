@@ -177,7 +177,7 @@ def test_trick_raises_no_score_through_the_pipeline(
     tricked = grade(TRICKS["tests-folder"][0]())
 
     assert tricked.score <= honest.score + 1e-9
-    for name, category in tricked.categories.items():
-        assert category.score <= honest.categories[name].score + 1e-9, name
+    for name, result in tricked.categories.items():
+        assert result.score <= honest.categories[name].score + 1e-9, name
     for category, expected in HELPER_FINDINGS.items():
         assert expected <= _located(tricked.categories[category], "calc/tests/helpers.py")
