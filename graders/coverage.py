@@ -63,9 +63,9 @@ _REPORT_MARGIN_SECONDS = 15.0
 #: The grader's rcfile (`_rcfile` adds `omit` per run). `exclude_lines` REPLACES coverage's
 #: defaults: the pragma regex is dropped (so `# pragma: no cover` excludes nothing) and only
 #: the two semantic defaults are kept: stub bodies (`...`) and `if TYPE_CHECKING:` blocks, which
-#: never run. `partial_branches` never
-#: matches, so `# pragma: no branch` hides no partial branch. `include_namespace_packages` counts
-#: never-imported files in folders without `__init__.py`, so code cannot hide from the total.
+#: never run. `partial_branches` never matches, so `# pragma: no branch` hides no partial branch.
+#: `include_namespace_packages` counts never-imported files in folders without `__init__.py`, so
+#: code cannot hide from the total.
 COVERAGERC = b"""\
 [run]
 branch = True
