@@ -30,6 +30,7 @@ line by line, so a syntax error cannot hide what it imports.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -66,7 +67,13 @@ def looks_like_test(path: str) -> bool:
 
 def code_set(sources: Mapping[str, bytes]) -> CodeSet:
     """Split the snapshot's `.py` files into production code and tests (module docstring)."""
-    graph = _Graph({p: c for p, c in sources.items() if p.endswith(".py")})
+    return _code_set(tuple(sorted((p, c) for p, c in sources.items() if p.endswith(".py"))))
+
+
+# Each grader asks for the same snapshot's split in `steps()` and `grade()`: parse it once.
+@functools.lru_cache(maxsize=4)
+def _code_set(python: tuple[tuple[str, bytes], ...]) -> CodeSet:
+    graph = _Graph(dict(python))
     files = graph.files
     production = graph.closure(p for p in files if not looks_like_test(p))
     entries = [p for p in files if p not in production and _is_entry_name(p.rsplit("/", 1)[-1])]
@@ -99,6 +106,7 @@ class _Graph:
         self._folders = frozenset(f for path in files for f in _folders_of(path))
         self._sources = files
         self._edges: dict[str, frozenset[str]] = {}
+        self._suffixes: dict[str, set[str]] | None = None
 
     def closure(self, seeds: Iterable[str]) -> set[str]:
         """`seeds` and every file they load, transitively."""
@@ -166,12 +174,17 @@ class _Graph:
         return {f"{folder}{name}.py", f"{folder}{name}/__init__.py"} & self.files
 
     def _by_suffix(self, module: str, names: tuple[str, ...]) -> set[str]:
-        wanted = [module, *(f"{module}.{n}" for n in names)] if module else []
+        if not module:
+            return set()
+        if self._suffixes is None:
+            self._suffixes = {}
+            for path in self.files:
+                parts = path.removesuffix(".py").removesuffix("/__init__").split("/")
+                for start in range(len(parts)):
+                    self._suffixes.setdefault(".".join(parts[start:]), set()).add(path)
         found: set[str] = set()
-        for path in self.files:
-            dotted = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-            if any(dotted == w or dotted.endswith(f".{w}") for w in wanted):
-                found.add(path)
+        for wanted in (module, *(f"{module}.{n}" for n in names)):
+            found |= self._suffixes.get(wanted, set())
         return found
 
 
@@ -188,22 +201,41 @@ def _parent(path: str) -> str:
 
 
 def _imports(source: bytes) -> list[_Import]:
+    if b"import" not in source:
+        return []  # no import statement, `import_module` or `__import__` (the common case)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return _scan(source.decode("utf-8", errors="replace"))
     found: list[_Import] = []
-    for node in ast.walk(tree):
+    for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             found += [_Import(0, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names if alias.name != "*")
             found.append(_Import(node.level, node.module or "", names))
-        elif isinstance(node, ast.Call) and _is_dynamic_import(node):
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.append(_literal_import(arg.value))
+    # Walking every expression is the slow part: only for a file that names a dynamic import.
+    if b"import_module" in source or b"__import__" in source:
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and _is_dynamic_import(call):
+                arg = call.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.append(_literal_import(arg.value))
     return found
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement in `body` and in the blocks nested in it (not inside expressions)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, ()):
+                if isinstance(child, ast.stmt):
+                    todo.append(child)
+                elif isinstance(child, ast.ExceptHandler | ast.match_case):
+                    todo.extend(child.body)
 
 
 def _is_dynamic_import(node: ast.Call) -> bool:
