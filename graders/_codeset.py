@@ -201,8 +201,10 @@ def _parent(path: str) -> str:
 
 
 def _imports(source: bytes) -> list[_Import]:
-    if b"import" not in source:
-        return []  # no import statement, `import_module` or `__import__` (the common case)
+    if b"import" not in source and b"coding" not in source:
+        # No import statement, `import_module` or `__import__`, and no encoding cookie that
+        # could spell one differently (a `# coding: utf-7` file): nothing to parse.
+        return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
