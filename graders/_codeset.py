@@ -209,21 +209,29 @@ def _imports(source: bytes) -> list[_Import]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return _scan(source.decode("utf-8", errors="replace"))
-    found: list[_Import] = []
-    for node in _statements(tree.body):
-        if isinstance(node, ast.Import):
-            found += [_Import(0, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = tuple(alias.name for alias in node.names if alias.name != "*")
-            found.append(_Import(node.level, node.module or "", names))
+    found = [imp for node in _statements(tree.body) for imp in _statement_imports(node)]
     # Walking every expression is the slow part: only for a file that names a dynamic import.
     if b"import_module" in source or b"__import__" in source:
-        for call in ast.walk(tree):
-            if isinstance(call, ast.Call) and _is_dynamic_import(call):
-                arg = call.args[0]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    found.append(_literal_import(arg.value))
+        found += [_literal_import(name) for name in _dynamic_imports(tree)]
     return found
+
+
+def _dynamic_imports(tree: ast.Module) -> Iterator[str]:
+    """The literal names of `import_module("...")` and `__import__("...")` calls."""
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and _is_dynamic_import(call):
+            arg = call.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                yield arg.value
+
+
+def _statement_imports(node: ast.stmt) -> list[_Import]:
+    if isinstance(node, ast.Import):
+        return [_Import(0, alias.name) for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        names = tuple(alias.name for alias in node.names if alias.name != "*")
+        return [_Import(node.level, node.module or "", names)]
+    return []
 
 
 def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:

@@ -241,17 +241,19 @@ def _production_totals(
             counts[key] -= as_int(summary.get(key, 0), key)
     if min(counts.values()) < 0:
         raise ToolOutputError("coverage totals are smaller than the sum of their files")
-    measurable = counts["num_statements"] + counts["num_branches"]
-    covered = counts["covered_lines"] + counts["covered_branches"]
     lines, branches = counts["num_statements"], counts["num_branches"]
+    covered_lines, covered_branches = counts["covered_lines"], counts["covered_branches"]
     return {
         **counts,
-        "percent_covered": 100.0 * covered / measurable if measurable else 100.0,
-        "percent_statements_covered": 100.0 * counts["covered_lines"] / lines if lines else 100.0,
-        "percent_branches_covered": 100.0 * counts["covered_branches"] / branches
-        if branches
-        else 100.0,
+        "percent_covered": _percent(covered_lines + covered_branches, lines + branches),
+        "percent_statements_covered": _percent(covered_lines, lines),
+        "percent_branches_covered": _percent(covered_branches, branches),
     }
+
+
+def _percent(part: int, whole: int) -> float:
+    """Coverage's convention: nothing to cover is 100% covered."""
+    return 100.0 * part / whole if whole else 100.0
 
 
 def _low_coverage(path: str, data: dict[str, object]) -> list[Finding]:
