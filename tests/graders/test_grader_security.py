@@ -109,4 +109,7 @@ def test_steps_use_grader_configs() -> None:
     )
     (empty,) = SecurityGrader().steps(GradingInput("r", "img", {}))
     assert empty.argv[-1] == "/work/out"  # nothing to scan: the empty out dir
-    assert set(spec.files_in) == {"grader/security/bandit.ini", "grader/security/bandit.yaml"}
+    assert set(spec.files_in) - {f"src/{path}" for path in sources} == {
+        "grader/security/bandit.ini",
+        "grader/security/bandit.yaml",
+    }
