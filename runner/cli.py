@@ -378,6 +378,11 @@ def invites() -> None:
 )
 @click.option("--strict", is_flag=True, help="Refuse submissions after the deadline.")
 @click.option("--email", help="The candidate's e-mail address (the link is mailed with SMTP).")
+@click.option(
+    "--blind/--no-blind",
+    default=None,
+    help="Reviewers see a pseudonym until a decision (default: the challenge's [review] blind).",
+)
 @click.pass_context
 def invites_create(
     ctx: click.Context,
@@ -389,6 +394,7 @@ def invites_create(
     time_limit_hours: float | None,
     strict: bool,
     email: str | None,
+    blind: bool | None,
 ) -> None:
     """Create an invite and print the candidate's link (shown once)."""
     wiring = _wiring(ctx)
@@ -400,6 +406,7 @@ def invites_create(
         time_limit_hours=time_limit_hours,
         strict=strict,
         email=email,
+        blind=blind,
     )
     _invite, token = open_invite(wiring.db, wiring.blobs, challenge, spec)
     settings = wiring.settings

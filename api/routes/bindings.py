@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import Identity, blinding
 from api.gitsubmit import git_policy
 from api.pages import render, wants_html
 from api.services import Services, Svc
@@ -118,7 +119,10 @@ def bind_json(
     return _bind(svc, invite_id, body, reviewer.id)
 
 
-def _timeline(svc: Services, invite_id: str) -> tuple[Invite, list[RepoBinding], list[Any]]:
+def _timeline(
+    svc: Services, invite_id: str, reviewer_id: str
+) -> tuple[Invite, Identity, list[RepoBinding], list[SubmissionView]]:
+    """The invite, who it is (shown to its creator, `api.blinding`), bindings, submissions."""
     with svc.db.reading() as session:
         invite = session.get(Invite, invite_id)
         if invite is None:
@@ -127,7 +131,8 @@ def _timeline(svc: Services, invite_id: str) -> tuple[Invite, list[RepoBinding],
             session.scalars(select(RepoBinding).where(RepoBinding.invite_id == invite_id))
         )
         views = list_submissions(session, invite_id=invite_id, sort="created")
-    return invite, bindings, views
+        found = blinding(session, svc.settings.secret_key, [invite_id], viewer=reviewer_id)
+    return invite, found.of(invite), bindings, found.views(views)
 
 
 def _entry(view: SubmissionView, latest: bool) -> dict[str, Any]:
@@ -138,12 +143,18 @@ def _entry(view: SubmissionView, latest: bool) -> dict[str, Any]:
 def timeline_json(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Every submission of the invite, oldest first, with commit, state and score; the newest
     is marked `latest`."""
-    del reviewer
-    _invite, bindings, views = _timeline(svc, invite_id)
+    _invite, who, bindings, views = _timeline(svc, invite_id, reviewer.id)
     return {
         "invite": invite_id,
+        "candidate": who.name,
+        "email": who.email,
         "bindings": [
-            {"id": b.id, "provider": b.provider, "repo_url": b.repo_url, "branch": b.branch}
+            {
+                "id": b.id,
+                "provider": b.provider,
+                "repo_url": who.repo(b.repo_url),
+                "branch": b.branch,
+            }
             for b in bindings
         ],
         "submissions": [_entry(v, i == len(views) - 1) for i, v in enumerate(views)],
@@ -153,10 +164,11 @@ def timeline_json(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[s
 @router.get("/reviewer/invites/{invite_id}", summary="Invite page: pushes and bindings")
 def invite_page(request: Request, invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The invite's timeline of submissions with scores (latest marked) and its bindings."""
-    invite, bindings, views = _timeline(svc, invite_id)
+    invite, who, bindings, views = _timeline(svc, invite_id, reviewer.id)
     context = {
         "reviewer": reviewer,
         "invite": invite,
+        "who": who,
         "bindings": bindings,
         "timeline": list(reversed(views)),
         "providers": PROVIDERS,

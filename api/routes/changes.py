@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import blind_view
 from api.highlight import TOKEN_CSS, highlight_lines
 from api.pages import markdown_html
 from api.services import Services, Svc
@@ -43,7 +44,7 @@ FilePath = Annotated[str | None, Query(max_length=1024, description="A changed f
 
 def _compare(svc: Services, submission_id: str) -> tuple[SubmissionView, Changes]:
     with svc.db.reading() as session:
-        view = load_submission(session, submission_id)
+        view = blind_view(session, svc, load_submission(session, submission_id))
     challenge = svc.challenges.get(view.challenge_id)
     snapshot = Snapshot.from_tar(svc.blobs.get(view.snapshot_digest))
     return view, compare_to_starter(snapshot, challenge, view.report())

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import blind_view
 from api.review_views import (
     candidate_label,
     review_summaries,
@@ -45,7 +46,7 @@ router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:
     with svc.db.reading() as session:
-        return load_submission(session, submission_id)
+        return blind_view(session, svc, load_submission(session, submission_id))
 
 
 def _current(svc: Services, submission_id: str, reviewer_id: str) -> tuple[ReviewContent, str]:

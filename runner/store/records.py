@@ -161,6 +161,7 @@ def create_invite(
     time_limit_hours: float | None = None,
     strict: bool = False,
     email: str | None = None,
+    blind: bool = False,
 ) -> tuple[Invite, str]:
     """A new invite and its token (shown once: only the digest is stored).
 
@@ -178,6 +179,7 @@ def create_invite(
         time_limit_hours=time_limit_hours,
         strict=strict,
         email=email,
+        blind=blind,
     )
     with db.writing() as session:
         session.add(invite)
