@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, or_, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from graders.model import Report
@@ -234,21 +234,25 @@ def candidate_submission(
     reader: Reader, token_digest: str, submission_id: str
 ) -> SubmissionView | None:
     """The submission made through the invite whose token has `token_digest`, without its
-    report (one SELECT); None when there is no such invite or submission."""
-    query = _query(with_report=False).where(
-        Submission.id == submission_id, Invite.token_hash == token_digest
-    )
-    row = reader.execute(query).first()
+    report (one SELECT, built once); None when there is no such invite or submission."""
+    row = reader.execute(
+        _CANDIDATE_SUBMISSION, {"submission_id": submission_id, "token_digest": token_digest}
+    ).first()
     return None if row is None else _view(row)
 
 
 def current_report_json(reader: Reader, submission_id: str) -> str | None:
     """The current report's JSON as stored (one SELECT of one column); None while it has none."""
-    return reader.execute(
-        select(StoredReport.json).where(
-            StoredReport.submission_id == submission_id, StoredReport.current.is_(True)
-        )
-    ).scalar()
+    return reader.execute(_CURRENT_REPORT_JSON, {"submission_id": submission_id}).scalar()
+
+
+# The two reads every poll makes, built once (building a SELECT costs more than running it).
+_CANDIDATE_SUBMISSION = _query(with_report=False).where(
+    Submission.id == bindparam("submission_id"), Invite.token_hash == bindparam("token_digest")
+)
+_CURRENT_REPORT_JSON = select(StoredReport.json).where(
+    StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
+)
 
 
 def current_report(session: Session, submission_id: str) -> Report:
