@@ -20,6 +20,7 @@ __all__ = [
     "SubmissionView",
     "candidate_submission",
     "current_report",
+    "current_report_json",
     "human_duration",
     "list_submissions",
     "load_submission",
@@ -240,9 +241,17 @@ def candidate_submission(
     return None if row is None else _view(row)
 
 
-# The read every candidate poll makes, built once (building a SELECT costs more than running it).
+def current_report_json(reader: Reader, submission_id: str) -> str | None:
+    """The current report's JSON as stored (one SELECT of one column); None while it has none."""
+    return reader.execute(_CURRENT_REPORT_JSON, {"submission_id": submission_id}).scalar()
+
+
+# The two hot reads, built once (building a SELECT costs more than running it).
 _CANDIDATE_SUBMISSION = _query(with_report=False).where(
     Submission.id == bindparam("submission_id"), Invite.token_hash == bindparam("token_digest")
+)
+_CURRENT_REPORT_JSON = select(StoredReport.json).where(
+    StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
 )
 
 

@@ -13,11 +13,10 @@ from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
 from api.journey import invite_mailed
-from api.report_bytes import ReportBytes
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
-from api.views import current_report, list_submissions, load_submission
+from api.views import current_report, current_report_json, list_submissions, load_submission
 from runner.intake import IntakeLimits, snapshot_bytes
 from runner.invites import InviteSpec, default_time_limit, open_invite
 from runner.store.records import (
@@ -163,16 +162,13 @@ def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str
     return {"run": enqueue_regrade(svc.db, submission_id), "state": "queued"}
 
 
-_REPORTS = ReportBytes()
-
-
-def _report_bytes(svc: Services, submission_id: str) -> bytes:
-    # Through a plain connection, and by report id from a cache: the report is served as the
+def _report_text(svc: Services, submission_id: str) -> str:
+    # One column by an indexed key, through a plain connection: the report is served as the
     # engine stored it, never parsed or re-serialised per request.
     with svc.db.engine.connect() as connection:
-        data = _REPORTS.current(connection, submission_id)
-    if data is not None:
-        return data
+        text = current_report_json(connection, submission_id)
+    if text is not None:
+        return text
     with svc.db.reading() as session:
         view = load_submission(session, submission_id, with_report=False)
     raise NotFound(f"submission {submission_id} has no report yet (state: {view.state})")
@@ -182,7 +178,7 @@ def _report_bytes(svc: Services, submission_id: str) -> bytes:
 def report_json(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The current report, as the grading engine wrote it."""
     del reviewer
-    return Response(_report_bytes(svc, submission_id), media_type="application/json")
+    return Response(_report_text(svc, submission_id), media_type="application/json")
 
 
 @router.get("/submissions/{submission_id}/report.junit.xml", summary="Report (JUnit XML)")

@@ -88,6 +88,18 @@ def test_views_never_parse_the_report(
     assert served.text == "not a report"
 
 
+def test_no_report_yet_is_a_404_naming_the_state(
+    client: TestClient, make_invite: Callable[..., str], reviewer_headers: dict[str, str]
+) -> None:
+    files = {"archive": ("solution.tar.gz", reference_archive(), "application/gzip")}
+    submission = client.post(f"/i/{make_invite()}/submissions", files=files).json()["id"]
+    answer = client.get(f"/api/submissions/{submission}/report", headers=reviewer_headers)
+    assert answer.status_code == 404
+    assert "state: queued" in answer.text
+    missing = client.get("/api/submissions/nope/report", headers=reviewer_headers)
+    assert missing.status_code == 404
+
+
 def _flood(findings: int) -> Report:
     flood = tuple(
         Finding(rule="low-coverage", message="0.0% covered " + "x" * 300, file=f"m{i}.py", line=1)
