@@ -61,6 +61,9 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
+    # Reports, submissions, exports and candidate pages are private and change on regrade: no
+    # browser or proxy keeps a copy. A route that sets its own Cache-Control keeps it.
+    "Cache-Control": "no-store",
     "Content-Security-Policy": (
         "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
         " frame-ancestors 'none'; form-action 'self'"

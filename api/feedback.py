@@ -9,7 +9,9 @@ Policies, each including the one before:
 
 Never shown to a candidate at any policy: findings, verdicts, provenance, logs, failure reasons,
 hidden tests' messages, other submissions. The view is built from an allow-list, so a field added
-to the report later stays hidden until it is added here.
+to the report later stays hidden until it is added here. It reads the report's stored summary
+(`runner.store.summary`), never the full report: a candidate's poll costs the same whatever
+their report holds.
 """
 
 from __future__ import annotations
@@ -33,14 +35,11 @@ def candidate_view(view: SubmissionView, policy: str) -> dict[str, Any]:
     }
     if view.state == "failed":
         out["message"] = "Grading could not be completed; the hiring team has been notified."
-    report = view.report() if view.state == "done" else None
-    if report is None or policy not in POLICIES[1:]:
+    summary = view.summary() if view.state == "done" else None
+    if summary is None or policy not in POLICIES[1:]:
         return out
-    tests = report.categories.get("tests")
-    out["tests"] = [
-        {"id": case.id, "outcome": case.outcome.value} for case in (tests.tests if tests else ())
-    ]
+    out["tests"] = [{"id": test_id, "outcome": outcome} for test_id, outcome in summary.tests]
     if policy == "scores":
-        out["score"] = report.score
-        out["categories"] = {name: c.score for name, c in report.categories.items()}
+        out["score"] = summary.score
+        out["categories"] = dict(summary.categories)
     return out

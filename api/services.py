@@ -58,8 +58,9 @@ class Services(Wiring):
             self.dispatcher.wake()
 
 
-def services(request: Request) -> Services:
-    """FastAPI dependency: the app's `Services`."""
+async def services(request: Request) -> Services:
+    """FastAPI dependency: the app's `Services` (async: a plain attribute read, so FastAPI runs it
+    on the event loop instead of sending it to a worker thread)."""
     found: Services = request.app.state.services
     return found
 

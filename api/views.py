@@ -6,22 +6,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from graders.model import Report
 from runner.store import Invite, Run, StoredReport, Submission
 from runner.store.models import utcnow
 from runner.store.records import NotFound
+from runner.store.summary import ReportSummary
 
 __all__ = [
+    "Reader",
     "SubmissionView",
+    "candidate_submission",
     "current_report",
+    "current_report_json",
     "human_duration",
     "list_submissions",
     "load_submission",
     "queue_position",
 ]
+
+#: What the read functions query through: an ORM session, or a plain connection (cheaper per
+#: request: the hot reads select columns, never ORM objects).
+Reader = Session | Connection
 
 _SORTS = {"created", "-created", "score", "-score"}
 
@@ -73,9 +81,20 @@ class SubmissionView:
         seconds = self.time_used_seconds
         return None if seconds is None else human_duration(seconds)
 
+    summary_json: str | None = None
+    """The current report's summary as stored (`runner.store.summary`)."""
+
     def report(self) -> Report | None:
-        """The current report, parsed."""
+        """The current report, parsed (None in a view loaded without it)."""
         return Report.from_stored(self.report_json) if self.report_json else None
+
+    def summary(self) -> ReportSummary | None:
+        """The current report's summary: the stored one, or one made from the report JSON when
+        none is stored (a report the migration could not read); None without a report."""
+        if self.summary_json is not None:
+            return ReportSummary.from_json(self.summary_json)
+        report = self.report()
+        return None if report is None else ReportSummary.of(report)
 
     def as_json(self) -> dict[str, Any]:
         """The reviewer's JSON summary (no report body)."""
@@ -104,10 +123,36 @@ class SubmissionView:
         }
 
 
-def _query() -> Select[Submission, str, datetime | None, Run, StoredReport]:
-    """Submissions with their invite's candidate, newest run and current report: one SELECT.
+# Each column under the name of the `SubmissionView` field it fills; the report's JSON only
+# where a caller asks for it (the lists and the candidate read the summary instead).
+_COLUMNS = (
+    Submission.id,
+    Submission.challenge_id,
+    Invite.candidate,
+    Submission.filename,
+    Submission.source_kind,
+    Submission.snapshot_digest,
+    Submission.created_at,
+    Submission.invite_id,
+    Run.state,
+    Run.attempts,
+    Run.error,
+    StoredReport.score,
+    StoredReport.summary_json,
+    Submission.repo_url,
+    Submission.git_ref,
+    Submission.commit_sha,
+    Submission.superseded_by,
+    Invite.started_at,
+    Submission.late,
+    Submission.starter_descent,
+    Run.created_at.label("run_created_at"),
+)
 
-    Outer joins: the candidate, run and report may be None (the type says otherwise)."""
+
+def _query(*, with_report: bool) -> Select[*tuple[Any, ...]]:
+    """Submissions with their invite's candidate, newest run and current report: one SELECT of
+    columns (no ORM objects), with the report's JSON only if `with_report`."""
     newest_run = (
         select(Run.id)
         .where(Run.submission_id == Submission.id)
@@ -117,57 +162,39 @@ def _query() -> Select[Submission, str, datetime | None, Run, StoredReport]:
         .scalar_subquery()
     )
     current = (StoredReport.submission_id == Submission.id) & StoredReport.current.is_(True)
+    report = (StoredReport.json.label("report_json"),) if with_report else ()
     return (
-        select(Submission, Invite.candidate, Invite.started_at, Run, StoredReport)
+        select(*_COLUMNS, *report)
+        .select_from(Submission)
         .outerjoin(Invite, Invite.id == Submission.invite_id)
         .outerjoin(Run, Run.id == newest_run)
         .outerjoin(StoredReport, current)
     )
 
 
-def _view(
-    sub: Submission,
-    candidate: str | None,
-    started_at: datetime | None,
-    run: Run | None,
-    report: StoredReport | None,
-) -> SubmissionView:
-    return SubmissionView(
-        id=sub.id,
-        challenge_id=sub.challenge_id,
-        candidate=candidate or "(reviewer upload)",
-        filename=sub.filename,
-        source_kind=sub.source_kind,
-        snapshot_digest=sub.snapshot_digest,
-        created_at=sub.created_at,
-        invite_id=sub.invite_id,
-        state=run.state if run else "queued",
-        attempts=run.attempts if run else 0,
-        error=run.error if run else None,
-        score=report.score if report else None,
-        report_json=report.json if report else None,
-        repo_url=sub.repo_url,
-        git_ref=sub.git_ref,
-        commit_sha=sub.commit_sha,
-        superseded_by=sub.superseded_by,
-        started_at=started_at,
-        late=sub.late,
-        starter_descent=sub.starter_descent,
-        run_created_at=run.created_at if run else None,
-    )
+def _view(row: Row[Any]) -> SubmissionView:
+    fields = row._asdict()
+    fields["candidate"] = fields["candidate"] or "(reviewer upload)"
+    fields["state"] = fields["state"] or "queued"
+    fields["attempts"] = fields["attempts"] or 0
+    fields.setdefault("report_json", None)
+    return SubmissionView(**fields)
 
 
 def list_submissions(
-    session: Session,
+    session: Reader,
     *,
     challenge: str | None = None,
     state: str | None = None,
     invite_id: str | None = None,
     sort: str = "-created",
     limit: int = 500,
+    with_reports: bool = False,
 ) -> list[SubmissionView]:
-    """Submissions filtered by challenge, state or invite; sorted by `created` or `score`."""
-    query = _query().order_by(Submission.created_at.desc()).limit(limit)
+    """Submissions filtered by challenge, state or invite; sorted by `created` or `score`.
+
+    Their `summary()` is there; their `report_json` only `with_reports` (exports)."""
+    query = _query(with_report=with_reports).order_by(Submission.created_at.desc()).limit(limit)
     if challenge:
         query = query.where(Submission.challenge_id == challenge)
     if invite_id:
@@ -176,7 +203,7 @@ def list_submissions(
         query = query.where(or_(Run.state == state, Run.id.is_(None)))
     elif state:
         query = query.where(Run.state == state)
-    views = [_view(*row) for row in session.execute(query)]
+    views = [_view(row) for row in session.execute(query)]
     sort = sort if sort in _SORTS else "-created"
     key = sort.lstrip("-")
     views.sort(
@@ -191,16 +218,41 @@ def list_submissions(
 
 
 def load_submission(
-    session: Session, submission_id: str, invite_id: str | None = None
+    session: Reader, submission_id: str, invite_id: str | None = None, *, with_report: bool = True
 ) -> SubmissionView:
     """One submission; with `invite_id`, only if it was made through that invite."""
-    query = _query().where(Submission.id == submission_id)
+    query = _query(with_report=with_report).where(Submission.id == submission_id)
     if invite_id is not None:
         query = query.where(Submission.invite_id == invite_id)
     row = session.execute(query).first()
     if row is None:
         raise NotFound("no such submission")
-    return _view(*row)
+    return _view(row)
+
+
+def candidate_submission(
+    reader: Reader, token_digest: str, submission_id: str
+) -> SubmissionView | None:
+    """The submission made through the invite whose token has `token_digest`, without its
+    report (one SELECT, built once); None when there is no such invite or submission."""
+    row = reader.execute(
+        _CANDIDATE_SUBMISSION, {"submission_id": submission_id, "token_digest": token_digest}
+    ).first()
+    return None if row is None else _view(row)
+
+
+def current_report_json(reader: Reader, submission_id: str) -> str | None:
+    """The current report's JSON as stored (one SELECT of one column); None while it has none."""
+    return reader.execute(_CURRENT_REPORT_JSON, {"submission_id": submission_id}).scalar()
+
+
+# The two hot reads, built once (building a SELECT costs more than running it).
+_CANDIDATE_SUBMISSION = _query(with_report=False).where(
+    Submission.id == bindparam("submission_id"), Invite.token_hash == bindparam("token_digest")
+)
+_CURRENT_REPORT_JSON = select(StoredReport.json).where(
+    StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
+)
 
 
 def current_report(session: Session, submission_id: str) -> Report:
@@ -212,7 +264,7 @@ def current_report(session: Session, submission_id: str) -> Report:
     return report
 
 
-def queue_position(session: Session, view: SubmissionView) -> int:
+def queue_position(session: Reader, view: SubmissionView) -> int:
     """1 + the number of queued runs ahead of this submission's (older, already due)."""
     if view.run_created_at is None:
         return 1

@@ -1,17 +1,21 @@
 """Throughput of the service's read endpoints against a minimal FastAPI endpoint.
 
-Three uvicorn servers would be unfair on 2 cores, so one server runs at a time, in a child
-process on 127.0.0.1, and this process is the load generator (keep-alive connections from
-`--clients` threads, a bounded number of requests each):
+Two uvicorn servers run in child processes on 127.0.0.1 (the baseline app and the service), and
+this process is the load generator (keep-alive connections from `--clients` threads, a bounded
+number of requests each). Only one endpoint is loaded at a time (an idle server costs nothing),
+in interleaved rounds: baseline, status, report, then again, `--rounds` times. On a shared
+machine the load changes by the second, so each endpoint's share of the baseline is taken
+within each round and the median of the rounds is printed:
 
 * baseline: a FastAPI app with one `GET /ping` returning a constant JSON object;
 * status:   the candidate's status endpoint `GET /i/{token}/submissions/{id}` (JSON);
 * report:   the reviewer's `GET /api/submissions/{id}/report` (bearer token, full report JSON).
 
 The service runs over a fresh SQLite database seeded with one graded submission (a synthetic
-report with 14 hidden tests and 40 findings). It prints requests per second, p50 and p99 latency
-of each, and each endpoint's throughput as a share of the baseline's. Run from the repository
-root: `python -m bench.api_load [--requests N] [--clients C]`.
+report with 14 hidden tests and `--findings` findings, 40 by default). It prints each
+endpoint's median requests per second, p50 and p99 latency over all rounds, and the median
+share of the baseline. Run from the repository root:
+`python -m bench.api_load [--requests N] [--clients C] [--rounds R] [--findings F]`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -59,22 +62,22 @@ def ping() -> dict[str, bool]:
     return {"ok": True}
 
 
-def _report() -> Report:
+def _report(count: int) -> Report:
     tests = tuple(
         TestCase(id=f"tests/test_calc.py::test_{i}", outcome=TestOutcome.PASSED) for i in range(14)
     )
     findings = tuple(
         Finding(rule="E501", message="line too long", file="calc/ops.py", line=i)
-        for i in range(1, 41)
+        for i in range(1, count + 1)
     )
     categories = {
         "tests": CategoryResult(name="tests", score=100, summary="14/14", tests=tests),
-        "style": CategoryResult(name="style", score=60, summary="40", findings=findings),
+        "style": CategoryResult(name="style", score=60, summary=str(count), findings=findings),
     }
     return Report(score=90, categories=categories, provenance={"run_id": "bench"})
 
 
-def _seed(data_dir: Path) -> tuple[str, str, str]:
+def _seed(data_dir: Path, findings: int = 40) -> tuple[str, str, str]:
     """A database with one graded submission: (invite token, submission id, API token)."""
     settings = Settings(data_dir=data_dir, challenge_dirs=[ROOT / "tests" / "challenges"])
     db = open_database(settings)
@@ -93,7 +96,7 @@ def _seed(data_dir: Path) -> tuple[str, str, str]:
     submission_id, _run = add_submission(db, LocalBlobStore(data_dir / "blobs"), new)
     queue = RunQueue(db)
     claim = queue.claim("bench")
-    if claim is None or not queue.complete(claim, _report()):
+    if claim is None or not queue.complete(claim, _report(findings)):
         raise RuntimeError("could not seed the report")
     db.close()
     return token, submission_id, api_token
@@ -152,57 +155,82 @@ def _load(
     return time.perf_counter() - started, latencies
 
 
-def _measure(
-    name: str,
-    *,
-    target: str,
-    path: str,
-    headers: dict[str, str],
-    args: argparse.Namespace,
-    env: dict[str, str],
-) -> float:
-    port = _free_port()
-    server = _serve(target, port, env)
-    try:
-        _load(port, path, headers, max(args.clients, args.requests // 10), args.clients)  # warm-up
-        elapsed, latencies = _load(port, path, headers, args.requests, args.clients)
-    finally:
-        server.terminate()
-        server.wait(10)
-    rate = len(latencies) / elapsed
-    cuts = statistics.quantiles(latencies, n=100)
-    p50, p99 = cuts[49] * 1000, cuts[98] * 1000
-    print(f"{name:<9} {rate:8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
-    return rate
+class _Endpoint:
+    """One endpoint under load: its server's port, path and headers, and what it measured."""
+
+    def __init__(self, name: str, port: int, path: str, headers: dict[str, str]) -> None:
+        self.name, self.port, self.path, self.headers = name, port, path, headers
+        self.rates: list[float] = []
+        self.latencies: list[float] = []
+
+    def round(self, args: argparse.Namespace) -> float:
+        """Warm up, then load it once; returns requests per second."""
+        _load(
+            self.port,
+            self.path,
+            self.headers,
+            max(args.clients, args.requests // 10),
+            args.clients,
+        )
+        elapsed, latencies = _load(self.port, self.path, self.headers, args.requests, args.clients)
+        rate = len(latencies) / elapsed
+        self.rates.append(rate)
+        self.latencies.extend(latencies)
+        return rate
+
+    def line(self, shares: list[float]) -> str:
+        """Median rate, p50/p99 over every round, and the median share of the baseline."""
+        cuts = statistics.quantiles(self.latencies, n=100)
+        text = f"{self.name:<9} {statistics.median(self.rates):8.0f} req/s"
+        text += f"   p50 {cuts[49] * 1000:6.2f} ms   p99 {cuts[98] * 1000:6.2f} ms"
+        return text + (f"   {statistics.median(shares):.2f}x baseline" if shares else "")
 
 
 def main() -> None:
-    """Seed, serve, load, print."""
+    """Seed, serve, load in interleaved rounds, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000, help="requests per endpoint")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--findings", type=int, default=40, help="findings in the report")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="takehome-bench-") as tmp:
         data_dir = Path(tmp)
-        token, submission, api_token = _seed(data_dir)
+        token, submission, api_token = _seed(data_dir, args.findings)
         env = {
             "TAKEHOME_DATA_DIR": str(data_dir),
             "TAKEHOME_CHALLENGE_DIRS": str(ROOT / "tests" / "challenges"),
             "TAKEHOME_SECRET_KEY": SECRET,
             "TAKEHOME_WORKERS": "0",
         }
-        common: dict[str, Any] = {"args": args, "env": env}
-        print(f"{args.requests} requests per endpoint, {args.clients} clients, 127.0.0.1")
-        app = "api.app:from_environment"
-        base = _measure(
-            "baseline", target="bench.api_load:baseline_app", path="/ping", headers={}, **common
+        print(
+            f"{args.requests} requests per endpoint and round, {args.rounds} rounds, "
+            f"{args.clients} clients, {args.findings} findings, 127.0.0.1"
         )
-        status_path = f"/i/{token}/submissions/{submission}"
-        status = _measure("status", target=app, path=status_path, headers={}, **common)
+        base_port, app_port = _free_port(), _free_port()
+        servers = [
+            _serve("bench.api_load:baseline_app", base_port, env),
+            _serve("api.app:from_environment", app_port, env),
+        ]
         auth = {"Authorization": f"Bearer {api_token}"}
-        report_path = f"/api/submissions/{submission}/report"
-        report = _measure("report", target=app, path=report_path, headers=auth, **common)
-    print(f"ratio status/baseline {status / base:.2f}   report/baseline {report / base:.2f}")
+        base = _Endpoint("baseline", base_port, "/ping", {})
+        others = [
+            _Endpoint("status", app_port, f"/i/{token}/submissions/{submission}", {}),
+            _Endpoint("report", app_port, f"/api/submissions/{submission}/report", auth),
+        ]
+        shares: dict[str, list[float]] = {e.name: [] for e in others}
+        try:
+            for _ in range(args.rounds):
+                reference = base.round(args)
+                for endpoint in others:
+                    shares[endpoint.name].append(endpoint.round(args) / reference)
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(10)
+    print(base.line([]))
+    for endpoint in others:
+        print(endpoint.line(shares[endpoint.name]))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from defusedxml.ElementTree import ParseError as XmlParseError
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from graders.base import SRC_DIR, Grader, GraderCheckFailed, GradingInput
-from graders.model import CategoryResult, Finding, Severity, Verdict, VerdictKind
+from graders.caps import MAX_FINDINGS, cap_findings
+from graders.model import CategoryResult, Verdict, VerdictKind
 from sandbox import SCRATCH_DIR, WORKDIR, Execution, Limits, RunSpec, Sandbox
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
 BASE_ENV: Mapping[str, str] = {"HOME": SCRATCH_DIR, "PYTHONDONTWRITEBYTECODE": "1"}
 #: Mode of every file a grader puts in: no owner-write bit, so the sandbox makes it root's.
 READ_ONLY = 0o444
-#: Most findings one category lists (the score still counts them all).
-MAX_FINDINGS = 500
 _MAX_PARSE_BYTES = 32 * 1024 * 1024
 _SRC_PREFIX = SRC_DIR + "/"
 _FORBIDDEN_XML = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -233,17 +232,6 @@ def relative_path(path: str) -> str:
 def clamp(score: float) -> float:
     """A score bounded to [0, 100]."""
     return max(0.0, min(100.0, score))
-
-
-def cap_findings(findings: Sequence[Finding], limit: int = MAX_FINDINGS) -> tuple[Finding, ...]:
-    """At most `limit` findings, plus one INFO finding counting those left out of the report."""
-    if len(findings) <= limit:
-        return tuple(findings)
-    rest = len(findings) - limit
-    note = Finding(
-        rule="truncated", message=f"{rest} more findings not listed", severity=Severity.INFO
-    )
-    return (*findings[:limit], note)
 
 
 def zero_result(

@@ -37,6 +37,7 @@ from graders._steps import (
     zero_result,
 )
 from graders.base import OUT_DIR, SRC_DIR, GradingInput
+from graders.caps import cap_findings
 from graders.model import CategoryResult, Finding, Severity, Verdict
 from sandbox import Execution, RunSpec, Sandbox
 from sandbox.pins import tool_label
@@ -238,7 +239,7 @@ def _result(
         name="complexity",
         score=clamp(100.0 - penalty) if cc else 0.0,
         summary=summary,
-        findings=tuple(findings),
+        findings=cap_findings(findings),
         verdicts=tuple(verdicts),
         metrics=metrics,
         tool=tool,

@@ -28,6 +28,7 @@ from graders._steps import (
     as_float,
     as_int,
     as_list,
+    cap_findings,
     flag_verdicts,
     make_spec,
     output_file,
@@ -122,7 +123,7 @@ class CoverageGrader:
                 name=self.name,
                 score=0.0,
                 summary="no candidate tests were collected",
-                findings=tuple(findings),
+                findings=cap_findings(findings),
                 verdicts=tuple(verdicts),
                 tool=tool,
             )
@@ -131,7 +132,7 @@ class CoverageGrader:
             return _result(report, set(code_set(inp.sources).production), findings, verdicts)
         except ToolOutputError as exc:
             return zero_result(self.name, tool, verdicts, exc, STEP).model_copy(
-                update={"findings": tuple(findings)}
+                update={"findings": cap_findings(findings)}
             )
 
     def check(self, sandbox: Sandbox, image: str) -> None:
@@ -219,7 +220,7 @@ def _result(
         name="coverage",
         score=max(0.0, min(100.0, percent)),
         summary=f"{percent:.1f}% of lines and branches covered by the candidate's own tests",
-        findings=tuple(findings),
+        findings=cap_findings(findings),
         verdicts=tuple(verdicts),
         metrics=metrics,
         tool=f"coverage {version}"[:64] if isinstance(version, str) else tool_label("coverage"),

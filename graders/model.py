@@ -104,6 +104,10 @@ class VerdictKind(StrEnum):
     SERVICE_NOT_READY = "service_not_ready"
     SERVICE_EXITED = "service_exited"
     DEPENDENCY_NOT_ALLOWED = "dependency_not_allowed"
+    REPORT_TRUNCATED = "report_truncated"
+    """The report's JSON passed the stored-report size limit: fewer findings are listed (and,
+    past that, hidden tests' messages and logs are shortened); see graders/caps.py. A new kind
+    keeps every older report's meaning, so it needs no `SCHEMA_VERSION` bump."""
 
 
 class Verdict(_Frozen):

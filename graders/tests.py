@@ -40,6 +40,7 @@ from graders._steps import (
     run_check,
 )
 from graders.base import GRADER_DIR, OUT_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
+from graders.caps import cap_findings
 from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutcome, Verdict
 from graders.model import VerdictKind as Kind
 from sandbox import Execution, RunSpec, Sandbox
@@ -284,7 +285,7 @@ def _result(score: _Score, findings: list[Finding], verdicts: list[Verdict]) -> 
         score=max(0.0, min(100.0, value)),
         summary=f"{passed}/{len(tests)} hidden tests passed "
         f"({score.earned:g}/{score.total:g} points)",
-        findings=tuple(findings),
+        findings=cap_findings(findings),
         verdicts=tuple(verdicts),
         metrics={**counts, "points_earned": score.earned, "points_total": score.total},
         tests=tests,

@@ -25,9 +25,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from graders.caps import fit_report
 from graders.model import Report
 from runner.store.db import Database
 from runner.store.models import Run, StoredReport, Submission, utcnow
+from runner.store.summary import ReportSummary
 
 __all__ = ["Claim", "QueueFull", "RunKey", "RunQueue"]
 
@@ -69,8 +71,10 @@ class RunQueue:
         limit: int = 0,
         limit_per_challenge: int = 0,
         retry_after: int = 60,
+        max_report_bytes: int = 2 * 1024 * 1024,
     ) -> None:
         self._db = db
+        self.max_report_bytes = max_report_bytes
         self.limit = limit
         self.limit_per_challenge = limit_per_challenge
         self.retry_after = retry_after
@@ -172,8 +176,12 @@ class RunQueue:
     def complete(self, claim: Claim, report: Report) -> bool:
         """Store the report as the submission's current one and mark the run done.
 
-        False (and nothing written) when the caller no longer holds the run."""
+        The report is first fitted to `max_report_bytes` (`graders.caps.fit_report`: fewer
+        findings listed, and a verdict saying so); its summary is stored with it. False (and
+        nothing written) when the caller no longer holds the run."""
         now = utcnow()
+        report = fit_report(report, self.max_report_bytes)
+        summary = ReportSummary.of(report).to_json()
         with self._db.writing() as session:
             done = session.execute(
                 update(Run)
@@ -195,6 +203,7 @@ class RunQueue:
                     submission_id=claim.submission_id,
                     score=report.score,
                     json=report.to_json(),
+                    summary_json=summary,
                     current=True,
                     created_at=now,
                 )

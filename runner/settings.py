@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     """Grading worker threads inside `takehome serve` (0: enqueue only)."""
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     """Largest archive upload; the service answers 413 as soon as a body passes it."""
+    max_report_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
+    """Largest stored report (its JSON): past it fewer findings are listed, and a
+    `report_truncated` verdict says so (docs/grading.md)."""
     host: str = "127.0.0.1"
     """Address `takehome serve` listens on."""
     port: int = Field(default=8000, ge=1, le=65535)

@@ -165,6 +165,7 @@ class Wiring:
             limit=settings.queue_limit,
             limit_per_challenge=settings.queue_limit_per_challenge,
             retry_after=settings.retry_after_seconds,
+            max_report_bytes=settings.max_report_bytes,
         )
 
     @cached_property

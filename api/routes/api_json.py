@@ -161,7 +161,7 @@ def submissions(
 def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """A submission's state, attempts, failure reason, score and review summary (decision)."""
     with svc.db.reading() as session:
-        view = blind_view(session, svc, load_submission(session, submission_id))
+        view = blind_view(session, svc, load_submission(session, submission_id, with_report=False))
         reviews = review_summaries(session, svc, [view], reviewer.id)[view.id]
     return {**view.as_json(), "reviews": reviews.as_json()}
 
@@ -174,6 +174,8 @@ def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str
 
 
 def _report_text(svc: Services, submission_id: str) -> str:
+    # The stored text as the engine wrote it; only a blind invite's provenance is scrubbed
+    # (api.blinding), so the report is never re-serialised otherwise.
     with svc.db.reading() as session:
         view = blind_view(session, svc, load_submission(session, submission_id))
     if view.report_json is None:
@@ -213,7 +215,7 @@ def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Res
     """One row per submission of the challenge: category scores, rubric score, decision."""
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
-        views = list_submissions(session, challenge=challenge_id, sort="-score")
+        views = list_submissions(session, challenge=challenge_id, sort="-score", with_reports=True)
         views = blind_views(session, svc, views)
         summaries = review_summaries(session, svc, views, reviewer.id)
     headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}

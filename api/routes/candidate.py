@@ -10,7 +10,7 @@ a GET never does (link prefetchers and mail scanners follow links)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from api.journey import ci_examples, clock_context, service_base
 from api.pages import markdown_html, render, wants_html
 from api.services import Services, Svc
 from api.uploads import check_open, client_address, read_upload
-from api.views import list_submissions, load_submission, queue_position
+from api.views import candidate_submission, list_submissions, load_submission, queue_position
 from runner.intake import IntakeLimits, Snapshot, snapshot_bytes
 from runner.starter import StarterRepo, build_starter, remember_starter, starter_for
 from runner.store import Invite
@@ -37,6 +37,7 @@ from runner.store.records import (
     invite_for_token,
     start_clock,
 )
+from runner.store.secrets import token_digest
 
 __all__ = ["router"]
 
@@ -194,13 +195,15 @@ async def submit(token: str, request: Request, svc: Svc) -> Response:
 @router.get("/submissions/{submission_id}", summary="Status of a submission")
 def submission_status(token: str, submission_id: str, request: Request, svc: Svc) -> Response:
     """State and, as the challenge's feedback policy allows, test outcomes and scores."""
-    with svc.db.reading() as session:
-        invite = invite_for_token(session, token)
-        if invite is None:
-            raise NotFound("no such invite")
-        view = load_submission(session, submission_id, invite_id=invite.id)
-        position = queue_position(session, view) if view.state == "queued" else None
-    policy = svc.challenges.get(invite.challenge_id).manifest.feedback.policy
+    # One SELECT of columns through a plain connection, the report's summary and not the report:
+    # candidates poll this page.
+    with svc.db.engine.connect() as connection:
+        view = candidate_submission(connection, token_digest(token), submission_id)
+        queued = view is not None and view.state == "queued"
+        position = queue_position(connection, view) if view is not None and queued else None
+    if view is None:
+        _not_found(svc, token, submission_id)
+    policy = svc.challenges.get(view.challenge_id).manifest.feedback.policy
     data = candidate_view(view, policy)
     if position is not None:
         data["queue_position"] = position
@@ -210,3 +213,13 @@ def submission_status(token: str, submission_id: str, request: Request, svc: Svc
         return JSONResponse(data)
     context = {"token": token, "data": data, "policy": policy}
     return render(request, "status.html", context)
+
+
+def _not_found(svc: Services, token: str, submission_id: str) -> NoReturn:
+    """Raise the `NotFound` that says which of the two is unknown: the invite or the submission."""
+    with svc.db.reading() as session:
+        invite = invite_for_token(session, token)
+        if invite is None:
+            raise NotFound("no such invite")
+        load_submission(session, submission_id, invite_id=invite.id, with_report=False)
+    raise NotFound("no such submission")

@@ -14,6 +14,7 @@ from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
+from graders.caps import TRUNCATED_RULE, more_findings
 from graders.model import CATEGORIES, Report
 from runner.blobs import BlobError
 from runner.intake import IntakeError, Snapshot
@@ -27,6 +28,7 @@ __all__ = ["invite_link", "router"]
 router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
 _CONTEXT_LINES = 2
 _MAX_FINDINGS = 300
+_LINE_CAP = 400
 _LOG_CAP = 20_000
 
 
@@ -117,21 +119,38 @@ def new_invite(
 
 
 def _code_context(snapshot: Snapshot | None, report: Report) -> dict[str, list[tuple[int, str]]]:
-    """Source lines around each finding, keyed "file:line"."""
+    """Source lines around each finding shown, keyed "file:line". Each file is decoded once
+    (not once per finding), and each line shown is cut to `_LINE_CAP` characters."""
     found: dict[str, list[tuple[int, str]]] = {}
     if snapshot is None:
         return found
+    decoded: dict[str, list[str]] = {}
     for result in report.categories.values():
         for finding in result.findings[:_MAX_FINDINGS]:
             if not finding.file or not finding.line or finding.file not in snapshot.files:
                 continue
-            lines = snapshot.files[finding.file].decode("utf-8", "replace").splitlines()
+            lines = decoded.get(finding.file)
+            if lines is None:
+                text = snapshot.files[finding.file].decode("utf-8", "replace")
+                lines = decoded[finding.file] = text.splitlines()
             first = max(1, finding.line - _CONTEXT_LINES)
             last = min(len(lines), finding.line + _CONTEXT_LINES)
             found[f"{finding.file}:{finding.line}"] = [
-                (n, lines[n - 1]) for n in range(first, last + 1)
+                (n, lines[n - 1][:_LINE_CAP]) for n in range(first, last + 1)
             ]
     return found
+
+
+def _not_shown(report: Report) -> dict[str, int]:
+    """Per category, how many findings the page does not list: past `_MAX_FINDINGS`, plus those
+    the report itself left out (its `truncated` note)."""
+    hidden: dict[str, int] = {}
+    for name, result in report.categories.items():
+        listed = [f for f in result.findings if f.rule != TRUNCATED_RULE]
+        count = max(0, len(listed) - _MAX_FINDINGS) + more_findings(result.findings)
+        if count:
+            hidden[name] = count
+    return hidden
 
 
 def _snapshot(svc: Services, view: SubmissionView) -> Snapshot | None:
@@ -157,6 +176,8 @@ def report_page(
         "categories": CATEGORIES,
         "code": _code_context(_snapshot(svc, view), report) if report else {},
         "max_findings": _MAX_FINDINGS,
+        "not_shown": _not_shown(report) if report else {},
+        "truncated_rule": TRUNCATED_RULE,
         "logs": {k: v[-_LOG_CAP:] for k, v in report.logs.items()} if report else {},
         "starter_commit": invite_starter_commit(svc.db, view.invite_id),
         "review": review,
@@ -181,7 +202,7 @@ def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentRevi
         views = list_submissions(session, challenge=challenge_id, sort="-score")
         views = blind_views(session, svc, views)
         reviews = review_summaries(session, svc, views, reviewer.id)
-    rows = [(v, v.report()) for v in views]
+    rows = [(v, v.summary()) for v in views]
     context = {
         "reviewer": reviewer,
         "challenge": challenge,

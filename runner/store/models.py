@@ -192,6 +192,11 @@ class StoredReport(Base):
     current: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # --- The report's summary (migration 0006): what list views and the candidate read ------
+    summary_json: Mapped[str | None] = mapped_column(Text)
+    """`runner.store.summary.ReportSummary` as JSON; written with the report (NULL only for an
+    older report the migration could not read)."""
+
 
 class RepoBinding(Base):
     """A repository branch bound to an invite: its pushes become submissions (webhooks)."""

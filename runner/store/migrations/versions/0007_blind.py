@@ -1,7 +1,7 @@
 """Blind review: an invite's `blind` flag.
 
 Revision ID: 0007
-Revises: 0004 (written against 0004; the integrator rechains it onto whatever lands before)
+Revises: 0006
 
 One column with a server default, so SQLite adds it without rebuilding `invites` and every
 existing invite stays as it was (not blind).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 
 
 def upgrade() -> None:
