@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,11 +13,13 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
-from api.journey import invite_mailed
+from api.journey import invite_mailed, service_base
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import current_report, list_submissions, load_submission
+from runner.challenge import UnknownChallenge
+from runner.gradescope import report_gradescope
 from runner.intake import IntakeLimits, snapshot_bytes
 from runner.invites import InviteSpec, default_time_limit, open_invite
 from runner.store.records import (
@@ -30,6 +33,7 @@ from runner.store.records import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["json api"])
+_VERSION = version("takehome")
 
 
 class InviteRequest(BaseModel):
@@ -188,19 +192,43 @@ def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) ->
 
 @router.get("/submissions/{submission_id}/report.sarif", summary="Report (SARIF 2.1.0)")
 def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """Every finding as SARIF 2.1.0."""
+    """The findings in the candidate's code as SARIF 2.1.0 (never the hidden tests)."""
     del reviewer
     with svc.db.reading() as session:
         report = current_report(session, submission_id)
-    return Response(report_sarif_text(report), media_type="application/sarif+json")
+    text = report_sarif_text(report, information_uri=f"{service_base(svc)}/", version=_VERSION)
+    return Response(text, media_type="application/sarif+json")
+
+
+@router.get(
+    "/submissions/{submission_id}/report.gradescope.json", summary="Report (Gradescope results)"
+)
+def report_gradescope_json(
+    submission_id: str, svc: Svc, reviewer: CurrentReviewer
+) -> dict[str, Any]:
+    """The report as a Gradescope autograder results.json (visibility from the feedback policy)."""
+    del reviewer
+    with svc.db.reading() as session:
+        view = load_submission(session, submission_id)
+        report = current_report(session, submission_id)
+    try:
+        policy = svc.challenges.get(view.challenge_id).manifest.feedback.policy
+    except UnknownChallenge:
+        policy = "status"  # the challenge left the packs: show nothing before publishing
+    return report_gradescope(report, policy)
 
 
 @router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
-def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """One row per submission of the challenge with its category scores."""
+def challenge_csv(
+    challenge_id: str, svc: Svc, reviewer: CurrentReviewer, bom: bool = True
+) -> Response:
+    """One row per submission of the challenge with its category scores (UTF-8; `bom=false`
+    leaves out the byte order mark spreadsheets need to read non-ASCII names)."""
     del reviewer
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
     headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}
-    return Response(report_csv(views), media_type="text/csv", headers=headers)
+    return Response(
+        report_csv(views, bom=bom), media_type="text/csv; charset=utf-8", headers=headers
+    )
