@@ -5,9 +5,10 @@ CSV (a challenge). The report formats are built in runner/ (`runner.junit`, `run
 The CSV follows OWASP ASVS 5.0 V1.2.10 (CSV and formula injection): a cell is prefixed with a
 single quote when it starts with `=`, `+`, `-`, `@`, a tab, a carriage return or NUL, or when
 any of those follows a separator inside it (`,`, `;`, a tab, a line break: spreadsheets split on
-them), so no cell can start a formula. Numbers the export writes itself (scores, seconds) are
-never prefixed. Timestamps are ISO 8601 UTC with `Z`. The file is UTF-8 with a byte order mark,
-so spreadsheets read non-ASCII names right (`bom=False` omits it). See docs/exports.md.
+them), spaces in between allowed, so no cell can start a formula. Numbers the export writes
+itself (scores, seconds) are never prefixed. Timestamps are ISO 8601 UTC with `Z`. The file is
+UTF-8 with a byte order mark, so spreadsheets read non-ASCII names right (`bom=False` omits it).
+See docs/exports.md.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["BOM", "report_csv", "report_junit", "report_sarif", "report_sarif_te
 
 BOM = "\ufeff"
 # A trigger at the start of the cell, or right after a separator a spreadsheet may split on.
-_FORMULA = re.compile(r"(?:^|[,;\t\r\n])[=+\-@\t\r\x00]")
+_FORMULA = re.compile(r"(?:^|[,;\t\r\n]) *[=+\-@\t\r\x00]")
 
 
 def report_sarif_text(report: Report, **meta: str) -> str:

@@ -43,7 +43,7 @@ def _case(case: TestCase) -> list[str]:
     if case.outcome is TestOutcome.PASSED:
         return [f"    <testcase {attrs}/>"]
     tag = "skipped" if case.outcome is TestOutcome.SKIPPED else "failure"
-    first = case.message.strip().split("\n", 1)[0].strip()
+    first = _XML_INVALID.sub("", case.message).strip().split("\n", 1)[0].strip()
     message = first or f"test {case.outcome.value}"
     kind = f' type="{case.outcome.value}"' if tag == "failure" else ""
     body = _x(case.message) if case.message else ""
