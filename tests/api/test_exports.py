@@ -317,3 +317,28 @@ def test_exports_over_http(
     )
     assert not plain.content.startswith(b"\xef\xbb\xbf")
     assert plain.text.splitlines()[0].startswith("submission,")
+
+
+def test_gradescope_over_http(
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
+    reviewer_headers: dict[str, str],
+) -> None:
+    token = make_invite()
+    sub = client.post(
+        f"/i/{token}/submissions", files={"archive": ("a.tgz", reference_archive())}
+    ).json()["id"]
+    url = f"/api/submissions/{sub}/report.gradescope.json"
+    assert client.get(url, headers=reviewer_headers).status_code == 404
+    grade_all(svc)
+    response = client.get(url, headers=reviewer_headers)
+    assert response.status_code == 200
+    results = response.json()
+    report = client.get(f"/api/submissions/{sub}/report", headers=reviewer_headers).json()
+    assert results["score"] == report["score"]
+    hidden = [t for t in results["tests"] if "hidden-test" in t["tags"]]
+    assert [t["name"] for t in hidden] == [t["id"] for t in report["categories"]["tests"]["tests"]]
+    # calculator's policy is `scores`: tests visible, their messages not.
+    assert {t["visibility"] for t in results["tests"]} == {"visible"}
+    assert "HIDDEN-ORACLE-SECRET" not in response.text
