@@ -1,6 +1,7 @@
 """The SARIF export against the real consumer's validator: Microsoft's SARIF multitool with
-GitHub's ingestion rules (`validate --rule-kind "Sarif;Gh"`, which includes the OASIS 2.1.0
-schema), the validator GitHub's code-scanning docs point to.
+GitHub's ingestion rules (`validate --rule-kind "Sarif;Gh"`), the validator GitHub's
+code-scanning docs point to, and the OASIS 2.1.0 JSON schema it ships (checked with
+jsonschema_rs, which schemathesis brings).
 
 The multitool is the npm package `@microsoft/sarif-multitool`, installed by scripts/test.sh into
 the git-ignored tests/.tools. Without it this test skips locally and fails in CI (`CI=true`).
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
 from graders.model import (
@@ -174,6 +176,12 @@ def _validate(tmp_path: Path, name: str, sarif: dict[str, Any]) -> list[dict[str
     return results
 
 
+def _schema_errors(multitool: str, sarif: dict[str, Any]) -> list[str]:
+    """Errors against the OASIS SARIF 2.1.0 JSON schema the multitool ships beside its binary."""
+    schema = json.loads((Path(multitool).parent / "sarif-2.1.0.json").read_text())
+    return [e.message for e in jsonschema_rs.validator_for(schema).iter_errors(sarif)]
+
+
 def _problems(results: list[dict[str, Any]]) -> list[str]:
     return [
         f"{r.get('level', 'warning')} {r['ruleId']}: {r['message']}"
@@ -190,12 +198,15 @@ def test_the_multitool_still_finds_what_github_refuses(tmp_path: Path) -> None:
     del run["tool"]["driver"]["rules"][0]["shortDescription"]
     rules = {r["ruleId"] for r in _validate(tmp_path, "bad", bad) if r.get("level") == "error"}
     assert {"GH1015", "GH2012"} <= rules
+    run["results"][0]["level"] = "fatal"
+    assert _schema_errors(_multitool(), bad)
 
 
 def test_many_findings_verdicts_and_failed_tests_pass_githubs_rules(tmp_path: Path) -> None:
     report = _many_findings()
     sarif = report_sarif(report, information_uri="https://takehome.example/", version="0.1.0")
     assert _problems(_validate(tmp_path, "many", sarif)) == []
+    assert _schema_errors(_multitool(), sarif) == []
     text = json.dumps(sarif)
     assert HIDDEN not in text
     assert "test_hidden" not in text
@@ -216,4 +227,5 @@ def test_a_clean_and_a_stored_v1_report_pass_githubs_rules(tmp_path: Path) -> No
     stored = Report.from_stored(V1_REPORT.read_text())
     sarif = report_sarif(stored, information_uri="https://takehome.example/", version="0.1.0")
     assert _problems(_validate(tmp_path, "v1", sarif)) == []
+    assert _schema_errors(_multitool(), sarif) == []
     assert sarif["runs"][0]["results"]
