@@ -7,8 +7,8 @@ single quote when it starts with `=`, `+`, `-`, `@`, a tab, a carriage return or
 any of those follows a separator inside it (`,`, `;`, a tab, a line break: spreadsheets split on
 them), spaces in between allowed, so no cell can start a formula. Numbers the export writes
 itself (scores, seconds) are never prefixed. Timestamps are ISO 8601 UTC with `Z`. The file is
-UTF-8 with a byte order mark, so spreadsheets read non-ASCII names right (`bom=False` omits it).
-See docs/exports.md.
+UTF-8; `bom=True` (`?bom=1`, the reviewer dashboard's link) starts it with a byte order mark, so
+spreadsheets read non-ASCII names right. See docs/exports.md.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _cell(value: object) -> str:
     return "'" + text if _FORMULA.search(text) else text
 
 
-def report_csv(views: list[SubmissionView], *, bom: bool = True) -> str:
+def report_csv(views: list[SubmissionView], *, bom: bool = False) -> str:
     """One row per submission: who, when, state, overall and category scores, then the clock:
     started at, time used (seconds, from Start to the submission; empty when never started)
     and late."""

@@ -220,10 +220,10 @@ def report_gradescope_json(
 
 @router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
 def challenge_csv(
-    challenge_id: str, svc: Svc, reviewer: CurrentReviewer, bom: bool = True
+    challenge_id: str, svc: Svc, reviewer: CurrentReviewer, bom: bool = False
 ) -> Response:
-    """One row per submission of the challenge with its category scores (UTF-8; `bom=false`
-    leaves out the byte order mark spreadsheets need to read non-ASCII names)."""
+    """One row per submission of the challenge with its category scores (UTF-8; `bom=1` adds
+    the byte order mark spreadsheets need to read non-ASCII names)."""
     del reviewer
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:

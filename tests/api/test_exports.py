@@ -251,7 +251,7 @@ def test_csv_leaves_plain_text_alone(value: str) -> None:
 
 def test_csv_bom_timestamps_and_numbers() -> None:
     started = datetime(2026, 12, 1, 8, 0)  # naive UTC, as stored
-    text = report_csv([_view("Zoë", started_at=started)])
+    text = report_csv([_view("Zoë", started_at=started)], bom=True)
     assert text.startswith(BOM)
     assert text.encode("utf-8").startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(text.removeprefix(BOM))))
@@ -261,7 +261,7 @@ def test_csv_bom_timestamps_and_numbers() -> None:
     assert row[header.index("started_at")] == "2026-12-01T08:00:00Z"
     assert row[header.index("score")] == "-1.5"  # our own number: not a formula, not prefixed
     assert row[1] == "Zoë"
-    assert not report_csv([_view("x")], bom=False).startswith(BOM)
+    assert not report_csv([_view("x")]).startswith(BOM)
 
 
 def test_exports_over_http(
@@ -306,17 +306,19 @@ def test_exports_over_http(
     assert driver["informationUri"].startswith("http")
     response = client.get("/api/challenges/calculator/submissions.csv", headers=reviewer_headers)
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert not response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0][:6] == ["submission", "candidate", "filename", "submitted_at", "state", "score"]
     assert rows[1][0] == sub
     assert rows[1][1] == "'=HYPERLINK(1)"  # no formula injection into spreadsheets
     assert rows[1][3].endswith("Z")
-    plain = client.get(
-        "/api/challenges/calculator/submissions.csv?bom=false", headers=reviewer_headers
+    marked = client.get(
+        "/api/challenges/calculator/submissions.csv?bom=1", headers=reviewer_headers
     )
-    assert not plain.content.startswith(b"\xef\xbb\xbf")
-    assert plain.text.splitlines()[0].startswith("submission,")
+    assert marked.content.startswith(b"\xef\xbb\xbf")
+    assert marked.content.decode("utf-8-sig") == response.text
+    dashboard = client.get("/reviewer", headers=reviewer_headers).text
+    assert 'href="/api/challenges/calculator/submissions.csv?bom=1"' in dashboard
 
 
 def test_gradescope_over_http(
