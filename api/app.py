@@ -22,7 +22,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.journey import mail_sender
-from api.routes import api_json, bindings, candidate, changes, ops, reviewer, session, webhooks
+from api.routes import (
+    api_json,
+    bindings,
+    candidate,
+    changes,
+    ops,
+    review_pages,
+    reviewer,
+    reviews,
+    session,
+    webhooks,
+)
 from api.services import PipelineFactory, Services, docker_pipeline
 from runner.celery_app import TASK_NAME, make_celery
 from runner.dispatch import Dispatcher
@@ -40,6 +51,8 @@ _ROUTERS = (
     ops.router,
     bindings.router,
     webhooks.router,
+    reviews.router,
+    review_pages.router,
 )
 _DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 _SECURITY_HEADERS = {

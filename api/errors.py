@@ -22,6 +22,11 @@
 | `StarterError` (git failed building it)    | 503    | starter_unavailable |
 | `QueueFull` of one challenge               | 429    | queue_full          |
 | `QueueFull` overall, or every clone slot   | 503    | queue_full          |
+| `InvalidReview`                            | 422    | invalid_review      |
+| `IncompleteReview`                         | 422    | incomplete_review   |
+| `NotYourReview`                            | 403    | not_your_review     |
+| `ReviewsHidden`                            | 403    | review_first        |
+| `InvalidDecision`                          | 422    | invalid_decision    |
 
 A `QueueFull` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
 with 411 length_required, 413 too_large or 400 malformed_form; a binding's push cap is a 409
@@ -52,6 +57,13 @@ from runner.store.records import (
     NotFound,
     NotStarted,
     SubmissionLimitReached,
+)
+from runner.store.reviews import (
+    IncompleteReview,
+    InvalidDecision,
+    InvalidReview,
+    NotYourReview,
+    ReviewsHidden,
 )
 
 __all__ = [
@@ -181,3 +193,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
     app.add_exception_handler(StarterError, _fixed(503, "starter_unavailable"))
     app.add_exception_handler(QueueFull, _queue_full)
+    app.add_exception_handler(InvalidReview, _fixed(422, "invalid_review"))
+    app.add_exception_handler(IncompleteReview, _fixed(422, "incomplete_review"))
+    app.add_exception_handler(NotYourReview, _fixed(403, "not_your_review"))
+    app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
+    app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))
