@@ -1,11 +1,18 @@
-"""Exports of reports: JUnit XML (hidden tests), SARIF 2.1.0 (findings); CSV and JSON (challenge).
+"""Exports of reports: JUnit XML (hidden tests), SARIF 2.1.0 (findings), Gradescope results;
+CSV and JSON (a challenge). The report formats are built in runner/ (`runner.junit`,
+`runner.sarif`, `runner.gradescope`: the CLI writes them too); the challenge exports here.
 
 The challenge exports carry, per submission, what the exporting reviewer may see of its reviews
 (`api.review_views.ReviewSummary`): the decision always; the rubric score, the overall score with
 the rubric and the recommendation counts only for submissions whose review they have submitted.
 
-XML is written by hand with every value escaped (and XML-invalid control characters dropped):
-the values are candidate-influenced, and no XML parser is involved in writing.
+The CSV follows OWASP ASVS 5.0 V1.2.10 (CSV and formula injection): a cell is prefixed with a
+single quote when it starts with `=`, `+`, `-`, `@`, a tab, a carriage return or NUL, or when
+any of those follows a separator inside it (`,`, `;`, a tab, a line break: spreadsheets split on
+them), spaces in between allowed, so no cell can start a formula. Numbers the export writes
+itself (scores, seconds) are never prefixed. Timestamps are ISO 8601 UTC with `Z`. The file is
+UTF-8; `bom=True` (`?bom=1`, the reviewer dashboard's link) starts it with a byte order mark, so
+spreadsheets read non-ASCII names right. See docs/exports.md.
 """
 
 from __future__ import annotations
@@ -15,14 +22,17 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from html import escape
+from datetime import UTC, datetime
 from typing import Any
 
 from api.review_views import ReviewSummary, candidate_label
 from api.views import SubmissionView
-from graders.model import CATEGORIES, Report, Severity, TestOutcome
+from graders.model import CATEGORIES, Report
+from runner.junit import report_junit
+from runner.sarif import report_sarif
 
 __all__ = [
+    "BOM",
     "REVIEW_COLUMNS",
     "report_csv",
     "report_junit",
@@ -31,14 +41,9 @@ __all__ = [
     "review_export_json",
 ]
 
-_XML_INVALID = re.compile(r"[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SARIF_LEVEL = {
-    Severity.INFO: "note",
-    Severity.LOW: "note",
-    Severity.MEDIUM: "warning",
-    Severity.HIGH: "error",
-}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+# A trigger at the start of the cell, or right after a separator a spreadsheet may split on.
+_FORMULA = re.compile(r"(?:^|[,;\t\r\n]) *[=+\-@\t\r\x00]")
 _RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
 #: The CSV's review columns, after the category scores.
 REVIEW_COLUMNS = (
@@ -53,93 +58,27 @@ REVIEW_COLUMNS = (
 )
 
 
-def _x(text: object) -> str:
-    return escape(_XML_INVALID.sub("", str(text)), quote=True)
+def report_sarif_text(report: Report, **meta: str) -> str:
+    """`report_sarif` serialised (`meta`: its `information_uri` and `version`)."""
+    return json.dumps(report_sarif(report, **meta), indent=2)
 
 
-def report_junit(report: Report, name: str = "takehome") -> str:
-    """The hidden tests as a JUnit XML `<testsuites>` document."""
-    tests = report.categories.get("tests")
-    cases = tests.tests if tests else ()
-    failed = sum(c.outcome in (TestOutcome.FAILED, TestOutcome.MISSING) for c in cases)
-    errors = sum(c.outcome is TestOutcome.ERROR for c in cases)
-    skipped = sum(c.outcome is TestOutcome.SKIPPED for c in cases)
-    head = f'tests="{len(cases)}" failures="{failed}" errors="{errors}" skipped="{skipped}"'
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f"<testsuites {head}>",
-        f'  <testsuite name="{_x(name)}" {head}>',
-    ]
-    for case in cases:
-        classname, _, test = case.id.rpartition("::")
-        attrs = f'classname="{_x(classname)}" name="{_x(test or case.id)}" time="{case.seconds}"'
-        if case.outcome is TestOutcome.PASSED:
-            lines.append(f"    <testcase {attrs}/>")
-            continue
-        tag = {
-            TestOutcome.ERROR: "error",
-            TestOutcome.SKIPPED: "skipped",
-        }.get(case.outcome, "failure")
-        lines += [
-            f"    <testcase {attrs}>",
-            f'      <{tag} message="{_x(case.outcome.value)}">{_x(case.message)}</{tag}>',
-            "    </testcase>",
-        ]
-    lines += ["  </testsuite>", "</testsuites>", ""]
-    return "\n".join(lines)
-
-
-def report_sarif(report: Report) -> dict[str, Any]:
-    """Every finding of every category as one SARIF 2.1.0 run."""
-    rules: dict[str, dict[str, Any]] = {}
-    results = []
-    for category, result in report.categories.items():
-        for finding in result.findings:
-            rule_id = f"{category}/{finding.rule}"
-            rule: dict[str, Any] = {"id": rule_id, "name": finding.rule}
-            if finding.url:
-                rule["helpUri"] = finding.url
-            rules.setdefault(rule_id, rule)
-            locations = []
-            if finding.file:
-                region = {"startLine": finding.line} if finding.line else {}
-                if finding.line and finding.column:
-                    region["startColumn"] = finding.column
-                location: dict[str, Any] = {"artifactLocation": {"uri": finding.file}}
-                if region:
-                    location["region"] = region
-                locations.append({"physicalLocation": location})
-            results.append(
-                {
-                    "ruleId": rule_id,
-                    "level": _SARIF_LEVEL[finding.severity],
-                    "message": {"text": finding.message or finding.rule},
-                    "locations": locations,
-                    "properties": {"category": category, "severity": finding.severity.value},
-                }
-            )
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": {"name": "takehome", "rules": list(rules.values())}},
-                "results": results,
-                "properties": {"score": report.score},
-            }
-        ],
-    }
-
-
-def report_sarif_text(report: Report) -> str:
-    """`report_sarif` serialised."""
-    return json.dumps(report_sarif(report), indent=2)
+def _utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with `Z` (a naive datetime is taken as UTC, as the store keeps them)."""
+    if moment is None:
+        return None
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting like a formula would run in a spreadsheet (CSV injection): make it text.
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """A CSV cell that no spreadsheet runs as a formula (ASVS V1.2.10; the rule above)."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # our own numbers: a negative one stays a number
+    text = str(value)
+    return "'" + text if _FORMULA.search(text) else text
 
 
 def _review_cells(summary: ReviewSummary | None) -> list[object]:
@@ -155,17 +94,22 @@ def _review_cells(summary: ReviewSummary | None) -> list[object]:
         ("invite" if decision.submission_id is None else "submission") if decision else None,
         decision.reason if decision else None,
         decision.reviewer.email if decision else None,
-        decision.created_at.isoformat(timespec="seconds") if decision else None,
+        _utc(decision.created_at) if decision else None,
     ]
 
 
 def report_csv(
-    views: list[SubmissionView], summaries: Mapping[str, ReviewSummary] | None = None
+    views: list[SubmissionView],
+    summaries: Mapping[str, ReviewSummary] | None = None,
+    *,
+    bom: bool = False,
 ) -> str:
     """One row per submission: who, when, state, overall and category scores, then the clock:
     started at, time used (seconds, from Start to the submission; empty when never started)
     and late; then the review columns (`REVIEW_COLUMNS`, empty without `summaries`)."""
     out = io.StringIO()
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out)
     clock = ["started_at", "time_used_seconds", "late"]
     writer.writerow(
@@ -187,8 +131,8 @@ def report_csv(
             report.categories[c].score if report and c in report.categories else None
             for c in CATEGORIES
         ]
-        row = [view.id, candidate_label(view), view.filename, view.created_at.isoformat()]
-        started = view.started_at.isoformat() if view.started_at else None
+        row = [view.id, candidate_label(view), view.filename, _utc(view.created_at)]
+        started = _utc(view.started_at)
         used = None if view.time_used_seconds is None else round(view.time_used_seconds)
         times = (started, used, "true" if view.late else "false")
         reviews = _review_cells((summaries or {}).get(view.id))

@@ -30,6 +30,7 @@ from runner.challenge import ChallengeError
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
+from runner.gradescope import report_gradescope
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
 from runner.invites import InviteSpec, open_invite
 from runner.logs import configure_logging
@@ -178,9 +179,21 @@ def cli(ctx: click.Context, challenge_dirs: tuple[str, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write an HTML report here.",
 )
+@click.option(
+    "--gradescope",
+    "gradescope_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write Gradescope's results.json here (visibility from the feedback policy).",
+)
 @click.pass_context
 def grade(
-    ctx: click.Context, path: Path, challenge_id: str, json_out: Path | None, html_out: Path | None
+    ctx: click.Context,
+    path: Path,
+    *,
+    challenge_id: str,
+    json_out: Path | None,
+    html_out: Path | None,
+    gradescope_out: Path | None,
 ) -> None:
     """Grade a directory or archive (tar, tar.gz, zip) against a challenge."""
 
@@ -197,6 +210,9 @@ def grade(
         json_out.write_text(report.to_json())
     if html_out:
         html_out.write_text(render_html(report))
+    if gradescope_out:
+        results = report_gradescope(report, challenge.manifest.feedback.policy)
+        gradescope_out.write_text(json.dumps(results, indent=2))
 
 
 @cli.group()

@@ -23,6 +23,10 @@ else
   source "$ROOT/scripts/setup.sh" --challenges-dir "$ROOT/tests/challenges"
   # The browser test drives Debian's Chromium (Playwright's own browser download is not used).
   command -v chromium >/dev/null || apt_install chromium
+  # Microsoft's SARIF multitool (GitHub's ingestion rules) for the SARIF export test, git-ignored.
+  command -v npm >/dev/null || apt_install nodejs npm
+  [ -e "$ROOT/tests/.tools/node_modules/.bin/sarif-multitool" ] \
+    || npm install --prefix "$ROOT/tests/.tools" --no-audit --no-fund @microsoft/sarif-multitool@5.7.0
   # Throwaway Redis and PostgreSQL for the scale-out tests (marker `services`), stopped on exit.
   source "$ROOT/scripts/services.sh"
 fi

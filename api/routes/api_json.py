@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,13 +14,15 @@ from api.auth import CurrentReviewer
 from api.blinding import blind_view, blind_views
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
-from api.journey import invite_mailed
+from api.journey import invite_mailed, service_base
 from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import list_submissions, load_submission
 from graders.model import Report
+from runner.challenge import UnknownChallenge
+from runner.gradescope import report_gradescope
 from runner.intake import IntakeLimits, snapshot_bytes
 from runner.invites import InviteSpec, default_time_limit, open_invite
 from runner.store.records import (
@@ -33,6 +36,7 @@ from runner.store.records import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["json api"])
+_VERSION = version("takehome")
 
 
 class InviteRequest(BaseModel):
@@ -204,19 +208,45 @@ def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) ->
 
 @router.get("/submissions/{submission_id}/report.sarif", summary="Report (SARIF 2.1.0)")
 def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """Every finding as SARIF 2.1.0."""
+    """The findings in the candidate's code as SARIF 2.1.0 (never the hidden tests)."""
     del reviewer
-    report = _report(svc, submission_id)
-    return Response(report_sarif_text(report), media_type="application/sarif+json")
+    report = _report(svc, submission_id)  # provenance scrubbed while blind
+    text = report_sarif_text(report, information_uri=f"{service_base(svc)}/", version=_VERSION)
+    return Response(text, media_type="application/sarif+json")
+
+
+@router.get(
+    "/submissions/{submission_id}/report.gradescope.json", summary="Report (Gradescope results)"
+)
+def report_gradescope_json(
+    submission_id: str, svc: Svc, reviewer: CurrentReviewer
+) -> dict[str, Any]:
+    """The report as a Gradescope autograder results.json (visibility from the feedback policy)."""
+    del reviewer
+    with svc.db.reading() as session:
+        view = load_submission(session, submission_id, with_report=False)
+    report = _report(svc, submission_id)  # provenance scrubbed while blind
+    try:
+        policy = svc.challenges.get(view.challenge_id).manifest.feedback.policy
+    except UnknownChallenge:
+        policy = "status"  # the challenge left the packs: show nothing before publishing
+    return report_gradescope(report, policy)
 
 
 @router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
-def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """One row per submission of the challenge: category scores, rubric score, decision."""
+def challenge_csv(
+    challenge_id: str, svc: Svc, reviewer: CurrentReviewer, bom: bool = False
+) -> Response:
+    """One row per submission of the challenge: category scores, rubric score, decision (UTF-8;
+    `bom=1` adds the byte order mark spreadsheets need to read non-ASCII names)."""
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score", with_reports=True)
         views = blind_views(session, svc, views)
         summaries = review_summaries(session, svc, views, reviewer.id)
     headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}
-    return Response(report_csv(views, summaries), media_type="text/csv", headers=headers)
+    return Response(
+        report_csv(views, summaries, bom=bom),
+        media_type="text/csv; charset=utf-8",
+        headers=headers,
+    )

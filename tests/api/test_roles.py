@@ -154,6 +154,13 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
     "changes page": ("GET", "/reviewer/submissions/{sub}/changes", dict, {"reviewer": 200}, 401),
     "junit": ("GET", "/api/submissions/{sub}/report.junit.xml", dict, {"reviewer": 200}, 401),
     "sarif": ("GET", "/api/submissions/{sub}/report.sarif", dict, {"reviewer": 200}, 401),
+    "gradescope": (
+        "GET",
+        "/api/submissions/{sub}/report.gradescope.json",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
     "csv": ("GET", "/api/challenges/calculator/submissions.csv", dict, {"reviewer": 200}, 401),
     "json export": (
         "GET",

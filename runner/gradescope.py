@@ -1,0 +1,92 @@
+"""A report as Gradescope's autograder `results.json` (gradescope/autograder_samples specs.md).
+
+The fields written, all from that spec: top-level `score` (the overall score out of 100: it
+overrides the tests' total), `execution_time`, `output`, `visibility`, `stdout_visibility`,
+`extra_data` and `tests[]`, each with `name`, `number`, `score`, `max_score`, `output`, `tags`
+and `visibility`. One test per hidden test (its points, earned when passed), then one entry per
+category (no points: its score is in the `output`).
+
+Visibility follows the challenge's `[feedback] policy`, which says what a candidate may see:
+
+- `visible_tests` and `scores`: the hidden tests are `visible` (a student sees each test's name
+  and outcome), but their output is only the outcome: never the failure message, which can quote
+  the hidden test. Categories are `visible` at `scores`, else `after_published`.
+- `status`: everything is `after_published`: shown once an instructor publishes the grades (the
+  equivalent of a reviewer deciding to share it). `hidden` is not used: the spec reserves it
+  for tests that carry no points, and hidden tests carry the grade.
+
+Gradescope's instructors always see everything, so messages, verdicts and the report's
+provenance go where only they look: the message in each test's output when the test is not
+`visible`, the verdicts in the top-level `extra_data`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graders.model import CATEGORIES, Report, TestOutcome
+
+__all__ = ["VISIBILITIES", "report_gradescope"]
+
+#: Gradescope's visibility values, from the spec.
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def _tests_visibility(policy: str) -> str:
+    return "visible" if policy in ("visible_tests", "scores") else "after_published"
+
+
+def report_gradescope(report: Report, policy: str) -> dict[str, Any]:
+    """The report as `results.json` under the challenge's feedback `policy`."""
+    test_visibility = _tests_visibility(policy)
+    score_visibility = "visible" if policy == "scores" else "after_published"
+    entries: list[dict[str, Any]] = []
+    tests = report.categories.get("tests")
+    for n, case in enumerate(tests.tests if tests else (), start=1):
+        output = f"{case.outcome.value}"
+        if test_visibility != "visible" and case.message:
+            output += f"\n\n{case.message}"
+        entries.append(
+            {
+                "name": case.id,
+                "number": f"1.{n}",
+                "score": case.points if case.outcome is TestOutcome.PASSED else 0.0,
+                "max_score": case.points,
+                "output": output,
+                "tags": ["hidden-test", case.outcome.value],
+                "visibility": test_visibility,
+            }
+        )
+    for n, name in enumerate(CATEGORIES, start=1):
+        result = report.categories.get(name)
+        if result is None:
+            continue
+        entries.append(
+            {
+                "name": f"category: {name}",
+                "number": f"2.{n}",
+                "output": f"{result.score:.1f} / 100 (weight {result.weight:g}): {result.summary}",
+                "tags": ["category", name],
+                "visibility": score_visibility,
+            }
+        )
+    seconds = sum(c.seconds for c in tests.tests) if tests else 0.0
+    return {
+        "score": report.score,
+        "execution_time": round(seconds),
+        "output": f"takehome score {report.score:.1f} / 100",
+        "visibility": score_visibility,
+        "stdout_visibility": "hidden",
+        "extra_data": {
+            "takehome": {
+                "schema_version": report.schema_version,
+                "verdicts": [v.model_dump(mode="json") for v in report.verdicts],
+                "category_verdicts": {
+                    name: [v.model_dump(mode="json") for v in r.verdicts]
+                    for name, r in report.categories.items()
+                    if r.verdicts
+                },
+            }
+        },
+        "tests": entries,
+    }

@@ -1,0 +1,63 @@
+"""`takehome grade --gradescope FILE` for real (Docker), and the exports of the report it grades:
+Gradescope's results.json and the JUnit XML against junit-10.xsd."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xmlschema
+
+from graders.model import Report
+from runner.junit import report_junit
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALLENGES = ROOT / "tests" / "challenges"
+JUNIT_XSD = ROOT / "tests" / "fixtures" / "schemas" / "junit-10.xsd"
+TAKEHOME = str(Path(sys.executable).parent / "takehome")
+
+
+def _pythonpath() -> dict[str, str]:
+    # A worktree run (PYTHONPATH pointing at it) grades with that tree's code.
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": path} if path else {}
+
+
+@pytest.mark.docker
+def test_grade_writes_gradescope_results(tmp_path: Path, docker_client: object) -> None:
+    results_path, report_path = tmp_path / "results.json", tmp_path / "report.json"
+    done = subprocess.run(
+        [
+            TAKEHOME,
+            "--challenges-dir",
+            str(CHALLENGES),
+            "grade",
+            str(CHALLENGES / "calculator" / "variants" / "eval-shortcut"),
+            "--challenge",
+            "calculator",
+            "--json",
+            str(report_path),
+            "--gradescope",
+            str(results_path),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), **_pythonpath()},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = Report.from_stored(report_path.read_text())
+    results = json.loads(results_path.read_text())
+    assert results["score"] == report.score
+    hidden = [t for t in results["tests"] if "hidden-test" in t["tags"]]
+    cases = report.categories["tests"].tests
+    assert [t["name"] for t in hidden] == [c.id for c in cases]
+    assert sum(t["score"] for t in hidden) == sum(c.points for c in cases if c.outcome == "passed")
+    assert {t["visibility"] for t in results["tests"]} == {"visible"}  # calculator: `scores`
+    # The same real report as JUnit: valid against the schema pytest's own suite uses.
+    xmlschema.XMLSchema(JUNIT_XSD).validate(report_junit(report))
