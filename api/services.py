@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 
 from api.clones import CloneSlots
+from api.throttle import LoginThrottle, ThrottlePolicy
 from runner.dispatch import Dispatcher
 from runner.metrics import QueueCollector
 from runner.settings import Settings
@@ -41,6 +43,10 @@ class Services(Wiring):
         self.metrics.register(QueueCollector(lambda: self.db))
         self.clone_slots = CloneSlots()
         """The threads Git submissions are fetched on (`api.gitsubmit`)."""
+        self.login_throttle = LoginThrottle(ThrottlePolicy.from_settings(settings))
+        """Failed logins per account and address (`api.throttle`), in this process."""
+        self.hash_limiter = anyio.CapacityLimiter(settings.login_hash_threads)
+        """The threads passwords are checked on (`api.auth.check_password`)."""
 
     @property
     def grading_threads(self) -> int:

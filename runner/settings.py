@@ -113,6 +113,20 @@ class Settings(BaseSettings):
     in the clear, `smtps://` over TLS). Empty (the default): no e-mail is ever sent or queued."""
     mail_seconds: float = Field(default=5.0, gt=0)
     """How often the service looks for e-mail to write and sends what is due (with SMTP)."""
+    # Authentication (issue 15): login throttling, password hashing threads, token lifetime.
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    """Wrong passwords for one account before its logins are throttled (429 + Retry-After)."""
+    login_free_failures_per_address: int = Field(default=20, ge=1, le=100000)
+    """Wrong passwords from one client address (any account) before its logins are throttled."""
+    login_lockout_seconds: float = Field(default=2.0, gt=0, le=3600)
+    """The first lockout; each further failure past the free ones doubles it."""
+    login_lockout_max_seconds: float = Field(default=900.0, gt=0, le=86400)
+    """The longest lockout: a lockout always ends, and a success resets the account's count."""
+    login_hash_threads: int = Field(default=2, ge=1, le=64)
+    """Threads that check passwords (argon2id) at once; more logins wait for one, off the event
+    loop and outside the thread pool the other routes use."""
+    api_token_days: float = Field(default=90.0, gt=0, le=3650)
+    """Lifetime of an API token made by `takehome tokens create` without `--expires-days`."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod
