@@ -26,6 +26,7 @@ from runner.store.records import (
 from tests.fakeservice import fake_pipeline
 
 HTML = {"Accept": "text/html"}
+RAW_HTML = {b"accept": b"text/html"}
 EMAIL = "rev@example.com"
 PASSWORD = "correct horse battery"
 
@@ -47,9 +48,9 @@ def _login(client: TestClient, password: str = PASSWORD) -> int:
     return client.post("/login", data=form, headers=HTML, follow_redirects=False).status_code
 
 
-def _raw_cookie(name: str, value: bytes) -> dict[str, bytes]:
+def _raw_cookie(name: str, value: bytes) -> dict[bytes, bytes]:
     """A Cookie header with raw bytes (the HTTP client would refuse a non-ASCII str)."""
-    return {"Cookie": name.encode() + b"=" + value}
+    return {b"cookie": name.encode() + b"=" + value}
 
 
 # --- malformed cookies --------------------------------------------------------------------
@@ -63,7 +64,7 @@ def test_a_malformed_session_cookie_is_no_session(client: TestClient, value: byt
     # Before: hmac.compare_digest raised TypeError on the non-ASCII MAC, a 500.
     headers = _raw_cookie("takehome_session", value)
     assert client.get("/api/submissions", headers=headers).status_code == 401
-    page = client.get("/reviewer", headers={**HTML, **headers}, follow_redirects=False)
+    page = client.get("/reviewer", headers={**RAW_HTML, **headers}, follow_redirects=False)
     assert page.status_code == 303
     assert page.headers["location"].startswith("/login")
 
@@ -72,7 +73,7 @@ def test_a_malformed_session_cookie_is_no_session(client: TestClient, value: byt
 @pytest.mark.parametrize("value", ["\u00e9t\u00e9".encode(), "nonce.\u00e9".encode(), b"\xff"])
 def test_a_planted_csrf_cookie_does_not_break_login(client: TestClient, value: bytes) -> None:
     # A planted non-ASCII CSRF cookie made every GET and POST /login of that browser a 500.
-    form_page = client.get("/login", headers={**HTML, **_raw_cookie("takehome_csrf", value)})
+    form_page = client.get("/login", headers={**RAW_HTML, **_raw_cookie("takehome_csrf", value)})
     assert form_page.status_code == 200
     assert "takehome_csrf=" in form_page.headers["set-cookie"]  # a fresh, valid token
     fresh = re.search(r'name="csrf_token" value="([^"]+)"', form_page.text)
@@ -83,7 +84,7 @@ def test_a_planted_csrf_cookie_does_not_break_login(client: TestClient, value: b
         content=f"email={EMAIL}&password=x&csrf_token=x".encode(),
         headers={
             **_raw_cookie("takehome_csrf", value),
-            "Content-Type": "application/x-www-form-urlencoded",
+            b"content-type": b"application/x-www-form-urlencoded",
         },
     )
     assert posted.status_code == 403
@@ -96,7 +97,7 @@ def test_a_non_ascii_csrf_field_is_a_403(client: TestClient) -> None:
     form = {"email": EMAIL, "password": PASSWORD, "csrf_token": token[:-1] + "\u00e9"}
     response = client.post("/login", data=form)
     assert response.status_code == 403
-    header = client.post("/logout", headers={"X-CSRF-Token": "\u00e9".encode()})
+    header = client.post("/logout", headers={b"x-csrf-token": "\u00e9".encode()})
     assert header.status_code == 403
 
 
