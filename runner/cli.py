@@ -43,8 +43,10 @@ from runner.store.records import (
     create_api_token,
     create_reviewer,
     disable_reviewer,
+    enable_reviewer,
     list_api_tokens,
     revoke_api_token,
+    set_password,
 )
 from runner.validate import Outcome, validate_challenge
 from runner.wiring import GraderChecksFailed, Wiring, docker_pipeline
@@ -359,14 +361,39 @@ def users() -> None:
 @click.pass_context
 def users_create(ctx: click.Context, email: str, password_stdin: bool) -> None:
     """Create a reviewer account (the password is prompted for, or read from stdin)."""
-    if password_stdin:
+    password = _read_password(password_stdin)
+    create_reviewer(_wiring(ctx).db, email, password)
+    _console.print(f"created reviewer {email}", highlight=False)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise UsageProblem("the password must be at least 8 characters long")
-    create_reviewer(_wiring(ctx).db, email, password)
-    _console.print(f"created reviewer {email}", highlight=False)
+    return password
+
+
+@users.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_password(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    """Set a reviewer's password; their sessions end (log in again)."""
+    password = _read_password(password_stdin)
+    set_password(_wiring(ctx).db, email, password)
+    _console.print(f"changed the password of {email}; their sessions have ended", highlight=False)
+
+
+@users.command("enable")
+@click.argument("email")
+@click.pass_context
+def users_enable(ctx: click.Context, email: str) -> None:
+    """Enable a disabled reviewer again (they log in anew; their API tokens work again)."""
+    enable_reviewer(_wiring(ctx).db, email)
+    _console.print(f"enabled reviewer {email}", highlight=False)
 
 
 @users.command("disable")

@@ -68,6 +68,7 @@ __all__ = [
     "create_invite",
     "create_reviewer",
     "disable_reviewer",
+    "enable_reviewer",
     "end_sessions",
     "enqueue_regrade",
     "invite_for_token",
@@ -75,6 +76,7 @@ __all__ = [
     "reviewer_for_token",
     "revoke_api_token",
     "set_graded_mail",
+    "set_password",
     "start_clock",
     "touch_api_token",
     "usable_api_token",
@@ -223,6 +225,24 @@ def end_sessions(db: Database, reviewer_id: str) -> None:
             .where(Reviewer.id == reviewer_id)
             .values(session_generation=Reviewer.session_generation + 1)
         )
+
+
+def set_password(db: Database, email: str, password: str) -> Reviewer:
+    """Change a reviewer's password; every session of theirs ends (API tokens stay)."""
+    password_hash = hash_password(password)
+    with db.writing() as session:
+        reviewer = _reviewer_by_email(session, email)
+        reviewer.password_hash = password_hash
+        reviewer.session_generation += 1
+        return reviewer
+
+
+def enable_reviewer(db: Database, email: str) -> Reviewer:
+    """Undo `disable_reviewer`: the reviewer may log in again (old sessions stay ended)."""
+    with db.writing() as session:
+        reviewer = _reviewer_by_email(session, email)
+        reviewer.disabled_at = None
+        return reviewer
 
 
 def disable_reviewer(db: Database, email: str) -> Reviewer:

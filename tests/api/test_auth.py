@@ -21,7 +21,9 @@ from runner.store.records import (
     create_api_token,
     create_reviewer,
     disable_reviewer,
+    enable_reviewer,
     revoke_api_token,
+    set_password,
 )
 from tests.fakeservice import fake_pipeline
 
@@ -205,3 +207,20 @@ def test_a_revoked_api_token_is_refused_at_once(client: TestClient, svc: Service
     revoke_api_token(svc.db, rows[1].id[:8])
     assert client.get("/api/submissions", headers=bearer).status_code == 401
     assert client.get("/api/submissions", headers=kept).status_code == 200
+
+
+@pytest.mark.usefixtures("reviewer")
+def test_a_password_change_ends_sessions_and_enable_lets_in_again(
+    client: TestClient, svc: Services
+) -> None:
+    assert _login(client) == 303
+    set_password(svc.db, EMAIL, "a brand new password")
+    assert client.get("/api/submissions").status_code == 401
+    client.cookies.clear()
+    assert _login(client, "a brand new password") == 303
+    disable_reviewer(svc.db, EMAIL)
+    enable_reviewer(svc.db, EMAIL)
+    assert client.get("/api/submissions").status_code == 401  # disabling ended that session
+    client.cookies.clear()
+    assert _login(client, "a brand new password") == 303
+    assert client.get("/api/submissions").status_code == 200

@@ -125,3 +125,22 @@ def test_users_disable_refuses_login_and_tokens(env: dict[str, str]) -> None:
         assert authenticate(session, "a@example.com", "long password") is None
     db.close()
     assert _run(env, "users", "disable", "nobody@example.com")[0] == EXIT_BAD_INPUT
+
+
+def test_users_enable_and_password(env: dict[str, str]) -> None:
+    _with_reviewer(env)
+    assert _run(env, "users", "disable", "a@example.com")[0] == 0
+    assert _run(env, "users", "enable", "a@example.com")[0] == 0
+    code, out = _run(
+        env, "users", "password", "a@example.com", "--password-stdin", stdin="new password\n"
+    )
+    assert code == 0, out
+    too_short = ("users", "password", "a@example.com", "--password-stdin")
+    assert _run(env, *too_short, stdin="short\n")[0] == 2
+    db = _db(env)
+    with db.reading() as session:
+        assert authenticate(session, "a@example.com", "long password") is None
+        reviewer = authenticate(session, "a@example.com", "new password")
+    assert reviewer is not None
+    assert reviewer.session_generation == 2  # disable, then the password change
+    db.close()
