@@ -16,12 +16,18 @@
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
 | `ChangesNotFound` (no such changed file)   | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
+| `BindingLimitReached` (bindings per invite)| 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
 | `DeadlinePassed`                           | 403    | deadline_passed     |
 | `NotStarted`                               | 409    | not_started         |
 | `StarterError` (git failed building it)    | 503    | starter_unavailable |
 | `QueueFull` of one challenge               | 429    | queue_full          |
 | `QueueFull` overall, or every clone slot   | 503    | queue_full          |
+| `InvalidReview`                            | 422    | invalid_review      |
+| `IncompleteReview`                         | 422    | incomplete_review   |
+| `NotYourReview`                            | 403    | not_your_review     |
+| `ReviewsHidden`                            | 403    | review_first        |
+| `InvalidDecision`                          | 422    | invalid_decision    |
 
 A `QueueFull` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
 with 411 length_required, 413 too_large or 400 malformed_form; a binding's push cap is a 409
@@ -46,12 +52,20 @@ from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
 from runner.starter import StarterError
+from runner.store.bindings import BindingLimitReached
 from runner.store.records import (
     DeadlinePassed,
     InviteExpired,
     NotFound,
     NotStarted,
     SubmissionLimitReached,
+)
+from runner.store.reviews import (
+    IncompleteReview,
+    InvalidDecision,
+    InvalidReview,
+    NotYourReview,
+    ReviewsHidden,
 )
 
 __all__ = [
@@ -176,8 +190,14 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
     app.add_exception_handler(ChangesNotFound, _fixed(404, "not_found"))
     app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
+    app.add_exception_handler(BindingLimitReached, _fixed(409, "limit_reached"))
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
     app.add_exception_handler(DeadlinePassed, _fixed(403, "deadline_passed"))
     app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
     app.add_exception_handler(StarterError, _fixed(503, "starter_unavailable"))
     app.add_exception_handler(QueueFull, _queue_full)
+    app.add_exception_handler(InvalidReview, _fixed(422, "invalid_review"))
+    app.add_exception_handler(IncompleteReview, _fixed(422, "incomplete_review"))
+    app.add_exception_handler(NotYourReview, _fixed(403, "not_your_review"))
+    app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
+    app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))

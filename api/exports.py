@@ -1,4 +1,8 @@
-"""Exports of reports: JUnit XML (hidden tests), SARIF 2.1.0 (findings) and CSV (a challenge).
+"""Exports of reports: JUnit XML (hidden tests), SARIF 2.1.0 (findings); CSV and JSON (challenge).
+
+The challenge exports carry, per submission, what the exporting reviewer may see of its reviews
+(`api.review_views.ReviewSummary`): the decision always; the rubric score, the overall score with
+the rubric and the recommendation counts only for submissions whose review they have submitted.
 
 XML is written by hand with every value escaped (and XML-invalid control characters dropped):
 the values are candidate-influenced, and no XML parser is involved in writing.
@@ -10,13 +14,22 @@ import csv
 import io
 import json
 import re
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from api.review_views import ReviewSummary, candidate_label
 from api.views import SubmissionView
 from graders.model import CATEGORIES, Report, Severity, TestOutcome
 
-__all__ = ["report_csv", "report_junit", "report_sarif", "report_sarif_text"]
+__all__ = [
+    "REVIEW_COLUMNS",
+    "report_csv",
+    "report_junit",
+    "report_sarif",
+    "report_sarif_text",
+    "review_export_json",
+]
 
 _XML_INVALID = re.compile(r"[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SARIF_LEVEL = {
@@ -26,6 +39,18 @@ _SARIF_LEVEL = {
     Severity.HIGH: "error",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
+#: The CSV's review columns, after the category scores.
+REVIEW_COLUMNS = (
+    "rubric_score",
+    "overall_with_rubric",
+    *_RECOMMENDATIONS,
+    "decision",
+    "decision_scope",
+    "decision_reason",
+    "decided_by",
+    "decided_at",
+)
 
 
 def _x(text: object) -> str:
@@ -117,10 +142,29 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def report_csv(views: list[SubmissionView]) -> str:
+def _review_cells(summary: ReviewSummary | None) -> list[object]:
+    if summary is None:
+        return [None] * len(REVIEW_COLUMNS)
+    counts = summary.recommendations if summary.visible else {}
+    decision = summary.decision
+    return [
+        summary.rubric_score,
+        summary.overall,
+        *(counts.get(value) for value in _RECOMMENDATIONS),
+        decision.value if decision else None,
+        ("invite" if decision.submission_id is None else "submission") if decision else None,
+        decision.reason if decision else None,
+        decision.reviewer.email if decision else None,
+        decision.created_at.isoformat(timespec="seconds") if decision else None,
+    ]
+
+
+def report_csv(
+    views: list[SubmissionView], summaries: Mapping[str, ReviewSummary] | None = None
+) -> str:
     """One row per submission: who, when, state, overall and category scores, then the clock:
     started at, time used (seconds, from Start to the submission; empty when never started)
-    and late."""
+    and late; then the review columns (`REVIEW_COLUMNS`, empty without `summaries`)."""
     out = io.StringIO()
     writer = csv.writer(out)
     clock = ["started_at", "time_used_seconds", "late"]
@@ -134,6 +178,7 @@ def report_csv(views: list[SubmissionView]) -> str:
             "score",
             *CATEGORIES,
             *clock,
+            *REVIEW_COLUMNS,
         ]
     )
     for view in views:
@@ -142,9 +187,34 @@ def report_csv(views: list[SubmissionView]) -> str:
             report.categories[c].score if report and c in report.categories else None
             for c in CATEGORIES
         ]
-        row = [view.id, view.candidate, view.filename, view.created_at.isoformat(), view.state]
+        row = [view.id, candidate_label(view), view.filename, view.created_at.isoformat()]
         started = view.started_at.isoformat() if view.started_at else None
         used = None if view.time_used_seconds is None else round(view.time_used_seconds)
         times = (started, used, "true" if view.late else "false")
-        writer.writerow([_cell(v) for v in (*row, view.score, *scores, *times)])
+        reviews = _review_cells((summaries or {}).get(view.id))
+        cells = (*row, view.state, view.score, *scores, *times, *reviews)
+        writer.writerow([_cell(v) for v in cells])
     return out.getvalue()
+
+
+def review_export_json(views: list[SubmissionView], summaries: Mapping[str, ReviewSummary]) -> str:
+    """The challenge export as JSON: per submission its scores and its review summary."""
+    rows = []
+    for view in views:
+        report = view.report()
+        row: dict[str, Any] = {
+            "submission": view.id,
+            "candidate": candidate_label(view),
+            "submitted_at": view.created_at.isoformat(timespec="seconds") + "Z",
+            "state": view.state,
+            "score": view.score,
+            "categories": {
+                name: report.categories[name].score
+                for name in CATEGORIES
+                if report and name in report.categories
+            },
+        }
+        if (summary := summaries.get(view.id)) is not None:
+            row.update(summary.as_json())
+        rows.append(row)
+    return json.dumps(rows, indent=2)

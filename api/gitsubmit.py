@@ -14,7 +14,6 @@ repository's).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -22,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.errors import UploadRefused
+from api.jsonbody import JsonRefused, loads_bounded
 from api.pages import wants_html
 from api.services import Services
 from api.uploads import accepted, submission_target
@@ -85,9 +85,9 @@ async def _small_body(request: Request) -> bytes:
 
 async def _json_fields(request: Request) -> dict[str, str]:
     try:
-        data = json.loads(await _small_body(request))
-    except (ValueError, UnicodeDecodeError):
-        raise UploadRefused(400, "malformed_json", "the body is not valid JSON") from None
+        data = loads_bounded(await _small_body(request))
+    except JsonRefused as exc:
+        raise UploadRefused(400, "malformed_json", str(exc)) from None
     if not isinstance(data, dict):
         raise UploadRefused(400, "malformed_json", "the body must be a JSON object")
     return {str(k): v for k, v in data.items() if isinstance(v, str)}

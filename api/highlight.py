@@ -22,8 +22,10 @@ from pygments.util import ClassNotFound
 __all__ = ["TOKEN_CSS", "highlight_lines"]
 
 _RULES: list[str] = HtmlFormatter().get_token_style_defs(".code")  # type: ignore[no-untyped-call]
-#: The token colours, scoped to elements of class `code` (a constant made from Pygments' style).
-TOKEN_CSS = Markup("\n".join(_RULES))  # noqa: S704 - Pygments' own style, not user data
+#: The token colours, scoped to elements of class `code`: Pygments' own style, escaped like any
+#: other text (it holds none of `&<>"'`, so escaping leaves it as it is; a test holds that).
+TOKEN_CSS = Markup("\n").join(_RULES)
+_SPAN = Markup('<span class="{}">{}</span>')
 
 
 def _lexer(path: str) -> Lexer:
@@ -44,18 +46,22 @@ def highlight_lines(path: str, lines: Sequence[str]) -> list[Markup]:
     """`lines` (without newlines) of the file at `path`, each as safe highlighted HTML."""
     # Pygments turns "\r" into a line break: drop it so the line count cannot shift.
     text = "\n".join(line.replace("\r", "") for line in lines)
-    out: list[list[str]] = [[]]
-    for token, value in _lexer(path).get_tokens(text):
-        css = _css_class(token)
-        for index, part in enumerate(value.split("\n")):
-            if index:
-                out.append([])
-            if part:
-                piece = str(escape(part))
-                out[-1].append(f'<span class="{css}">{piece}</span>' if css else piece)
-    rendered = [Markup("".join(parts)) for parts in out]  # noqa: S704 - every piece escaped
+    rendered = [Markup("").join(parts) for parts in _token_lines(_lexer(path), text)]
     if rendered and not rendered[-1] and len(rendered) == len(lines) + 1:
         rendered.pop()  # a lexer that added a final newline
     if len(rendered) != len(lines):
         return [escape(line) for line in lines]
     return rendered
+
+
+def _token_lines(lexer: Lexer, text: str) -> list[list[Markup]]:
+    """Each line of `text` as escaped pieces, a token's piece wrapped in its class's span."""
+    out: list[list[Markup]] = [[]]
+    for token, value in lexer.get_tokens(text):
+        css = _css_class(token)
+        for index, part in enumerate(value.split("\n")):
+            if index:
+                out.append([])
+            if part:  # Markup.format and escape() escape every piece of text
+                out[-1].append(_SPAN.format(css, part) if css else escape(part))
+    return out

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -32,6 +33,8 @@ __all__ = [
     "LimitsSpec",
     "Manifest",
     "ManifestError",
+    "RubricCriterion",
+    "RubricLevel",
     "ServiceSpec",
     "VariantManifest",
     "Weights",
@@ -105,6 +108,10 @@ class Weights(_Model):
     style: float = Field(default=DEFAULT_WEIGHTS["style"], ge=0)
     complexity: float = Field(default=DEFAULT_WEIGHTS["complexity"], ge=0)
     security: float = Field(default=DEFAULT_WEIGHTS["security"], ge=0)
+    rubric: float = Field(default=0, ge=0)
+    """Weight of the reviewers' rubric score in the "overall with rubric" figure (0: the rubric
+    score is shown beside the automated score, not folded in). Not a category: the automated
+    score never uses it."""
 
     @model_validator(mode="after")
     def _positive_sum(self) -> Weights:
@@ -160,6 +167,50 @@ class ServiceSpec(_Model):
     """Memory of the app's container; default: `[limits] memory_mb`."""
 
 
+RubricId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class RubricLevel(_Model):
+    """One level of a rubric criterion: its score, a short label and what work there looks like."""
+
+    score: int = Field(ge=0, le=100)
+    label: Annotated[OneLine, StringConstraints(min_length=1, max_length=80)]
+    anchor: LongText = ""
+
+
+class RubricCriterion(_Model):
+    """`[[rubric]]`: one criterion a reviewer scores by hand, on levels with anchors."""
+
+    id: RubricId
+    title: Annotated[OneLine, StringConstraints(min_length=1)]
+    description: LongText = ""
+    weight: float = Field(default=1, gt=0, le=1000)
+    levels: tuple[RubricLevel, ...] = Field(min_length=2, max_length=10, strict=False)
+
+    @field_validator("levels")
+    @classmethod
+    def _distinct_scores(cls, levels: tuple[RubricLevel, ...]) -> tuple[RubricLevel, ...]:
+        scores = [level.score for level in levels]
+        if twice := sorted({s for s in scores if scores.count(s) > 1}):
+            raise ValueError(f"level score {twice[0]} appears more than once")
+        return tuple(sorted(levels, key=lambda level: level.score))
+
+    def level(self, score: int) -> RubricLevel | None:
+        """The level with that score, if the criterion has one."""
+        return next((level for level in self.levels if level.score == score), None)
+
+    @property
+    def low(self) -> int:
+        """The lowest level's score."""
+        return self.levels[0].score
+
+    @property
+    def high(self) -> int:
+        """The highest level's score."""
+        return self.levels[-1].score
+
+
 class Manifest(_Model):
     """`challenge.toml`."""
 
@@ -179,6 +230,20 @@ class Manifest(_Model):
         Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], dict[str, Option]
     ] = Field(default_factory=dict)
     service: ServiceSpec | None = None
+    rubric: tuple[RubricCriterion, ...] = Field(default=(), max_length=20, strict=False)
+    """What reviewers score by hand (`[[rubric]]`); levels are kept sorted by score."""
+
+    @field_validator("rubric")
+    @classmethod
+    def _distinct_ids(cls, rubric: tuple[RubricCriterion, ...]) -> tuple[RubricCriterion, ...]:
+        ids = [criterion.id for criterion in rubric]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"criterion id {twice[0]!r} appears more than once")
+        return rubric
+
+    def criterion(self, criterion_id: str) -> RubricCriterion | None:
+        """The rubric criterion with that id, if the rubric has one."""
+        return next((c for c in self.rubric if c.id == criterion_id), None)
 
     @model_validator(mode="after")
     def _service_section(self) -> Manifest:
@@ -188,6 +253,8 @@ class Manifest(_Model):
             )
         if self.mode == "service" and self.tests.isolation != "in-process":
             raise ValueError("tests.isolation applies to unit mode (service probes are isolated)")
+        if self.weights.rubric > 0 and not self.rubric:
+            raise ValueError("weights.rubric is set but the challenge has no [[rubric]]")
         return self
 
 

@@ -325,16 +325,24 @@ def _compare(
         status: FileStatus = (
             "added" if before is None else "removed" if after is None else "changed"
         )
-        skipped = _skip_reason(before, limits) or _skip_reason(after, limits)
         size = (before or b"").count(b"\n") + (after or b"").count(b"\n")
-        if skipped is None and size > budget:
-            skipped = "over_budget"
+        skipped = _not_diffed(before, after, size, budget, limits)
         if skipped is not None:
             files[path] = FileChange(path, status, None, None, skipped)
             continue
         budget -= size
         files[path], maps[path] = _diff_file(path, status, before or b"", after or b"", limits)
     return files, unchanged, maps
+
+
+def _not_diffed(
+    before: bytes | None, after: bytes | None, size: int, budget: int, limits: ChangeLimits
+) -> SkipReason | None:
+    """Why a changed file of `size` lines is named but not diffed, or None to diff it."""
+    skipped = _skip_reason(before, limits) or _skip_reason(after, limits)
+    if skipped is None and size > budget:
+        return "over_budget"
+    return skipped
 
 
 def _skip_reason(data: bytes | None, limits: ChangeLimits) -> SkipReason | None:
@@ -363,25 +371,32 @@ def _diff_file(
 ) -> tuple[FileChange, _LineMap]:
     old, new = _split(before.decode("utf-8")), _split(after.decode("utf-8"))
     matcher = difflib.SequenceMatcher(None, old, new)
-    line_map: _LineMap = {}
-    for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
-        for offset, j in enumerate(range(j1, j2)):
-            line_map[j + 1] = i1 + offset + 1 if tag == "equal" else None
     hunks = [_hunk(group, old, new) for group in matcher.get_grouped_opcodes(limits.context)]
     pieces = [piece for hunk in hunks for piece in _cut(hunk, limits.page_lines)]
-    added = sum(1 for h in hunks for line in h.lines if line.kind == "added")
-    removed = sum(1 for h in hunks for line in h.lines if line.kind == "removed")
     change = FileChange(
         path,
         status,
-        added,
-        removed,
+        _count(hunks, "added"),
+        _count(hunks, "removed"),
         None,
         pages=_paginate(pieces, limits.page_lines),
         old_lines=tuple(line.removesuffix("\n") for line in old),
         new_lines=tuple(line.removesuffix("\n") for line in new),
     )
-    return change, line_map
+    return change, _line_map(matcher)
+
+
+def _line_map(matcher: difflib.SequenceMatcher[str]) -> _LineMap:
+    """Each submission line's starter line (1-based), None for a line added or changed."""
+    line_map: _LineMap = {}
+    for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
+        for offset, j in enumerate(range(j1, j2)):
+            line_map[j + 1] = i1 + offset + 1 if tag == "equal" else None
+    return line_map
+
+
+def _count(hunks: list[Hunk], kind: LineKind) -> int:
+    return sum(1 for hunk in hunks for line in hunk.lines if line.kind == kind)
 
 
 def _line(kind: LineKind, old: int | None, new: int | None, raw: str) -> DiffLine:

@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     in the clear, `smtps://` over TLS). Empty (the default): no e-mail is ever sent or queued."""
     mail_seconds: float = Field(default=5.0, gt=0)
     """How often the service looks for e-mail to write and sends what is due (with SMTP)."""
+    # Hardening (issue 15): bindings per invite, the API docs page.
+    max_bindings_per_invite: int = Field(default=5, ge=1, le=100)
+    """Repository bindings one invite may have (409 limit_reached past it); the invite's pushes
+    are capped together, whatever the number of bindings (see docs/git-intake.md)."""
+    docs_enabled: bool = True
+    """Serve the interactive API docs at `/docs` (Swagger UI from the `fastapi-offline` package,
+    self-hosted under a `'self'`-only CSP) and `/openapi.json`; false: neither is served."""
     # Authentication (issue 15): login throttling, password hashing threads, token lifetime.
     login_free_failures: int = Field(default=5, ge=1, le=1000)
     """Wrong passwords for one account before its logins are throttled (429 + Retry-After)."""

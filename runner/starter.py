@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
 import subprocess
 import tarfile
@@ -128,9 +129,13 @@ _CONFIG = (
 
 
 def _git(repo: Path, env: dict[str, str], *args: str, stdin: bytes = b"") -> bytes:
+    # The binary is resolved on the service's PATH, not on the scrubbed environment's.
+    git = shutil.which("git")
+    if git is None:
+        raise StarterError("git is not installed on this server")
     try:
         done = subprocess.run(
-            ["git", *_CONFIG, "-C", str(repo), *args],
+            [git, *_CONFIG, "-C", str(repo), *args],
             input=stdin,
             capture_output=True,
             env=env,

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
-import docker.errors
 
+from sandbox._engine import engine_errors, image_exists, image_id
 from sandbox.pins import TOOL_PINS
 from sandbox.spec import ImageMissing, SandboxFailure
 
@@ -120,12 +120,10 @@ class ImageBuilder:
             return tag
         if self._settings.base_image:
             self._log(f"pulling {tag}")
-            try:
+            with engine_errors(
+                f"base image {tag!r} is not local and cannot be pulled", ImageMissing
+            ):
                 self._client.images.pull(tag)
-            except docker.errors.DockerException as exc:
-                raise ImageMissing(
-                    f"base image {tag!r} is not local and cannot be pulled: {exc}"
-                ) from exc
             return tag
         self._debootstrap_import(tag, include)
         return tag
@@ -148,17 +146,10 @@ class ImageBuilder:
 
     # -- internals ---------------------------------------------------------------------
     def _exists(self, tag: str) -> bool:
-        try:
-            self._client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            return False
-        return True
+        return image_exists(self._client, tag)
 
     def _image_id(self, tag: str) -> str:
-        try:
-            return str(self._client.images.get(tag).id)
-        except docker.errors.ImageNotFound:
-            raise ImageMissing(f"image {tag!r} is missing: run `takehome images build`") from None
+        return image_id(self._client, tag)
 
     def _debootstrap_import(self, tag: str, include: Sequence[str]) -> None:
         tool = shutil.which("debootstrap")
@@ -187,7 +178,8 @@ class ImageBuilder:
         _check_call(["tar", "-C", str(work), "-cf", str(archive), "."], "packing the rootfs")
         self._log(f"importing {tag}")
         repo, _, version = tag.partition(":")
-        self._client.api.import_image_from_file(str(archive), repository=repo, tag=version)
+        with engine_errors(f"importing {tag}"):
+            self._client.api.import_image_from_file(str(archive), repository=repo, tag=version)
         archive.unlink()
         shutil.rmtree(work)
 
@@ -206,21 +198,19 @@ class ImageBuilder:
             Path(ctx, "Dockerfile").write_text(dockerfile)
             shutil.copytree(wheels, Path(ctx, "wheels"))
             self._log(f"building {tag}")
-            try:
+            with engine_errors(f"building {tag} failed"):
                 self._client.images.build(
                     path=ctx, tag=tag, rm=True, forcerm=True, network_mode="none"
                 )
-            except docker.errors.BuildError as exc:
-                tail = "".join(str(c.get("stream", "")) for c in exc.build_log)[-2000:]
-                raise SandboxFailure(f"building {tag} failed: {exc.msg}\n{tail}") from exc
 
     def _python_version(self, image: str) -> str:
-        out = self._client.containers.run(
-            image,
-            ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            remove=True,
-            network_mode="none",
-        )
+        with engine_errors(f"asking {image} for its Python version"):
+            out = self._client.containers.run(
+                image,
+                ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                remove=True,
+                network_mode="none",
+            )
         return out.decode().strip()
 
     def _wheelhouse(self, pyver: str, packages: Sequence[str]) -> Path:

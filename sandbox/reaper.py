@@ -20,7 +20,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from sandbox.docker import LABEL_MANAGED, LABEL_RUN
+from sandbox._engine import LABEL_MANAGED, LABEL_RUN, engine_errors
 
 __all__ = ["Reaped", "reap"]
 
@@ -43,6 +43,11 @@ def reap(
     client: docker.DockerClient, run_id: str | None = None, older_than: float | None = None
 ) -> Reaped:
     """Remove takehome-managed objects, all of them or those of one run or older than N seconds."""
+    with engine_errors("reaping"):
+        return _reap(client, run_id, older_than)
+
+
+def _reap(client: docker.DockerClient, run_id: str | None, older_than: float | None) -> Reaped:
     wanted = [f"{LABEL_MANAGED}=1"] + ([f"{LABEL_RUN}={run_id}"] if run_id else [])
     labels: dict[str, str | list[str] | bool] = {"label": wanted}
     cutoff = time.time() - older_than if older_than is not None else math.inf

@@ -13,6 +13,7 @@ from api.auth import CurrentReviewer
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
 from api.journey import invite_mailed
+from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
@@ -140,19 +141,21 @@ def submissions(
     state: str = "",
     sort: str = "-created",
 ) -> list[dict[str, Any]]:
-    """Submissions with state and score; filter by `challenge`, `state`; sort by score/date."""
-    del reviewer
+    """Submissions with state, score and review summary; filter by `challenge`, `state`; sort by
+    score/date."""
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge, state=state, sort=sort)
-    return [v.as_json() for v in views]
+        reviews = review_summaries(session, svc, views, reviewer.id)
+    return [{**v.as_json(), "reviews": reviews[v.id].as_json()} for v in views]
 
 
 @router.get("/submissions/{submission_id}", summary="One submission")
 def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
-    """A submission's state, attempts, failure reason and score."""
-    del reviewer
+    """A submission's state, attempts, failure reason, score and review summary (decision)."""
     with svc.db.reading() as session:
-        return load_submission(session, submission_id).as_json()
+        view = load_submission(session, submission_id)
+        reviews = review_summaries(session, svc, [view], reviewer.id)[view.id]
+    return {**view.as_json(), "reviews": reviews.as_json()}
 
 
 @router.post("/submissions/{submission_id}/regrade", status_code=202, summary="Regrade")
@@ -197,10 +200,10 @@ def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Res
 
 @router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
 def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """One row per submission of the challenge with its category scores."""
-    del reviewer
+    """One row per submission of the challenge: category scores, rubric score, decision."""
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        summaries = review_summaries(session, svc, views, reviewer.id)
     headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}
-    return Response(report_csv(views), media_type="text/csv", headers=headers)
+    return Response(report_csv(views, summaries), media_type="text/csv", headers=headers)

@@ -4,7 +4,8 @@ timeline of an invite's pushes.
 A reviewer binds through the JSON API or the invite page; a candidate through their invite page
 (the invite token in the URL is their key, as for uploads). Each binding gets its own webhook
 secret, shown once with set-up instructions for GitHub and GitLab, never stored (see
-`runner.store.bindings`).
+`runner.store.bindings`). An invite takes at most `max_bindings_per_invite` bindings (409
+limit_reached past it); the URL is stored as `check_url` rebuilt it (canonical host).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def _instructions(provider: str, hook: str, secret: str, branch: str) -> list[st
 def _bind(
     svc: Services, invite_id: str, body: BindingRequest, created_by: str | None
 ) -> dict[str, Any]:
-    check_url(body.repo_url.strip(), git_policy(svc.settings), resolve=False)
+    # Bound as checked: the canonical URL (lower-case host, no trailing dot), never as typed.
+    repo_url = check_url(body.repo_url.strip(), git_policy(svc.settings), resolve=False).url
     branch = check_ref(body.branch.strip())
     with svc.db.writing() as session:
         invite = session.get(Invite, invite_id)
@@ -91,9 +93,10 @@ def _bind(
             svc.settings.secret_key,
             invite_id=invite_id,
             provider=body.provider,
-            repo_url=body.repo_url.strip(),
+            repo_url=repo_url,
             branch=branch,
             created_by=created_by,
+            max_bindings=svc.settings.max_bindings_per_invite,
         )
     hook = f"{_base(svc)}/webhooks/{binding.provider}/{binding.id}"
     return {

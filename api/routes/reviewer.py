@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
 from api.journey import form_email, form_hours, invite_mailed
+from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.model import CATEGORIES, Report
@@ -53,6 +54,7 @@ def dashboard(
             select(Submission.invite_id, func.count()).group_by(Submission.invite_id)
         )
         used = {invite_id: count for invite_id, count in counts}
+        reviews = review_summaries(session, svc, subs, reviewer.id)
     context: dict[str, Any] = {
         "reviewer": reviewer,
         "challenges": list(svc.challenges),
@@ -60,6 +62,7 @@ def dashboard(
         "invites": invites,
         "used": used,
         "submissions": subs,
+        "reviews": reviews,
         "filters": {"challenge": challenge, "state": state, "sort": sort},
     }
     return csrf_page(request, svc, "dashboard.html", context)
@@ -138,6 +141,7 @@ def report_page(
     """The full report: scores, chart, hidden tests, findings with code, verdicts, provenance."""
     with svc.db.reading() as session:
         view = load_submission(session, submission_id)
+        review = review_summaries(session, svc, [view], reviewer.id)[view.id]
     report = view.report()
     context: dict[str, Any] = {
         "reviewer": reviewer,
@@ -148,6 +152,8 @@ def report_page(
         "max_findings": _MAX_FINDINGS,
         "logs": {k: v[-_LOG_CAP:] for k, v in report.logs.items()} if report else {},
         "starter_commit": invite_starter_commit(svc.db, view.invite_id),
+        "review": review,
+        "decisions": decision_context(svc, view),
     }
     return csrf_page(request, svc, "report.html", context)
 
@@ -166,11 +172,13 @@ def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentRevi
     challenge = svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        reviews = review_summaries(session, svc, views, reviewer.id)
     rows = [(v, v.report()) for v in views]
     context = {
         "reviewer": reviewer,
         "challenge": challenge,
         "rows": rows,
         "categories": CATEGORIES,
+        "reviews": reviews,
     }
     return csrf_page(request, svc, "compare.html", context)

@@ -11,6 +11,12 @@ repository and branch to an invite; its webhook secret is not stored but derived
 service's secret key and a per-binding salt (`runner.store.bindings`). A `WebhookDelivery` row
 per accepted delivery deduplicates redeliveries (unique per binding and key).
 
+Reviews (migration 0003): one `Review` per submission and reviewer holds the current content
+(levels, notes, line comments, summary, recommendation as JSON in `body`) and its state, draft
+or submitted; every save appends a `ReviewRevision` with the content as saved, so edits keep
+their history. A `Decision` row is the team's decision on a submission or on an invite;
+decisions are append-only, the newest one of a target is the current one.
+
 Authentication (migration 0005): a reviewer's `session_generation` is written into every
 session cookie and bumped on logout and disable, so older cookies stop working; `disabled_at`
 shuts a reviewer out (sessions and tokens); an API token has an expiry, a revocation time and a
@@ -26,12 +32,18 @@ from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "DECISIONS",
+    "RECOMMENDATIONS",
+    "REVIEW_STATES",
     "RUN_STATES",
     "ApiToken",
     "Base",
+    "Decision",
     "Invite",
     "MailOutbox",
     "RepoBinding",
+    "Review",
+    "ReviewRevision",
     "Reviewer",
     "Run",
     "StarterVersion",
@@ -45,6 +57,12 @@ __all__ = [
 #: queued -> running -> done | failed (running -> queued again on an infrastructure fault);
 #: queued -> superseded when a newer push of the same invite arrives first (never claimed).
 RUN_STATES = ("queued", "running", "done", "failed", "superseded")
+#: A review is saved as a draft, then submitted (and may be edited afterwards, with history).
+REVIEW_STATES = ("draft", "submitted")
+#: A reviewer's recommendation, best first.
+RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
+#: The team's decision on a submission or an invite.
+DECISIONS = ("advance", "hold", "reject")
 
 
 def new_id() -> str:
@@ -74,8 +92,8 @@ class Reviewer(Base):
     reviewer made (migration 0004); None: no e-mail."""
     # Authentication (migration 0005).
     session_generation: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    """Written into each session cookie; bumped on logout and disable, so that every cookie
-    issued before is refused (`api.auth`)."""
+    """Written into each session cookie; bumped on logout, disable and password change, so that
+    every cookie issued before is refused (`api.auth`)."""
     disabled_at: Mapped[datetime | None]
     """Set by `takehome users disable`: no login, and no session or API token works."""
 
@@ -222,6 +240,56 @@ class WebhookDelivery(Base):
     delivery_key: Mapped[str] = mapped_column(String(200))
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Review(Base):
+    """One reviewer's review of one submission: the current content and its state."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "reviewer_id", name="uq_reviews_submission_reviewer"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("reviewers.id"))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    recommendation: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    """JSON: `{"levels": {criterion: {"score", "note"}}, "comments": [{"file", "line",
+    "text"}], "summary": str}` (see `runner.store.reviews.ReviewContent`)."""
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    reviewer: Mapped[Reviewer] = relationship(lazy="joined")
+
+
+class ReviewRevision(Base):
+    """A review as it was saved once: append-only, numbered from 1 per review."""
+
+    __tablename__ = "review_revisions"
+    __table_args__ = (UniqueConstraint("review_id", "number", name="uq_review_revisions_number"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    review_id: Mapped[str] = mapped_column(ForeignKey("reviews.id"))
+    number: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16))
+    recommendation: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    """The team's decision on a submission or (with `submission_id` None) on an invite."""
+
+    __tablename__ = "decisions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    invite_id: Mapped[str | None] = mapped_column(ForeignKey("invites.id"), index=True)
+    value: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(ForeignKey("reviewers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewer: Mapped[Reviewer] = relationship(lazy="joined")
 
 
 # --- The candidate's journey (migration 0004): starter versions and the mail outbox ----------

@@ -19,8 +19,9 @@ Exception tree::
                                                carrying the submission it created
 
 Push cap: superseded pushes do not count against an invite's `max_submissions`, so pushes are
-bounded on their own: a binding accepts at most `PUSH_CAP_FACTOR` x `max_submissions` pushes
-in all (superseded included); past that a push raises `SubmissionLimitReached` (409).
+bounded on their own: an invite accepts at most `PUSH_CAP_FACTOR` x `max_submissions` pushes
+in all, through all its bindings together (superseded included); past that a push raises
+`SubmissionLimitReached` (409).
 
 Revocation (migration 0005): an API token works until its expiry (`DEFAULT_TOKEN_DAYS` unless
 given) or its revocation, and only while its reviewer is not disabled; disabling a reviewer also
@@ -40,7 +41,7 @@ from runner.intake import Snapshot
 from runner.store.bindings import (
     GitProvenance,
     check_delivery,
-    push_count,
+    invite_push_count,
     record_git,
     supersede_queued,
 )
@@ -84,7 +85,7 @@ __all__ = [
 
 
 PUSH_CAP_FACTOR = 10
-"""A binding accepts at most this many times its invite's `max_submissions` pushes."""
+"""An invite accepts at most this many times its `max_submissions` pushes (all bindings)."""
 
 DEFAULT_TOKEN_DAYS = 90.0
 """An API token's lifetime when none is given (`Settings.api_token_days` in the CLI)."""
@@ -384,16 +385,16 @@ def _before_git(
         invite = session.get(Invite, invite_id, with_for_update=True)
         if invite is None:
             raise NotFound("no such invite")
-        check_push_cap(session, git.binding_id, invite)
+        check_push_cap(session, invite)
         supersede_queued(session, git.binding_id, submission_id)
 
 
-def check_push_cap(session: Session, binding_id: str, invite: Invite) -> None:
-    """Raise `SubmissionLimitReached` when the binding has had all the pushes it accepts."""
+def check_push_cap(session: Session, invite: Invite) -> None:
+    """Raise `SubmissionLimitReached` when the invite's bindings had all the pushes it accepts."""
     cap = PUSH_CAP_FACTOR * invite.max_submissions
-    if push_count(session, binding_id) >= cap:
+    if invite_push_count(session, invite.id) >= cap:
         raise SubmissionLimitReached(
-            f"this repository binding accepts {cap} pushes"
+            f"this invite's repository bindings accept {cap} pushes in all"
             f" ({PUSH_CAP_FACTOR} x the invite's {invite.max_submissions}), all used"
         )
 

@@ -1,7 +1,10 @@
 """The pages in a real browser (Debian's Chromium driven by Playwright), with screenshots.
 
 A candidate opens the invite, uploads an archive and watches the status page until grading is
-done; a reviewer logs in, creates an invite and reads the report. Screenshots go to
+done; a reviewer logs in, creates an invite and reads the report. Two reviewers review one
+submission independently: A comments on a line, fills the rubric, recommends and submits; B sees
+none of it until B has submitted too, then both in the calibration view; B records a decision,
+which the dashboard shows. Screenshots go to
 `artifacts/screenshots/`. Without Chromium (`apt-get install chromium`) or the `playwright`
 package it is skipped on a developer's machine and fails in CI (`CI=true`), where
 scripts/test.sh installs both.
@@ -14,12 +17,14 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from api.services import Services
-from runner.store.records import create_invite, create_reviewer
-from tests.fakeservice import reference_archive
+from runner.intake import Snapshot
+from runner.store.records import NewSubmission, add_submission, create_invite, create_reviewer
+from tests.fakeservice import reference_archive, reference_files
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if os.environ.get("CI") != "true":
@@ -86,4 +91,89 @@ def test_candidate_and_reviewer_in_chromium(
         page.wait_for_selector("svg[aria-label='category scores']")
         assert "HIDDEN-ORACLE-SECRET" in page.content()  # reviewers see hidden-test messages
         page.screenshot(path=SHOTS / "reviewer-report.png", full_page=True)
+        browser.close()
+
+
+def _login(page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/reviewer")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/reviewer")
+
+
+def _fill_review(page: Any, tests: int, notes: int, recommendation: str, summary: str) -> None:
+    page.check(f"input[name='level.tests'][value='{tests}']")
+    page.check(f"input[name='level.notes'][value='{notes}']")
+    page.fill("textarea[name=summary]", summary)
+    page.check(f"input[name=recommendation][value={recommendation}]")
+    page.click("button[name=action][value=submit]")
+    page.wait_for_selector("#review-state:text('submitted')")
+
+
+def test_two_independent_reviews_and_a_decision_in_chromium(
+    live_server: tuple[str, Services],
+) -> None:
+    base, svc = live_server
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for email in ("ann@example.com", "bob@example.com"):
+        create_reviewer(svc.db, email, "correct horse battery")
+    invite, _token = create_invite(
+        svc.db,
+        challenge_id="calculator",
+        candidate="Ada Lovelace",
+        expires_days=7,
+        max_submissions=2,
+        created_by=None,
+    )
+    new = NewSubmission(
+        "calculator", Snapshot(files=reference_files()), "a.tgz", invite_id=invite.id
+    )
+    sub, _run = add_submission(svc.db, svc.blobs, new)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        ann = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        _login(ann, base, "ann@example.com")
+        ann.goto(f"{base}/reviewer/submissions/{sub}")
+        ann.wait_for_selector("svg[aria-label='category scores']", timeout=30_000)
+        ann.click("text=Start your review")
+        ann.wait_for_selector("#review-form")
+        ann.select_option("#comment-form select[name=file]", "calc/ops.py")
+        ann.fill("#comment-form input[name=line]", "3")
+        ann.fill("#comment-form textarea[name=text]", "ANN-COMMENT: name this constant")
+        ann.click("#comment-form button")
+        ann.wait_for_selector("text=ANN-COMMENT: name this constant")
+        _fill_review(ann, 3, 2, "yes", "ANN-SUMMARY: clean and well tested")
+        ann.screenshot(path=SHOTS / "review-form.png", full_page=True)
+
+        bob = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+        _login(bob, base, "bob@example.com")
+        bob.goto(f"{base}/reviewer/submissions/{sub}/review")
+        assert bob.locator("#others-hidden").is_visible()
+        for secret in ("ANN-SUMMARY", "ANN-COMMENT", "ann@example.com"):
+            assert secret not in bob.content()
+        hidden = bob.goto(f"{base}/reviewer/submissions/{sub}/calibration")
+        assert hidden is not None
+        assert hidden.status == 403
+        assert "ANN-SUMMARY" not in bob.content()
+        bob.goto(f"{base}/reviewer/submissions/{sub}/review")
+        _fill_review(bob, 1, 0, "no", "BOB-SUMMARY: thin tests")
+        assert "ANN-SUMMARY" in bob.content()  # both submitted: the other review shows
+        bob.goto(f"{base}/reviewer/submissions/{sub}/calibration")
+        table = bob.locator("#calibration").inner_text()
+        assert "ann@example.com" in table
+        assert "bob@example.com" in table
+        assert "⚑" in table  # tests: levels 3 and 1 are two levels apart
+        bob.screenshot(path=SHOTS / "review-calibration.png", full_page=True)
+
+        bob.goto(f"{base}/reviewer/submissions/{sub}")
+        bob.select_option("select[name=value]", "advance")
+        bob.fill("textarea[name=reason]", "Strong on the evaluator; probe tests in interview")
+        bob.click("text=Record decision")
+        bob.wait_for_selector("#decision .decision-advance")
+        bob.goto(f"{base}/reviewer")
+        badge = bob.locator("span.decision-advance").first
+        assert badge.inner_text() == "advance"
+        assert "⚑ disagree" in bob.content()
+        bob.screenshot(path=SHOTS / "review-dashboard-decision.png", full_page=True)
         browser.close()

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.services import Services
+from runner.store.records import create_invite
 from tests.fakeservice import grade_all, reference_archive
 
 IDENTITIES = ("anonymous", "candidate_a", "candidate_b", "reviewer", "bad_token")
@@ -25,6 +26,8 @@ class World:
     token_b: str
     sub_a: str
     reviewer: dict[str, str]
+    review: str = ""
+    invite: str = ""
 
 
 @pytest.fixture
@@ -39,7 +42,35 @@ def world(
         f"/i/{token_a}/submissions", files={"archive": ("a.tgz", reference_archive())}
     )
     grade_all(svc)
-    return World(token_a, token_b, response.json()["id"], reviewer_headers)
+    sub_a = response.json()["id"]
+    review = client.post(
+        f"/api/submissions/{sub_a}/reviews", json=_review(), headers=reviewer_headers
+    )
+    invite, _token = create_invite(
+        svc.db,
+        challenge_id="calculator",
+        candidate="E",
+        expires_days=1,
+        max_submissions=1,
+        created_by=None,
+    )
+    return World(token_a, token_b, sub_a, reviewer_headers, review.json()["id"], invite.id)
+
+
+def _review() -> dict[str, Any]:
+    """A complete, submitted review of the calculator rubric with one line comment."""
+    return {
+        "levels": {"tests": {"score": 3}, "notes": {"score": 2}},
+        "comments": [{"file": "calc/ops.py", "line": 1, "text": "REVIEW-COMMENT"}],
+        "summary": "REVIEW-SUMMARY",
+        "recommendation": "yes",
+        "submit": True,
+    }
+
+
+def _review_form() -> dict[str, Any]:
+    fields = {"level.tests": "2", "level.notes": "1", "recommendation": "no", "action": "save"}
+    return {"data": fields}
 
 
 def _as(world: World, who: str) -> tuple[str, dict[str, str]]:
@@ -124,6 +155,104 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
     "junit": ("GET", "/api/submissions/{sub}/report.junit.xml", dict, {"reviewer": 200}, 401),
     "sarif": ("GET", "/api/submissions/{sub}/report.sarif", dict, {"reviewer": 200}, 401),
     "csv": ("GET", "/api/challenges/calculator/submissions.csv", dict, {"reviewer": 200}, 401),
+    "json export": (
+        "GET",
+        "/api/challenges/calculator/submissions.json",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "api rubric": ("GET", "/api/challenges/calculator/rubric", dict, {"reviewer": 200}, 401),
+    "api reviews": ("GET", "/api/submissions/{sub}/reviews", dict, {"reviewer": 200}, 401),
+    "api review save": (
+        "POST",
+        "/api/submissions/{sub}/reviews",
+        lambda: {"json": _review()},
+        {"reviewer": 201},
+        401,
+    ),
+    "api my review": ("GET", "/api/submissions/{sub}/reviews/mine", dict, {"reviewer": 200}, 401),
+    "api my review edit": (
+        "PUT",
+        "/api/submissions/{sub}/reviews/mine",
+        lambda: {"json": _review()},
+        {"reviewer": 200},
+        401,
+    ),
+    "api my review submit": (
+        "POST",
+        "/api/submissions/{sub}/reviews/mine/submit",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "api review edit by id": (
+        "PUT",
+        "/api/submissions/{sub}/reviews/{review}",
+        lambda: {"json": _review()},
+        {"reviewer": 200},
+        401,
+    ),
+    "api revisions": ("GET", "/api/reviews/{review}/revisions", dict, {"reviewer": 200}, 401),
+    "api calibration": (
+        "GET",
+        "/api/submissions/{sub}/calibration",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "api decide submission": (
+        "POST",
+        "/api/submissions/{sub}/decision",
+        lambda: {"json": {"value": "hold", "reason": "DECISION-REASON"}},
+        {"reviewer": 201},
+        401,
+    ),
+    "api decision": ("GET", "/api/submissions/{sub}/decision", dict, {"reviewer": 200}, 401),
+    "api decide invite": (
+        "POST",
+        "/api/invites/{invite}/decision",
+        lambda: {"json": {"value": "reject", "reason": "DECISION-REASON"}},
+        {"reviewer": 201},
+        401,
+    ),
+    "api invite decision": ("GET", "/api/invites/{invite}/decision", dict, {"reviewer": 200}, 401),
+    "review page": ("GET", "/reviewer/submissions/{sub}/review", dict, {"reviewer": 200}, 401),
+    "review form": (
+        "POST",
+        "/reviewer/submissions/{sub}/review",
+        _review_form,
+        {"reviewer": 303},
+        401,
+    ),
+    "comment form": (
+        "POST",
+        "/reviewer/submissions/{sub}/review/comments",
+        lambda: {"data": {"file": "calc/ops.py", "line": "2", "text": "hm"}},
+        {"reviewer": 303},
+        401,
+    ),
+    "comment delete form": (
+        "POST",
+        "/reviewer/submissions/{sub}/review/comments/delete",
+        lambda: {"data": {"index": "0"}},
+        {"reviewer": 303},
+        401,
+    ),
+    "calibration page": (
+        "GET",
+        "/reviewer/submissions/{sub}/calibration",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "decision form": (
+        "POST",
+        "/reviewer/submissions/{sub}/decision",
+        lambda: {"data": {"value": "advance", "reason": "DECISION-REASON"}},
+        {"reviewer": 303},
+        401,
+    ),
 }
 
 
@@ -132,12 +261,14 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
 def test_role_matrix(client: TestClient, world: World, route: str, who: str) -> None:
     method, template, kwargs, allowed, denied = ROUTES[route]
     token, headers = _as(world, who)
-    path = template.format(token=token, sub=world.sub_a)
+    path = template.format(token=token, sub=world.sub_a, review=world.review, invite=world.invite)
     response = client.request(method, path, headers=headers, follow_redirects=False, **kwargs())
     assert response.status_code == allowed.get(who, denied), response.text
     if response.status_code >= 400:
         assert world.token_a not in response.text
         assert "HIDDEN-ORACLE-SECRET" not in response.text
+        for secret in ("REVIEW-SUMMARY", "REVIEW-COMMENT", "DECISION-REASON"):
+            assert secret not in response.text
 
 
 def test_candidate_b_never_sees_candidate_a(client: TestClient, world: World) -> None:

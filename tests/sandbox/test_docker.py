@@ -18,6 +18,7 @@ from typing import Any
 import docker
 import pytest
 
+from sandbox._engine import freeze
 from sandbox.docker import LABEL_MANAGED, LABEL_RUN, DockerSandbox
 from sandbox.spec import (
     Execution,
@@ -545,9 +546,9 @@ class _Unfreezable:
 
 def test_a_container_that_cannot_be_frozen_is_reported_not_raised() -> None:
     stuck = _Unfreezable("OCI runtime pause failed: unable to freeze: unknown")
-    assert DockerSandbox._freeze(stuck) is False  # the caller kills it and keeps no file
+    assert freeze(stuck) is False  # the caller kills it and keeps no file
     assert stuck.pauses > 1  # it tried again before giving up
     other = _Unfreezable("500 Server Error: no such container")
     with pytest.raises(docker.errors.APIError):
-        DockerSandbox._freeze(other)  # any other engine error stays an infrastructure fault
+        freeze(other)  # any other engine error stays an infrastructure fault
     assert other.pauses == 1

@@ -1,7 +1,7 @@
 """The candidate's journey: the clock, starter versions, starter descent, the mail outbox.
 
 Revision ID: 0004
-Revises: 0002 (to be rechained onto 0003, the reviews migration, when the branches merge)
+Revises: 0003 (the reviews migration; written against 0002 and rechained when the branches merged)
 
 New columns are nullable or carry a server default (SQLite adds them without rebuilding the
 table): an invite's challenge version, time limit, strict flag, start time and e-mail; a
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 
 _COLUMNS = {
     "invites": (
