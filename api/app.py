@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.apidocs import install_docs, openapi_url
 from api.errors import install_error_handlers
 from api.journey import mail_sender
+from api.limits import BodyLimits, RouteLimits
 from api.routes import (
     api_json,
     bindings,
@@ -124,6 +125,12 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         docs_url=None,  # FastAPI's loads Swagger UI from a CDN: api.apidocs serves its own
         redoc_url=None,
         openapi_url=openapi_url(settings),
+        # Form parameters are text only: a file part is refused at its headers, unread.
+        form_limits={
+            "max_files": 0,
+            "max_fields": settings.max_form_fields,
+            "max_part_size": settings.form_max_bytes,
+        },
     )
     install_docs(app)
     app.state.services = services
@@ -132,6 +139,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         app.include_router(router)
     install_error_handlers(app)
 
+    app.add_middleware(BodyLimits, limits=RouteLimits.from_settings(settings))
     app.add_middleware(_SecurityHeaders)
 
     @app.get("/", include_in_schema=False)

@@ -317,18 +317,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     # The console script is the top of the stack: it alone may reach up into `api` (imported
     # here, not at the top, so that the other commands do not load the web stack).
     from api.app import create_app  # noqa: PLC0415
+    from api.serving import server_config  # noqa: PLC0415
 
     chosen = {"host": host, "port": port, "workers": workers}
     settings = _settings(ctx).model_copy(update={k: v for k, v in chosen.items() if v is not None})
     configure_logging(settings.log_format)
     app = create_app(settings)  # raises UnsafeSettings before anything is opened
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=False,
-        log_config=None,  # keep the handlers of configure_logging (text or JSON)
-    )
+    # Header, body and keep-alive timeouts and a connection limit: see api.serving.
+    uvicorn.Server(server_config(app, settings)).run()
 
 
 @cli.command()

@@ -51,6 +51,7 @@ from api.errors import WebhookRefused
 from api.gitsubmit import snapshot_git
 from api.jsonbody import JsonRefused, loads_bounded
 from api.services import Services, Svc
+from api.uploads import check_open
 from runner.gitintake import check_commit_sha, normalise_repo_url
 from runner.starter import invite_starter_commit
 from runner.store import Invite, RepoBinding
@@ -251,10 +252,12 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
         return _duplicate(earlier)
     invite = await run_in_threadpool(_invite, svc, binding.invite_id)
     await run_in_threadpool(_check_pushes, svc, invite)  # before the clone
+    await run_in_threadpool(check_open, svc, invite.id, count_used=False)
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
     starter = await run_in_threadpool(invite_starter_commit, svc.db, invite.id)
-    got = await snapshot_git(svc, binding.repo_url, sha, starter)
+    holders = (f"invite:{invite.id}", f"binding:{binding.id}")
+    got = await snapshot_git(svc, binding.repo_url, sha, starter, holders)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
         snapshot=got.snapshot,

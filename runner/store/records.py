@@ -64,6 +64,7 @@ __all__ = [
     "SubmissionLimitReached",
     "add_submission",
     "authenticate",
+    "check_invite",
     "check_push_cap",
     "create_api_token",
     "create_invite",
@@ -406,6 +407,15 @@ def _check_invite(session: Session, invite_id: str) -> bool:
     invite = session.get(Invite, invite_id, with_for_update=True)
     if invite is None:
         raise NotFound("no such invite")
+    return check_invite(session, invite)
+
+
+def check_invite(session: Session, invite: Invite, *, count_used: bool = True) -> bool:
+    """Raise unless `invite` takes one more submission (`InviteExpired`, `DeadlinePassed` of a
+    strict invite, `SubmissionLimitReached` unless not `count_used`); whether it is late.
+
+    Intake calls it before reading an upload or cloning (a push, which may supersede a queued
+    submission, skips the count), and `add_submission` again inside its write transaction."""
     now = utcnow()
     if invite.expires_at <= now:
         raise InviteExpired("this invite has expired")
@@ -413,10 +423,12 @@ def _check_invite(session: Session, invite_id: str) -> bool:
     late = deadline is not None and now > deadline
     if late and invite.strict:
         raise DeadlinePassed(f"the deadline passed at {deadline:%Y-%m-%d %H:%M} UTC")
+    if not count_used:
+        return late
     used = session.scalar(
         select(func.count())
         .select_from(Submission)
-        .where(Submission.invite_id == invite_id, Submission.superseded_by.is_(None))
+        .where(Submission.invite_id == invite.id, Submission.superseded_by.is_(None))
     )
     if (used or 0) >= invite.max_submissions:
         raise SubmissionLimitReached(
