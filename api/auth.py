@@ -8,8 +8,8 @@ login form, which has no session yet). Bearer-token requests carry no ambient cr
 they need no CSRF token.
 
 Revocation: the cookie also holds the reviewer's session generation, checked against the
-database on every request; logout (and `takehome users disable`) bumps it, so a cookie copied
-before logout is refused after it, on every device. An API token is refused once expired,
+database on every request; logout (and `takehome users disable` or `users password`) bumps it,
+so a cookie copied before logout is refused after it, on every device. An API token is refused once expired,
 revoked (`takehome tokens revoke`) or its reviewer disabled. A malformed cookie (not ASCII, bad
 base64 or JSON, wrong signature) counts as no cookie: 401 or a fresh CSRF token, never a 500.
 Both cookies are `Secure` when the public URL (or the request) is https.
