@@ -9,9 +9,10 @@ they need no CSRF token.
 
 Revocation: the cookie also holds the reviewer's session generation, checked against the
 database on every request; logout (and `takehome users disable` or `users password`) bumps it,
-so a cookie copied before logout is refused after it, on every device. An API token is refused once expired,
-revoked (`takehome tokens revoke`) or its reviewer disabled. A malformed cookie (not ASCII, bad
-base64 or JSON, wrong signature) counts as no cookie: 401 or a fresh CSRF token, never a 500.
+so a cookie copied before logout is refused after it, on every device. An API token is refused
+once expired, revoked (`takehome tokens revoke`) or its reviewer disabled. A malformed cookie
+(not ASCII, bad base64 or JSON, wrong signature) counts as no cookie: 401 or a fresh CSRF token,
+never a 500.
 Both cookies are `Secure` when the public URL (or the request) is https.
 
 Passwords are checked (argon2id, ~0.1 s and 64 MiB each) on `Services.hash_limiter`'s few

@@ -173,7 +173,12 @@ def _reviewer_by_email(session: Session, email: str) -> Reviewer:
 def usable_api_token(session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
     """The token row, when the token is known, not expired, not revoked, and its reviewer is
     not disabled; else None."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    # One SELECT (the token joined to its reviewer): every API request makes it.
+    row = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.reviewer))
+        .where(ApiToken.token_hash == token_digest(token))
+    )
     now = now or utcnow()
     if row is None or row.revoked_at is not None or row.reviewer.disabled_at is not None:
         return None
