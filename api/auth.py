@@ -6,6 +6,17 @@ token: a random value in a SameSite=Strict cookie, echoed in every form (`csrf_t
 `X-CSRF-Token` header, and checked on every unsafe request authenticated by cookie (including the
 login form, which has no session yet). Bearer-token requests carry no ambient credential, so
 they need no CSRF token.
+
+Revocation: the cookie also holds the reviewer's session generation, checked against the
+database on every request; logout (and `takehome users disable` or `users password`) bumps it,
+so a cookie copied before logout is refused after it, on every device. An API token is refused
+once expired, revoked (`takehome tokens revoke`) or its reviewer disabled. A malformed cookie
+(not ASCII, bad base64 or JSON, wrong signature) counts as no cookie: 401 or a fresh CSRF token,
+never a 500.
+Both cookies are `Secure` when the public URL (or the request) is https.
+
+Passwords are checked (argon2id, ~0.1 s and 64 MiB each) on `Services.hash_limiter`'s few
+threads, never on the event loop nor in the thread pool the other routes share.
 """
 
 from __future__ import annotations
@@ -16,8 +27,10 @@ import hmac
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request, Response
 
 from api.errors import CsrfFailed, NotAuthenticated
@@ -25,16 +38,26 @@ from api.limits import text_form
 from api.pages import render
 from api.services import Services, services
 from runner.store import Reviewer
-from runner.store.records import reviewer_for_token
+from runner.store.models import utcnow
+from runner.store.records import (
+    TOKEN_USE_GRANULARITY,
+    authenticate,
+    end_sessions,
+    touch_api_token,
+    usable_api_token,
+)
 
 __all__ = [
     "CSRF_COOKIE",
     "SESSION_COOKIE",
     "CurrentReviewer",
     "check_csrf",
+    "check_password",
     "clear_session",
     "csrf_page",
     "current_reviewer",
+    "end_session",
+    "is_https",
     "start_session",
 ]
 
@@ -49,39 +72,85 @@ def _sign(secret: str, purpose: str, value: str) -> str:
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-def _encode_session(secret: str, reviewer_id: str, now: float) -> str:
-    payload = json.dumps({"r": reviewer_id, "e": int(now) + _SESSION_SECONDS})
+def _same(given: str, expected: str) -> bool:
+    # compare_digest raises TypeError on a non-ASCII str: such a value is simply not equal.
+    return given.isascii() and expected.isascii() and hmac.compare_digest(given, expected)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    reviewer_id: str
+    generation: int
+
+
+def _encode_session(secret: str, reviewer_id: str, generation: int, now: float) -> str:
+    payload = json.dumps({"r": reviewer_id, "g": generation, "e": int(now) + _SESSION_SECONDS})
     body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
     return f"{body}.{_sign(secret, 'session', body)}"
 
 
-def _decode_session(secret: str, cookie: str, now: float) -> str | None:
+def _decode_session(secret: str, cookie: str, now: float) -> _Claim | None:
     body, _, mac = cookie.partition(".")
-    if not hmac.compare_digest(mac, _sign(secret, "session", body)):
+    if not (body.isascii() and _same(mac, _sign(secret, "session", body))):
         return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        reviewer_id, expires = str(payload["r"]), int(payload["e"])
+        claim = _Claim(str(payload["r"]), int(payload["g"]))
+        expires = int(payload["e"])
     except (ValueError, KeyError, TypeError):
         return None
-    return reviewer_id if expires > now else None
+    return claim if expires > now else None
 
 
-def start_session(response: Response, svc: Services, reviewer_id: str) -> None:
-    """Log the reviewer in: set the signed session cookie on `response`."""
+def is_https(request: Request, svc: Services) -> bool:
+    """Whether the service is reached over https (its public URL, or this request)."""
+    return svc.settings.public_url.startswith("https:") or request.url.scheme == "https"
+
+
+def start_session(
+    response: Response,
+    svc: Services,
+    reviewer_id: str,
+    *,
+    generation: int = 0,
+    https: bool = False,
+) -> None:
+    """Log the reviewer in: set the signed session cookie on `response` (`generation`: the
+    reviewer's current `session_generation`; `https`: the request came over https)."""
     response.set_cookie(
         SESSION_COOKIE,
-        _encode_session(svc.settings.secret_key, reviewer_id, time.time()),
+        _encode_session(svc.settings.secret_key, reviewer_id, generation, time.time()),
         max_age=_SESSION_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=svc.settings.public_url.startswith("https:"),
+        secure=https or svc.settings.public_url.startswith("https:"),
     )
 
 
 def clear_session(response: Response) -> None:
     """Log out: drop the session cookie."""
     response.delete_cookie(SESSION_COOKIE)
+
+
+def end_session(request: Request, svc: Services) -> None:
+    """Revoke the request's session, if valid: the reviewer's every session cookie is refused
+    from now on (their session generation is bumped)."""
+    claim = _decode_session(
+        svc.settings.secret_key, request.cookies.get(SESSION_COOKIE, ""), time.time()
+    )
+    if claim is not None:
+        end_sessions(svc.db, claim.reviewer_id)
+
+
+async def check_password(svc: Services, email: str, password: str) -> Reviewer | None:
+    """`records.authenticate` on one of the `hash_limiter` threads (a flood of logins waits
+    for those, and the event loop and the shared thread pool stay free)."""
+
+    def check() -> Reviewer | None:
+        with svc.db.reading() as session:
+            return authenticate(session, email, password)
+
+    return await anyio.to_thread.run_sync(check, limiter=svc.hash_limiter)
 
 
 def csrf_page(
@@ -95,13 +164,23 @@ def csrf_page(
         token = f"{nonce}.{_sign(svc.settings.secret_key, 'csrf', nonce)}"
     response = render(request, name, {**context, "csrf_token": token}, status_code=status_code)
     if fresh:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+        response.set_cookie(
+            CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=is_https(request, svc),
+        )
     return response
 
 
 def _valid_csrf(svc: Services, token: str) -> bool:
     nonce, _, mac = token.partition(".")
-    return bool(nonce) and hmac.compare_digest(mac, _sign(svc.settings.secret_key, "csrf", nonce))
+    return (
+        bool(nonce)
+        and nonce.isascii()
+        and _same(mac, _sign(svc.settings.secret_key, "csrf", nonce))
+    )
 
 
 async def check_csrf(request: Request, svc: Services) -> None:
@@ -113,7 +192,7 @@ async def check_csrf(request: Request, svc: Services) -> None:
     ):
         form = await text_form(request, svc.settings.max_form_fields)  # bounded: api.limits
         sent = str(form.get("csrf_token", ""))
-    if not (_valid_csrf(svc, cookie) and hmac.compare_digest(sent, cookie)):
+    if not (_valid_csrf(svc, cookie) and _same(sent, cookie)):
         raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")
 
 
@@ -122,20 +201,34 @@ async def current_reviewer(
 ) -> Reviewer:
     """FastAPI dependency: the reviewer behind the bearer token or the session cookie."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return _token_reviewer(svc, token.strip())
+    claim = _decode_session(
+        svc.settings.secret_key, request.cookies.get(SESSION_COOKIE, ""), time.time()
+    )
     with svc.db.reading() as session:
-        if scheme.lower() == "bearer" and token:
-            reviewer = reviewer_for_token(session, token.strip())
-            if reviewer is None:
-                raise NotAuthenticated("unknown API token")
-            return reviewer
-        cookie = request.cookies.get(SESSION_COOKIE, "")
-        reviewer_id = _decode_session(svc.settings.secret_key, cookie, time.time())
-        found = session.get(Reviewer, reviewer_id) if reviewer_id else None
-    if found is None:
+        found = session.get(Reviewer, claim.reviewer_id) if claim else None
+    if (
+        found is None
+        or claim is None
+        or found.disabled_at is not None
+        or found.session_generation != claim.generation
+    ):
         raise NotAuthenticated()
     if request.method not in _SAFE_METHODS:
         await check_csrf(request, svc)
     return found
+
+
+def _token_reviewer(svc: Services, token: str) -> Reviewer:
+    with svc.db.reading() as session:
+        row = usable_api_token(session, token)
+        if row is None:
+            raise NotAuthenticated("unknown, expired or revoked API token")
+        reviewer, token_id, used = row.reviewer, row.id, row.last_used_at
+    if used is None or used < utcnow() - TOKEN_USE_GRANULARITY:
+        touch_api_token(svc.db, token_id)
+    return reviewer
 
 
 #: A route parameter that requires a logged-in reviewer.

@@ -4,18 +4,20 @@
 challenges and the lazily built, self-checked pipeline): built once by `create_app`, stored on
 `app.state.services`, and given to routes through the `services` dependency. On top of the
 wiring it holds the Celery dispatcher and broker (celery queue only), this service's metrics and
-its Git clone slots and submission rate limits.
+its Git clone slots, submission rate limits, login throttle and password-checking threads.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 
 from api.clones import CloneSlots
 from api.ratelimit import SubmitLimits
+from api.throttle import LoginThrottle, ThrottlePolicy
 from runner.dispatch import Dispatcher
 from runner.metrics import QueueCollector
 from runner.settings import Settings
@@ -44,6 +46,10 @@ class Services(Wiring):
         """The threads Git submissions are fetched on (`api.gitsubmit`)."""
         self.submit_limits = SubmitLimits.from_settings(settings)
         """Submission attempts per invite and per client address (`api.ratelimit`)."""
+        self.login_throttle = LoginThrottle(ThrottlePolicy.from_settings(settings))
+        """Failed logins per account and address (`api.throttle`), in this process."""
+        self.hash_limiter = anyio.CapacityLimiter(settings.login_hash_threads)
+        """The threads passwords are checked on (`api.auth.check_password`)."""
 
     @property
     def grading_threads(self) -> int:

@@ -37,11 +37,17 @@ from runner.logs import configure_logging
 from runner.pipeline import Pipeline
 from runner.render import print_report, render_html
 from runner.settings import Settings, UnsafeSettings
+from runner.store.models import ApiToken, utcnow
 from runner.store.records import (
     AlreadyExists,
     NotFound,
     create_api_token,
     create_reviewer,
+    disable_reviewer,
+    enable_reviewer,
+    list_api_tokens,
+    revoke_api_token,
+    set_password,
 )
 from runner.validate import Outcome, validate_challenge
 from runner.wiring import GraderChecksFailed, Wiring, docker_pipeline
@@ -367,14 +373,48 @@ def users() -> None:
 @click.pass_context
 def users_create(ctx: click.Context, email: str, password_stdin: bool) -> None:
     """Create a reviewer account (the password is prompted for, or read from stdin)."""
-    if password_stdin:
+    password = _read_password(password_stdin)
+    create_reviewer(_wiring(ctx).db, email, password)
+    _console.print(f"created reviewer {email}", highlight=False)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise UsageProblem("the password must be at least 8 characters long")
-    create_reviewer(_wiring(ctx).db, email, password)
-    _console.print(f"created reviewer {email}", highlight=False)
+    return password
+
+
+@users.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def users_password(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    """Set a reviewer's password; their sessions end (log in again)."""
+    password = _read_password(password_stdin)
+    set_password(_wiring(ctx).db, email, password)
+    _console.print(f"changed the password of {email}; their sessions have ended", highlight=False)
+
+
+@users.command("enable")
+@click.argument("email")
+@click.pass_context
+def users_enable(ctx: click.Context, email: str) -> None:
+    """Enable a disabled reviewer again (they log in anew; their API tokens work again)."""
+    enable_reviewer(_wiring(ctx).db, email)
+    _console.print(f"enabled reviewer {email}", highlight=False)
+
+
+@users.command("disable")
+@click.argument("email")
+@click.pass_context
+def users_disable(ctx: click.Context, email: str) -> None:
+    """Disable a reviewer: no login; their sessions and API tokens stop working at once."""
+    disable_reviewer(_wiring(ctx).db, email)
+    _console.print(f"disabled reviewer {email}", highlight=False)
 
 
 @cli.group()
@@ -437,10 +477,51 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("email")
+@click.option(
+    "--expires-days",
+    type=click.FloatRange(min=0, min_open=True, max=3650),
+    help="Lifetime in days (default: TAKEHOME_API_TOKEN_DAYS, 90).",
+)
 @click.pass_context
-def tokens_create(ctx: click.Context, email: str) -> None:
+def tokens_create(ctx: click.Context, email: str, expires_days: float | None) -> None:
     """Create an API token for a reviewer and print it (shown once)."""
-    click.echo(create_api_token(_wiring(ctx).db, email))
+    wiring = _wiring(ctx)
+    days = expires_days if expires_days is not None else wiring.settings.api_token_days
+    click.echo(create_api_token(wiring.db, email, expires_days=days))
+
+
+@tokens.command("list")
+@click.pass_context
+def tokens_list(ctx: click.Context) -> None:
+    """List the API tokens (id prefix, reviewer, dates, state); never the secrets."""
+    with _wiring(ctx).db.reading() as session:
+        rows = [_token_line(token) for token in list_api_tokens(session)]
+    click.echo("id\treviewer\tcreated\tlast used\texpires\tstate")
+    for row in rows:
+        click.echo(row)
+
+
+def _token_line(token: ApiToken) -> str:
+    def day(value: object) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value is not None else "-"
+
+    if token.revoked_at is not None:
+        state = "revoked"
+    elif token.expires_at is not None and token.expires_at <= utcnow():
+        state = "expired"
+    else:
+        state = "active"
+    dates = (token.created_at, token.last_used_at, token.expires_at)
+    return "\t".join([token.id[:8], token.reviewer.email, *map(day, dates), state])
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+def tokens_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke an API token by its id (or the prefix `tokens list` shows): refused at once."""
+    token = revoke_api_token(_wiring(ctx).db, token_id)
+    _console.print(f"revoked API token {token.id[:8]}", highlight=False)
 
 
 @cli.command()

@@ -157,6 +157,20 @@ class Settings(BaseSettings):
     answered 503 at once (uvicorn's `limit_concurrency`)."""
     backlog: int = Field(default=128, ge=1)
     """`takehome serve`: connections the kernel queues before the service accepts them."""
+    # Authentication (issue 15): login throttling, password hashing threads, token lifetime.
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    """Wrong passwords for one account before its logins are throttled (429 + Retry-After)."""
+    login_free_failures_per_address: int = Field(default=20, ge=1, le=100000)
+    """Wrong passwords from one client address (any account) before its logins are throttled."""
+    login_lockout_seconds: float = Field(default=2.0, gt=0, le=3600)
+    """The first lockout; each further failure past the free ones doubles it."""
+    login_lockout_max_seconds: float = Field(default=900.0, gt=0, le=86400)
+    """The longest lockout: a lockout always ends, and a success resets the account's count."""
+    login_hash_threads: int = Field(default=2, ge=1, le=64)
+    """Threads that check passwords (argon2id) at once; more logins wait for one, off the event
+    loop and outside the thread pool the other routes use."""
+    api_token_days: float = Field(default=90.0, gt=0, le=3650)
+    """Lifetime of an API token made by `takehome tokens create` without `--expires-days`."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod

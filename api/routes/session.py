@@ -1,15 +1,29 @@
-"""Reviewer login and logout (session cookie; the login form is CSRF-protected too)."""
+"""Reviewer login and logout (session cookie; the login form is CSRF-protected too).
+
+Login is throttled per account and per client address (`api.throttle`): while either is locked
+out, `POST /login` answers 429 with `Retry-After` and does not check the password. The password
+is checked off the event loop (`api.auth.check_password`). Logout revokes the session (every
+session cookie of that reviewer issued before it is refused), then drops the cookie.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import check_csrf, clear_session, csrf_page, start_session
+from api.auth import (
+    check_csrf,
+    check_password,
+    clear_session,
+    csrf_page,
+    end_session,
+    is_https,
+    start_session,
+)
 from api.services import Svc
-from runner.store.records import authenticate
 
 __all__ = ["router"]
 
@@ -37,20 +51,41 @@ async def login(
 ) -> Response:
     """Check the credentials; on success set the session cookie and go to `next`."""
     await check_csrf(request, svc)
-    with svc.db.reading() as session:
-        reviewer = authenticate(session, email, password)
+    address = request.client.host if request.client else "unknown"
+    throttle = svc.login_throttle
+    wait = throttle.retry_after(email, address)
+    if wait > 0:
+        return _throttled(request, svc, next, wait)
+    reviewer = await check_password(svc, email, password)
     if reviewer is None:
+        throttle.failed(email, address)
         context = {"next": _safe_next(next), "failed": True}
         return csrf_page(request, svc, "login.html", context, status_code=401)
+    throttle.succeeded(email)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    start_session(response, svc, reviewer.id)
+    start_session(
+        response,
+        svc,
+        reviewer.id,
+        generation=reviewer.session_generation,
+        https=is_https(request, svc),
+    )
+    return response
+
+
+def _throttled(request: Request, svc: Svc, next: str, wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    context = {"next": _safe_next(next), "failed": False, "retry_after": seconds}
+    response = csrf_page(request, svc, "login.html", context, status_code=429)
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
 @router.post("/logout", summary="Log out")
 async def logout(request: Request, svc: Svc) -> Response:
-    """Drop the session cookie."""
+    """Revoke the session and drop its cookie."""
     await check_csrf(request, svc)
+    end_session(request, svc)
     response = RedirectResponse("/login", status_code=303)
     clear_session(response)
     return response

@@ -16,6 +16,11 @@ Reviews (migration 0003): one `Review` per submission and reviewer holds the cur
 or submitted; every save appends a `ReviewRevision` with the content as saved, so edits keep
 their history. A `Decision` row is the team's decision on a submission or on an invite;
 decisions are append-only, the newest one of a target is the current one.
+
+Authentication (migration 0005): a reviewer's `session_generation` is written into every
+session cookie and bumped on logout and disable, so older cookies stop working; `disabled_at`
+shuts a reviewer out (sessions and tokens); an API token has an expiry, a revocation time and a
+coarse last-use time.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -85,6 +90,12 @@ class Reviewer(Base):
     notify_graded_since: Mapped[datetime | None]
     """Opted in to a "graded" e-mail, for reports made since then, of the invites this
     reviewer made (migration 0004); None: no e-mail."""
+    # Authentication (migration 0005).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """Written into each session cookie; bumped on logout, disable and password change, so that
+    every cookie issued before is refused (`api.auth`)."""
+    disabled_at: Mapped[datetime | None]
+    """Set by `takehome users disable`: no login, and no session or API token works."""
 
 
 class ApiToken(Base):
@@ -96,6 +107,14 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewer: Mapped[Reviewer] = relationship()
+    # Authentication (migration 0005).
+    expires_at: Mapped[datetime | None]
+    """Refused from then on (set at creation from `api_token_days`; tokens older than
+    migration 0005 got one at the upgrade)."""
+    revoked_at: Mapped[datetime | None]
+    """Set by `takehome tokens revoke`: refused from then on."""
+    last_used_at: Mapped[datetime | None]
+    """When it last authenticated a request, to within `records.TOKEN_USE_GRANULARITY`."""
 
 
 class Invite(Base):

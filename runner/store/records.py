@@ -12,7 +12,8 @@ Exception tree::
     ├── DeadlinePassed                a strict invite's clock has run out (403)
     ├── NotStarted                    a timed invite's clock has not been started (409)
     ├── SubmissionLimitReached        the invite's submissions are used up
-    └── AlreadyExists                 a reviewer with that email exists
+    ├── AlreadyExists                 a reviewer with that email exists
+    └── AmbiguousId (also LookupError) an id prefix names more than one record
 
     DuplicateDelivery (runner.store.bindings)  a webhook delivery seen before: an outcome,
                                                carrying the submission it created
@@ -21,15 +22,19 @@ Push cap: superseded pushes do not count against an invite's `max_submissions`, 
 bounded on their own: an invite accepts at most `PUSH_CAP_FACTOR` x `max_submissions` pushes
 in all, through all its bindings together (superseded included); past that a push raises
 `SubmissionLimitReached` (409).
+
+Revocation (migration 0005): an API token works until its expiry (`DEFAULT_TOKEN_DAYS` unless
+given) or its revocation, and only while its reviewer is not disabled; disabling a reviewer also
+bumps their session generation, which ends every session (`api.auth` checks it per request).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from runner.blobs import BlobStore
 from runner.intake import Snapshot
@@ -45,8 +50,11 @@ from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, new
 from runner.store.secrets import hash_password, new_token, token_digest, verify_password
 
 __all__ = [
+    "DEFAULT_TOKEN_DAYS",
     "PUSH_CAP_FACTOR",
+    "TOKEN_USE_GRANULARITY",
     "AlreadyExists",
+    "AmbiguousId",
     "DeadlinePassed",
     "InviteExpired",
     "NewSubmission",
@@ -61,16 +69,30 @@ __all__ = [
     "create_api_token",
     "create_invite",
     "create_reviewer",
+    "disable_reviewer",
+    "enable_reviewer",
+    "end_sessions",
     "enqueue_regrade",
     "invite_for_token",
+    "list_api_tokens",
     "reviewer_for_token",
+    "revoke_api_token",
     "set_graded_mail",
+    "set_password",
     "start_clock",
+    "touch_api_token",
+    "usable_api_token",
 ]
 
 
 PUSH_CAP_FACTOR = 10
 """An invite accepts at most this many times its `max_submissions` pushes (all bindings)."""
+
+DEFAULT_TOKEN_DAYS = 90.0
+"""An API token's lifetime when none is given (`Settings.api_token_days` in the CLI)."""
+
+TOKEN_USE_GRANULARITY = timedelta(minutes=10)
+"""A token's `last_used_at` is rewritten at most this often (one write, not one a request)."""
 
 
 class StoreError(Exception):
@@ -101,6 +123,10 @@ class AlreadyExists(StoreError):
     """A record with that unique key exists."""
 
 
+class AmbiguousId(StoreError, LookupError):
+    """An id prefix matches more than one record."""
+
+
 def create_reviewer(db: Database, email: str, password: str) -> Reviewer:
     """Add a reviewer with an argon2-hashed password."""
     email = email.strip().lower()
@@ -116,18 +142,124 @@ def authenticate(session: Session, email: str, password: str) -> Reviewer | None
     """The reviewer whose email and password match, else None (in constant-ish time)."""
     reviewer = session.scalar(select(Reviewer).where(Reviewer.email == email.strip().lower()))
     ok = verify_password(reviewer.password_hash if reviewer else None, password)
-    return reviewer if ok else None
+    # A disabled reviewer costs the same hash and gets the same answer as a wrong password.
+    return reviewer if ok and reviewer is not None and reviewer.disabled_at is None else None
 
 
-def create_api_token(db: Database, email: str) -> str:
-    """A new API token for the reviewer `email`; the token is returned once, never stored."""
+def create_api_token(db: Database, email: str, *, expires_days: float = DEFAULT_TOKEN_DAYS) -> str:
+    """A new API token for the reviewer `email`; the token is returned once, never stored.
+
+    It expires `expires_days` from now."""
     token = new_token()
     with db.writing() as session:
-        reviewer = session.scalar(select(Reviewer).where(Reviewer.email == email.lower()))
-        if reviewer is None:
-            raise NotFound(f"no reviewer {email!r}")
-        session.add(ApiToken(reviewer_id=reviewer.id, token_hash=token_digest(token)))
+        reviewer = _reviewer_by_email(session, email)
+        session.add(
+            ApiToken(
+                reviewer_id=reviewer.id,
+                token_hash=token_digest(token),
+                expires_at=utcnow() + timedelta(days=expires_days),
+            )
+        )
     return token
+
+
+def _reviewer_by_email(session: Session, email: str) -> Reviewer:
+    reviewer = session.scalar(select(Reviewer).where(Reviewer.email == email.strip().lower()))
+    if reviewer is None:
+        raise NotFound(f"no reviewer {email!r}")
+    return reviewer
+
+
+def usable_api_token(session: Session, token: str, now: datetime | None = None) -> ApiToken | None:
+    """The token row, when the token is known, not expired, not revoked, and its reviewer is
+    not disabled; else None."""
+    # One SELECT (the token joined to its reviewer): every API request makes it.
+    row = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.reviewer))
+        .where(ApiToken.token_hash == token_digest(token))
+    )
+    now = now or utcnow()
+    if row is None or row.revoked_at is not None or row.reviewer.disabled_at is not None:
+        return None
+    return row if row.expires_at is None or row.expires_at > now else None
+
+
+def touch_api_token(db: Database, token_id: str) -> None:
+    """Record that the token was used now, unless that was recorded in the last
+    `TOKEN_USE_GRANULARITY`."""
+    now = utcnow()
+    with db.writing() as session:
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                (ApiToken.last_used_at.is_(None))
+                | (ApiToken.last_used_at < now - TOKEN_USE_GRANULARITY),
+            )
+            .values(last_used_at=now)
+        )
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    """Every API token (revoked and expired ones too), oldest first, with its reviewer."""
+    query = select(ApiToken).options(joinedload(ApiToken.reviewer)).order_by(ApiToken.created_at)
+    return list(session.scalars(query))
+
+
+def revoke_api_token(db: Database, id_prefix: str) -> ApiToken:
+    """Revoke the token whose id starts with `id_prefix` (as `tokens list` shows it)."""
+    prefix = id_prefix.strip().lower()
+    if len(prefix) < 4 or not all(c in "0123456789abcdef" for c in prefix):
+        raise NotFound(f"no API token {id_prefix!r} (give at least 4 hex digits of its id)")
+    with db.writing() as session:
+        rows = list(session.scalars(select(ApiToken).where(ApiToken.id.startswith(prefix))))
+        if not rows:
+            raise NotFound(f"no API token {id_prefix!r}")
+        if len(rows) > 1:
+            raise AmbiguousId(f"{len(rows)} API tokens start with {id_prefix!r}: give more")
+        row = rows[0]
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        return row
+
+
+def end_sessions(db: Database, reviewer_id: str) -> None:
+    """Log the reviewer out everywhere: every session cookie issued so far is refused."""
+    with db.writing() as session:
+        session.execute(
+            update(Reviewer)
+            .where(Reviewer.id == reviewer_id)
+            .values(session_generation=Reviewer.session_generation + 1)
+        )
+
+
+def set_password(db: Database, email: str, password: str) -> Reviewer:
+    """Change a reviewer's password; every session of theirs ends (API tokens stay)."""
+    password_hash = hash_password(password)
+    with db.writing() as session:
+        reviewer = _reviewer_by_email(session, email)
+        reviewer.password_hash = password_hash
+        reviewer.session_generation += 1
+        return reviewer
+
+
+def enable_reviewer(db: Database, email: str) -> Reviewer:
+    """Undo `disable_reviewer`: the reviewer may log in again (old sessions stay ended)."""
+    with db.writing() as session:
+        reviewer = _reviewer_by_email(session, email)
+        reviewer.disabled_at = None
+        return reviewer
+
+
+def disable_reviewer(db: Database, email: str) -> Reviewer:
+    """Shut the reviewer out at once: no login, their sessions and API tokens refused."""
+    with db.writing() as session:
+        reviewer = _reviewer_by_email(session, email)
+        if reviewer.disabled_at is None:
+            reviewer.disabled_at = utcnow()
+        reviewer.session_generation += 1
+        return reviewer
 
 
 def set_graded_mail(db: Database, reviewer_id: str, on: bool) -> Reviewer:
@@ -144,13 +276,10 @@ def set_graded_mail(db: Database, reviewer_id: str, on: bool) -> Reviewer:
 
 
 def reviewer_for_token(session: Session, token: str) -> Reviewer | None:
-    """The reviewer an API token belongs to."""
-    # One SELECT (a join), not the token then its reviewer: every API request makes it.
-    return session.scalar(
-        select(Reviewer)
-        .join(ApiToken, ApiToken.reviewer_id == Reviewer.id)
-        .where(ApiToken.token_hash == token_digest(token))
-    )
+    """The reviewer an API token belongs to (None when it is expired, revoked or the reviewer
+    disabled: see `usable_api_token`)."""
+    row = usable_api_token(session, token)
+    return row.reviewer if row else None
 
 
 def create_invite(

@@ -111,7 +111,14 @@ def test_grade_writes_json_and_html(tmp_path: Path, docker_client: object) -> No
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(out_json.read_text())
-    assert set(report) == {"schema_version", "score", "categories", "verdicts", "provenance", "logs"}
+    assert set(report) == {
+        "schema_version",
+        "score",
+        "categories",
+        "verdicts",
+        "provenance",
+        "logs",
+    }
     assert report["schema_version"] == 2
     assert set(report["categories"]) == {"tests", "coverage", "style", "complexity", "security"}
     for category in report["categories"].values():

@@ -1,7 +1,7 @@
 """Report summaries: `reports.summary_json`, backfilled from each stored report.
 
 Revision ID: 0006
-Revises: 0004 (to be rechained onto the newest revision when the branches merge)
+Revises: 0005
 
 The column is nullable (SQLite adds it without rebuilding the table). Every existing report is
 read with `Report.from_stored` (any schema version this code knows) and its summary written
@@ -19,7 +19,7 @@ from graders.model import Report
 from runner.store.summary import ReportSummary
 
 revision = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 
 _BATCH = 200
 
