@@ -20,8 +20,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.apidocs import install_docs, openapi_url
 from api.errors import install_error_handlers
 from api.journey import mail_sender
+from api.limits import BodyLimits, RouteLimits
 from api.routes import (
     api_json,
     bindings,
@@ -54,7 +56,6 @@ _ROUTERS = (
     reviews.router,
     review_pages.router,
 )
-_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.
     "Referrer-Policy": "no-referrer",
@@ -68,8 +69,8 @@ _SECURITY_HEADERS = {
 
 
 class _SecurityHeaders:
-    """Pure ASGI middleware adding `_SECURITY_HEADERS` to every response (not to the docs' CSP,
-    whose pages load Swagger UI and ReDoc from a CDN)."""
+    """Pure ASGI middleware adding `_SECURITY_HEADERS` to every response, the API docs' included
+    (their assets are self-hosted: `api.apidocs`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -78,13 +79,12 @@ class _SecurityHeaders:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        docs = scope["path"] in _DOCS_PATHS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _SECURITY_HEADERS.items():
-                    if name not in headers and not (docs and name == "Content-Security-Policy"):
+                    if name not in headers:
                         headers[name] = value
             await send(message)
 
@@ -122,13 +122,24 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         summary="Sandboxed take-home challenges: intake, grading queue, reports.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's loads Swagger UI from a CDN: api.apidocs serves its own
+        redoc_url=None,
+        openapi_url=openapi_url(settings),
+        # Form parameters are text only: a file part is refused at its headers, unread.
+        form_limits={
+            "max_files": 0,
+            "max_fields": settings.max_form_fields,
+            "max_part_size": settings.form_max_bytes,
+        },
     )
+    install_docs(app)
     app.state.services = services
     app.state.mail = mail
     for router in _ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
 
+    app.add_middleware(BodyLimits, limits=RouteLimits.from_settings(settings))
     app.add_middleware(_SecurityHeaders)
 
     @app.get("/", include_in_schema=False)

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 
 from api.errors import CsrfFailed, NotAuthenticated
+from api.limits import text_form
 from api.pages import render
 from api.services import Services, services
 from runner.store import Reviewer
@@ -110,7 +111,8 @@ async def check_csrf(request: Request, svc: Services) -> None:
     if not sent and request.headers.get("content-type", "").startswith(
         "application/x-www-form-urlencoded"
     ):
-        sent = str((await request.form()).get("csrf_token", ""))
+        form = await text_form(request, svc.settings.max_form_fields)  # bounded: api.limits
+        sent = str(form.get("csrf_token", ""))
     if not (_valid_csrf(svc, cookie) and hmac.compare_digest(sent, cookie)):
         raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")
 

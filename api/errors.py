@@ -6,6 +6,8 @@
 | `IntakeError` bad_archive                  | 415    | bad_archive         |
 | `IntakeError` (any other reason)           | 400    | its `.reason`       |
 | `UploadRefused`, `WebhookRefused`          | its own| its own             |
+| `BodyRefused` too large / stalled (limits) | 413/408| too_large / body_timeout |
+| `RateLimited` (submission attempts)        | 429    | rate_limited        |
 | `GitIntakeError` url_refused / bad_ref     | 400    | its `.reason`       |
 | `GitIntakeError` address_refused           | 403    | address_refused     |
 | `GitIntakeError` repo_too_large            | 413    | repo_too_large      |
@@ -16,6 +18,7 @@
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
 | `ChangesNotFound` (no such changed file)   | 404    | not_found           |
 | `SubmissionLimitReached`                   | 409    | limit_reached       |
+| `BindingLimitReached` (bindings per invite)| 409    | limit_reached       |
 | `InviteExpired`                            | 410    | invite_expired      |
 | `DeadlinePassed`                           | 403    | deadline_passed     |
 | `NotStarted`                               | 409    | not_started         |
@@ -28,9 +31,9 @@
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
 
-A `QueueFull` answer carries `Retry-After` (seconds). Git forms are refused by `UploadRefused`
-with 411 length_required, 413 too_large or 400 malformed_form; a binding's push cap is a 409
-limit_reached like an invite's.
+A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by
+`UploadRefused` with 411 length_required, 413 too_large or 400 malformed_form (also a form with
+a file part or too many fields); a binding's push cap is a 409 limit_reached like an invite's.
 
 The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
 asked for HTML (a browser form).
@@ -43,6 +46,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
@@ -51,6 +55,7 @@ from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
 from runner.starter import StarterError
+from runner.store.bindings import BindingLimitReached
 from runner.store.records import (
     DeadlinePassed,
     InviteExpired,
@@ -67,11 +72,14 @@ from runner.store.reviews import (
 )
 
 __all__ = [
+    "BodyRefused",
     "CsrfFailed",
     "NotAuthenticated",
+    "RateLimited",
     "UploadRefused",
     "WebhookRefused",
     "install_error_handlers",
+    "refusal",
 ]
 
 _INTAKE_STATUS = {"too_large": 413, "too_many_files": 413, "bad_archive": 415}
@@ -93,6 +101,8 @@ _HUMAN = {
     "repo_too_large": "The repository is too large. Leave out data files and build output.",
     "clone_timeout": "Fetching the repository took too long.",
     "queue_full": "Too many submissions are waiting to be graded. Please try again later.",
+    "rate_limited": "Too many submission attempts in a short time. Please wait and try again.",
+    "body_timeout": "The request body stopped arriving. Check the connection and try again.",
 }
 
 
@@ -107,6 +117,28 @@ class UploadRefused(Exception):
 
 class WebhookRefused(UploadRefused):
     """A webhook delivery refused: bad signature, unknown binding, malformed or too large."""
+
+
+class BodyRefused(UploadRefused, HTTPException):
+    """A request body refused while it streams in (`api.limits`): 413 too_large past the
+    route's limit, 408 body_timeout when it stalls. Also an `HTTPException`, so that FastAPI's
+    own body parsing (form and JSON parameters) lets it through instead of answering 400."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        HTTPException.__init__(self, status, message)
+        self.status = status
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.detail)
+
+
+class RateLimited(Exception):
+    """Too many attempts from one invite or one client address (`api.ratelimit`): 429."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotAuthenticated(Exception):
@@ -152,6 +184,18 @@ async def _upload(request: Request, exc: Exception) -> Response:
     return _problem(request, refused.status, refused.reason, str(refused))
 
 
+async def refusal(request: Request, refused: UploadRefused) -> Response:
+    """The answer to `refused`, for a caller outside the handlers (`api.limits`)."""
+    return await _upload(request, refused)
+
+
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    limited = cast(RateLimited, exc)
+    response = _problem(request, 429, "rate_limited", str(limited))
+    response.headers["Retry-After"] = str(limited.retry_after)
+    return response
+
+
 async def _unauthenticated(request: Request, exc: Exception) -> Response:
     if wants_html(request) and request.method == "GET":
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
@@ -188,6 +232,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownChallenge, _fixed(404, "not_found"))
     app.add_exception_handler(ChangesNotFound, _fixed(404, "not_found"))
     app.add_exception_handler(SubmissionLimitReached, _fixed(409, "limit_reached"))
+    app.add_exception_handler(BindingLimitReached, _fixed(409, "limit_reached"))
     app.add_exception_handler(InviteExpired, _fixed(410, "invite_expired"))
     app.add_exception_handler(DeadlinePassed, _fixed(403, "deadline_passed"))
     app.add_exception_handler(NotStarted, _fixed(409, "not_started"))
@@ -198,3 +243,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotYourReview, _fixed(403, "not_your_review"))
     app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
     app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))
+    app.add_exception_handler(RateLimited, _rate_limited)

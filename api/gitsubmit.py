@@ -6,15 +6,15 @@ thread (never on the event loop), and the snapshot is stored before the service 
 exactly like an upload.
 
 Clones run on the service's own clone threads (`Services.clone_slots`, see `api.clones`), never
-on AnyIO's shared default pool that every sync route uses. When every slot is busy the request is
-refused at once with `503 queue_full` and `Retry-After` (nothing stored); when `git` cannot be
-started on this host the answer is `503 git_unavailable` (the server's fault, not the
-repository's).
+on AnyIO's shared default pool that every sync route uses; only after the invite's checks (an
+expired invite is a 410 before any clone); at most `clones_per_invite` at once per invite. When
+every slot is busy the request is refused at once with `503 queue_full` and `Retry-After`
+(nothing stored); when `git` cannot be started on this host the answer is `503
+git_unavailable` (the server's fault, not the repository's).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -22,9 +22,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.errors import UploadRefused
+from api.jsonbody import JsonRefused, loads_bounded
+from api.limits import text_form
 from api.pages import wants_html
 from api.services import Services
-from api.uploads import accepted, submission_target
+from api.uploads import accepted, check_open, submission_target
 from runner.gitintake import GitPolicy, GitSnapshot, clone_snapshot
 from runner.intake import IntakeLimits
 from runner.settings import Settings
@@ -85,9 +87,9 @@ async def _small_body(request: Request) -> bytes:
 
 async def _json_fields(request: Request) -> dict[str, str]:
     try:
-        data = json.loads(await _small_body(request))
-    except (ValueError, UnicodeDecodeError):
-        raise UploadRefused(400, "malformed_json", "the body is not valid JSON") from None
+        data = loads_bounded(await _small_body(request))
+    except JsonRefused as exc:
+        raise UploadRefused(400, "malformed_json", str(exc)) from None
     if not isinstance(data, dict):
         raise UploadRefused(400, "malformed_json", "the body must be a JSON object")
     return {str(k): v for k, v in data.items() if isinstance(v, str)}
@@ -101,7 +103,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
         raise UploadRefused(411, "length_required", "send the form with a Content-Length")
     if int(declared) > _MAX_FIELDS_BYTES:
         raise UploadRefused(413, "too_large", "a Git submission request is at most 64 KiB")
-    form = await request.form()
+    form = await text_form(request, _MAX_FORM_FIELDS + 1)
     if len(form.multi_items()) > _MAX_FORM_FIELDS:
         message = f"a Git form has at most {_MAX_FORM_FIELDS} fields"
         raise UploadRefused(400, "malformed_form", message)
@@ -127,24 +129,33 @@ async def read_git_fields(request: Request) -> GitFields | None:
 
 
 async def snapshot_git(
-    svc: Services, url: str, ref: str | None, starter_commit: str | None = None
+    svc: Services,
+    url: str,
+    ref: str | None,
+    starter_commit: str | None = None,
+    holders: tuple[str, ...] = (),
 ) -> GitSnapshot:
     """Clone and snapshot `url` at `ref` on one of `svc`'s clone threads (`api.clones`; see
-    `runner.gitintake`); with `starter_commit`, also whether the commit descends from it."""
+    `runner.gitintake`); with `starter_commit`, also whether the commit descends from it.
+    `holders` ("invite:<id>", "binding:<id>") each get at most `clones_per_invite` at once."""
     policy, limits = git_policy(svc.settings), git_limits()
     return await svc.clone_slots.run(
-        lambda: clone_snapshot(url, ref or None, policy, limits, starter_commit)
+        lambda: clone_snapshot(url, ref or None, policy, limits, starter_commit), holders
     )
 
 
 async def _store(
     svc: Services, fields: GitFields, challenge_id: str, invite_id: str | None, by: str | None
 ) -> tuple[str, str]:
-    """Admit, clone, snapshot and store a Git submission; (submission id, run id)."""
+    """Check the invite, admit, clone, snapshot and store a Git submission; (submission id,
+    run id). An expired or used-up invite is refused before anything is cloned."""
     svc.challenges.get(challenge_id)
+    if invite_id is not None:
+        await run_in_threadpool(check_open, svc, invite_id)
     await run_in_threadpool(svc.queue.admit, challenge_id)
     starter = await run_in_threadpool(invite_starter_commit, svc.db, invite_id)
-    got = await snapshot_git(svc, fields.git_url, fields.ref, starter)
+    holders = (f"invite:{invite_id}",) if invite_id is not None else ()
+    got = await snapshot_git(svc, fields.git_url, fields.ref, starter, holders)
     name = fields.git_url.rstrip("/").rsplit("/", 1)[-1]
     new = NewSubmission(
         challenge_id=challenge_id,

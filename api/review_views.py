@@ -4,7 +4,8 @@
 state, how many reviews are submitted, the decision, and, only once their own review is
 submitted, the rubric score, the recommendation counts and the disagreement flags (aggregates of
 other reviewers' levels count as seeing them). `candidate_label` is the one place a candidate's
-identity is rendered for the review pages and exports (blind mode will hook in there).
+identity is rendered for the review pages and exports; the views it gets have passed through
+`api.blinding` (a blind invite's candidate is already its pseudonym there).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 challenges and the lazily built, self-checked pipeline): built once by `create_app`, stored on
 `app.state.services`, and given to routes through the `services` dependency. On top of the
 wiring it holds the Celery dispatcher and broker (celery queue only), this service's metrics and
-its Git clone slots.
+its Git clone slots and submission rate limits.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 
 from api.clones import CloneSlots
+from api.ratelimit import SubmitLimits
 from runner.dispatch import Dispatcher
 from runner.metrics import QueueCollector
 from runner.settings import Settings
@@ -39,8 +40,10 @@ class Services(Wiring):
         self.metrics = CollectorRegistry()
         """This service's database-backed metrics (queue depth, runs by state)."""
         self.metrics.register(QueueCollector(lambda: self.db))
-        self.clone_slots = CloneSlots()
+        self.clone_slots = CloneSlots(settings.clone_slots, settings.clones_per_invite)
         """The threads Git submissions are fetched on (`api.gitsubmit`)."""
+        self.submit_limits = SubmitLimits.from_settings(settings)
+        """Submission attempts per invite and per client address (`api.ratelimit`)."""
 
     @property
     def grading_threads(self) -> int:

@@ -4,8 +4,10 @@ The body is read as it streams in and refused (413) as soon as it passes the lim
 room for the multipart framing): an oversized upload is never held whole, and a declared
 `Content-Length` over the limit is refused before a byte is read.
 
-It also holds what every `POST /api/submissions` channel (archive or Git URL) shares: which
-challenge and invite a submission is for, and the `202` answer.
+It also holds what every submission channel (archive or Git URL) shares: which challenge and
+invite a submission is for, the checks made before a body is read or a repository cloned (the
+invite still open, the rate limits of `api.ratelimit`), and the `202` answer. Body size and
+read timeout are enforced in front of the app (`api.limits`), this module's limit within it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,21 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from api.errors import UploadRefused
+from api.limits import MULTIPART_FRAMING
 from api.services import Services
-from runner.store.records import NotFound, invite_for_token
+from runner.store import Invite
+from runner.store.records import NotFound, check_invite, invite_for_token
 
-__all__ = ["Upload", "accepted", "read_upload", "submission_target"]
+__all__ = [
+    "Upload",
+    "accepted",
+    "check_open",
+    "client_address",
+    "read_upload",
+    "submission_target",
+]
 
-_FRAMING = 64 * 1024  # multipart boundaries, headers and small fields
+_FRAMING = MULTIPART_FRAMING
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,21 @@ async def read_upload(request: Request, limit: int, field: str = "archive") -> U
     if len(data) > limit:
         raise _too_large(limit)
     return Upload(filename=filename, data=data, fields=fields)
+
+
+def client_address(request: Request) -> str:
+    """The address of the connection's peer (the proxy's, behind a reverse proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+def check_open(svc: Services, invite_id: str, *, count_used: bool = True) -> None:
+    """Raise unless the invite takes a submission now (expired 410, strict deadline passed 403,
+    used up 409; see `check_invite`): before an upload is read or a repository cloned."""
+    with svc.db.reading() as session:
+        invite = session.get(Invite, invite_id)
+        if invite is None:
+            raise NotFound("no such invite")
+        check_invite(session, invite, count_used=count_used)
 
 
 def submission_target(svc: Services, fields: dict[str, str]) -> tuple[str | None, str]:

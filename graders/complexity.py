@@ -2,8 +2,10 @@
 
 radon reads `radon.cfg`, `setup.cfg` and `pyproject.toml` from its working directory at import
 time, so both steps run in `/work/out` (empty, grader-owned) and a candidate config cannot change
-what is measured. Test files are excluded. Only functions and methods count as blocks: a class's
-own complexity aggregates its methods and would count them twice.
+what is measured. radon is given the production files of `graders._codeset` one by one (the
+candidate's tests are left out, decided by the import graph, not by file names; no `-e` glob, and
+radon's default skipping of dot-folders does not apply to named files). Only functions and methods
+count as blocks: a class's own complexity aggregates its methods and would count them twice.
 
 Score: start at 100; per block ranked C -5, D -10, E -15, F -20; if the average block complexity
 exceeds 5, -5 * (average - 5); per file with maintainability rank B -3, rank C -10; clamped to
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from graders._codeset import code_set
 from graders._steps import (
     ToolOutputError,
     analysis_limits,
@@ -38,12 +41,10 @@ from graders.model import CategoryResult, Finding, Severity, Verdict
 from sandbox import Execution, RunSpec, Sandbox
 from sandbox.pins import tool_label
 
-__all__ = ["CC_STEP", "EXCLUDE", "MI_STEP", "Block", "ComplexityGrader"]
+__all__ = ["CC_STEP", "MI_STEP", "Block", "ComplexityGrader"]
 
 CC_STEP = "complexity.cc"
 MI_STEP = "complexity.mi"
-#: Test code is not graded for complexity (radon `-e` globs, matched on the full path).
-EXCLUDE = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py"
 _CC_OUT = "out/radon-cc.json"
 _MI_OUT = "out/radon-mi.json"
 _CC_RANKS = ("A", "B", "C", "D", "E", "F")
@@ -73,8 +74,10 @@ class ComplexityGrader:
         """`radon cc` and `radon mi`, JSON to `out/`, run from the empty `/work/out`."""
         radon = "/opt/takehome/bin/radon"
         limits = analysis_limits(inp.limits)
-        cc = (radon, "cc", "-j", "-s", "-e", EXCLUDE, "-O", f"{OUT_DIR}/radon-cc.json", SRC_DIR)
-        mi = (radon, "mi", "-j", "-e", EXCLUDE, "-O", f"{OUT_DIR}/radon-mi.json", SRC_DIR)
+        # No production file: the empty `/work/out` as the target, so radon measures nothing.
+        targets = [f"{SRC_DIR}/{path}" for path in code_set(inp.sources).production] or [OUT_DIR]
+        cc = (radon, "cc", "-j", "-s", "-O", f"{OUT_DIR}/radon-cc.json", *targets)
+        mi = (radon, "mi", "-j", "-O", f"{OUT_DIR}/radon-mi.json", *targets)
         return [
             make_spec(
                 inp,

@@ -5,14 +5,22 @@ candidate's pytest configuration applies to their own tests), then `coverage jso
 mode. Both pass `--rcfile` explicitly, so coverage reads no `.coveragerc`, `setup.cfg`, `tox.ini`
 or `pyproject.toml` of the candidate; and the grader's rcfile replaces the default exclusion
 regexes, so `# pragma: no cover` and `# pragma: no branch` exclude nothing.
+
+What is measured is the production code of `graders._codeset` (decided by the import graph, not by
+file names): the rcfile's `omit` lists the candidate's test files by exact path (only paths made of
+plain characters, so no name can read as a glob, an environment variable or an INI line), and
+`grade()` counts only production files, subtracting any other file the report carries from the
+totals. A helper moved under `tests/` and imported by production code is therefore measured.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from graders import _junit
+from graders._codeset import code_set
 from graders._steps import (
     READ_ONLY,
     ToolOutputError,
@@ -30,7 +38,7 @@ from graders._steps import (
     run_check,
     zero_result,
 )
-from graders.base import GRADER_DIR, TOOLS_PYTHON, GradingInput
+from graders.base import GRADER_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
 from graders.model import CategoryResult, Finding, Severity, TestOutcome, Verdict, VerdictKind
 from sandbox import Execution, RunSpec, Sandbox
 from sandbox.pins import tool_label
@@ -52,22 +60,18 @@ _NO_TESTS_COLLECTED = 5
 # The driver stops the candidate's tests this long before the container's deadline, so the
 # coverage report can still be written.
 _REPORT_MARGIN_SECONDS = 15.0
-#: The grader's rcfile. `exclude_lines` REPLACES coverage's defaults: the pragma regex is dropped
-#: (so `# pragma: no cover` excludes nothing) and only the two semantic defaults are kept: stub
-#: bodies (`...`) and `if TYPE_CHECKING:` blocks, which never run. `partial_branches` never
-#: matches, so `# pragma: no branch` hides no partial branch. `include_namespace_packages` counts
-#: never-imported files in folders without `__init__.py`, so code cannot hide from the total.
+#: The grader's rcfile (`_rcfile` adds `omit` per run). `exclude_lines` REPLACES coverage's
+#: defaults: the pragma regex is dropped (so `# pragma: no cover` excludes nothing) and only
+#: the two semantic defaults are kept: stub bodies (`...`) and `if TYPE_CHECKING:` blocks, which
+#: never run. `partial_branches` never matches, so `# pragma: no branch` hides no partial branch.
+#: `include_namespace_packages` counts never-imported files in folders without `__init__.py`, so
+#: code cannot hide from the total.
 COVERAGERC = b"""\
 [run]
 branch = True
 source = /work/src
 data_file = /tmp/.coverage
 sigterm = True
-omit =
-    */tests/*
-    */test_*.py
-    */*_test.py
-    */conftest.py
 
 [report]
 include_namespace_packages = True
@@ -76,6 +80,10 @@ exclude_lines =
     ^\\s*if (typing\\.)?TYPE_CHECKING:
 partial_branches = (?!x)x
 """
+# Characters a path may have to be written into the rcfile's `omit` as itself: no glob (`*?[`),
+# no `$` (coverage expands environment variables), no whitespace or `;`/`#` (INI syntax).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./-]+")
+_TOTALS = ("num_statements", "covered_lines", "num_branches", "covered_branches")
 
 
 class CoverageGrader:
@@ -91,12 +99,12 @@ class CoverageGrader:
         argv = (TOOLS_PYTHON, f"{GRADER_DIR}/coverage/run.py", f"{budget:g}", *extra)
         files = {
             "grader/coverage/run.py": (_driver(), READ_ONLY),
-            "grader/coverage/coveragerc": (COVERAGERC, READ_ONLY),
+            "grader/coverage/coveragerc": (_rcfile(code_set(inp.sources).tests), READ_ONLY),
         }
         outs = (_REPORT, _META, _JUNIT)
         return [make_spec(inp, STEP, argv, files_in=files, files_out=outs, workdir="/work/src")]
 
-    def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:  # noqa: ARG002
+    def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
         """Score = `totals.percent_covered`; never raises on bad output."""
         execution = executions.get(STEP)
         verdicts = flag_verdicts(STEP, execution) if execution else []
@@ -120,7 +128,7 @@ class CoverageGrader:
             )
         try:
             report = as_dict(parse_json(output_file(executions, STEP, _REPORT), _REPORT), "report")
-            return _result(report, findings, verdicts)
+            return _result(report, set(code_set(inp.sources).production), findings, verdicts)
         except ToolOutputError as exc:
             return zero_result(self.name, tool, verdicts, exc, STEP).model_copy(
                 update={"findings": tuple(findings)}
@@ -140,6 +148,16 @@ class CoverageGrader:
             lambda r: r.score == 50.0 and [(f.rule, f.file) for f in r.findings] == [],
             "score 50.0 and no findings (mod.py is exactly 50%)",
         )
+
+
+def _rcfile(tests: Sequence[str]) -> bytes:
+    """`COVERAGERC` with `omit` naming the candidate's plain-named test files exactly."""
+    omit = [f"    {SRC_DIR}/{path}\n" for path in tests if _PLAIN_PATH.fullmatch(path)]
+    if not omit:
+        return COVERAGERC
+    return COVERAGERC.replace(
+        b"sigterm = True\n", f"sigterm = True\nomit =\n{''.join(omit)}".encode()
+    )
 
 
 def _driver() -> bytes:
@@ -172,17 +190,21 @@ def _candidate_test_findings(executions: Mapping[str, Execution]) -> list[Findin
 
 
 def _result(
-    report: dict[str, object], findings: list[Finding], verdicts: list[Verdict]
+    report: dict[str, object],
+    production: set[str],
+    findings: list[Finding],
+    verdicts: list[Verdict],
 ) -> CategoryResult:
     meta = as_dict(report.get("meta", {}), "meta")
-    totals = as_dict(report.get("totals"), "totals")
+    files = as_dict(report.get("files", {}), "files")
+    totals = _production_totals(as_dict(report.get("totals"), "totals"), files, production)
     measurable = as_int(totals.get("num_statements"), "num_statements") + as_int(
         totals.get("num_branches", 0), "num_branches"
     )
     percent = as_float(totals.get("percent_covered"), "percent_covered") if measurable else 0.0
-    files = as_dict(report.get("files", {}), "files")
     for path in sorted(files):
-        findings.extend(_low_coverage(relative_path(path), as_dict(files[path], path)))
+        if relative_path(path) in production:
+            findings.extend(_low_coverage(relative_path(path), as_dict(files[path], path)))
     if not measurable:
         findings.append(Finding(rule="no-code", message="no measurable candidate code"))
     metrics = {
@@ -202,6 +224,36 @@ def _result(
         metrics=metrics,
         tool=f"coverage {version}"[:64] if isinstance(version, str) else tool_label("coverage"),
     )
+
+
+def _production_totals(
+    totals: dict[str, object], files: dict[str, object], production: set[str]
+) -> dict[str, object]:
+    """Coverage's totals without the files that are not production code (the candidate's tests
+    whose names could not be written into `omit`, or anything else the report carries)."""
+    others = [as_dict(files[p], p) for p in files if relative_path(p) not in production]
+    if not others:
+        return totals
+    counts = {key: as_int(totals.get(key, 0), key) for key in _TOTALS}
+    for data in others:
+        summary = as_dict(data.get("summary"), "summary")
+        for key in _TOTALS:
+            counts[key] -= as_int(summary.get(key, 0), key)
+    if min(counts.values()) < 0:
+        raise ToolOutputError("coverage totals are smaller than the sum of their files")
+    lines, branches = counts["num_statements"], counts["num_branches"]
+    covered_lines, covered_branches = counts["covered_lines"], counts["covered_branches"]
+    return {
+        **counts,
+        "percent_covered": _percent(covered_lines + covered_branches, lines + branches),
+        "percent_statements_covered": _percent(covered_lines, lines),
+        "percent_branches_covered": _percent(covered_branches, branches),
+    }
+
+
+def _percent(part: int, whole: int) -> float:
+    """Coverage's convention: nothing to cover is 100% covered."""
+    return 100.0 * part / whole if whole else 100.0
 
 
 def _low_coverage(path: str, data: dict[str, object]) -> list[Finding]:

@@ -3,7 +3,10 @@
 bandit runs with grader-owned configuration only: `--ini` names the grader's (empty) `.bandit`
 file, which stops bandit searching the target tree for a candidate `.bandit` (that search is the
 only way it finds one); `-c` names the grader's YAML profile, so no `pyproject.toml [tool.bandit]`
-is read; `--ignore-nosec` makes `# nosec` comments silence nothing. Test files are excluded.
+is read; `--ignore-nosec` makes `# nosec` comments silence nothing. bandit is given the production
+files of `graders._codeset` one by one (the candidate's tests are what is left out, decided by the
+import graph, not by file names), and `-x` names a path no target can contain, which replaces
+bandit's default excludes (matched as substrings: `.git`, `CVS`, `__pycache__`, ...).
 
 Penalty per finding = severity weight (HIGH 25, MEDIUM 10, LOW 3) * confidence factor (HIGH 1.0,
 MEDIUM 0.6, LOW 0.3); score = max(0, 100 - sum of penalties).
@@ -14,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from graders._codeset import code_set
 from graders._steps import (
     READ_ONLY,
     ToolOutputError,
@@ -52,7 +56,8 @@ STEP = "security.bandit"
 SEVERITY_WEIGHT = {"HIGH": 25.0, "MEDIUM": 10.0, "LOW": 1.0}
 CONFIDENCE_FACTOR = {"HIGH": 1.0, "MEDIUM": 0.6, "LOW": 0.3}
 _REPORT = "out/bandit.json"
-_EXCLUDE = "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py"
+# Snapshot paths have no empty component, so no target contains this: nothing is excluded.
+_EXCLUDE_NOTHING = "//none"
 # An empty [bandit] section: bandit reads no option from it, and never looks for another.
 _INI = b"# grader-owned: its presence stops bandit reading a candidate .bandit\n[bandit]\n"
 _PROFILE = b"# grader-owned profile: every test, nothing skipped\nskips: []\n"
@@ -74,11 +79,13 @@ class SecurityGrader:
     name = "security"
 
     def steps(self, inp: GradingInput) -> list[RunSpec]:
-        """One bandit run over `/work/src` writing JSON to `out/bandit.json`."""
+        """One bandit run over the production files writing JSON to `out/bandit.json`."""
+        # No production file: the empty `/work/out` as the target, so bandit scans nothing.
+        targets = [f"{SRC_DIR}/{path}" for path in code_set(inp.sources).production] or [OUT_DIR]
         argv = (
             *("/opt/takehome/bin/bandit", "-r", "-f", "json", "-o", f"{OUT_DIR}/bandit.json"),
             *("--ignore-nosec", "--ini", f"{GRADER_DIR}/security/bandit.ini"),
-            *("-c", f"{GRADER_DIR}/security/bandit.yaml", "-x", _EXCLUDE, SRC_DIR),
+            *("-c", f"{GRADER_DIR}/security/bandit.yaml", "-x", _EXCLUDE_NOTHING, *targets),
         )
         files = {
             "grader/security/bandit.ini": (_INI, READ_ONLY),

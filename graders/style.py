@@ -1,16 +1,26 @@
-"""The style grader: ruff violations per 100 lines of candidate Python.
+"""The style grader: ruff violations per 100 logical lines of candidate Python.
 
 ruff runs `--isolated` (no candidate `ruff.toml`/`.ruff.toml`/`pyproject.toml` is read) with
 `--ignore-noqa` (no `# noqa` or `# ruff: noqa` silences anything), and with `exclude = []` and
 `respect-gitignore = false` so no file can be hidden in `venv/`, `build/` or a `.gitignore`d path.
-Only `*.py` is linted, matching the lines counted for the density.
+Only `*.py` is linted, matching the lines counted for the density: the `python` files of
+`graders._codeset`, production and tests alike (style applies to all of the candidate's code, so
+moving code under a test path changes nothing here).
+
+Lines are logical lines of code as Python's tokenizer ends them (each `NEWLINE` token): a
+statement over several physical lines is one, and comments, blank lines, docstrings and other
+lines holding nothing but a string literal are none. Padding a file with comments, blank lines or
+string literals therefore adds no lines and cannot dilute the violations.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Mapping
 
+from graders._codeset import code_set
 from graders._steps import (
     ToolOutputError,
     analysis_limits,
@@ -41,19 +51,38 @@ _DEFAULT_LINE_LENGTH = 99
 _REPORT = "out/ruff.json"
 _RULE_CODE = re.compile(r"^[A-Z]{1,4}[0-9]{0,4}$")
 _ERROR_PREFIXES = ("F", "invalid-syntax")
+_NOT_CODE = frozenset(
+    {
+        *(tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.STRING),
+        *(tokenize.ENCODING, tokenize.ENDMARKER, tokenize.NEWLINE),
+    }
+)
 
 
 def count_loc(sources: Mapping[str, bytes]) -> int:
-    """Non-blank lines of the candidate's `.py` files."""
-    return sum(
-        sum(1 for line in content.splitlines() if line.strip())
-        for path, content in sources.items()
-        if path.endswith(".py")
-    )
+    """Logical lines of code of the candidate's `.py` files (see the module docstring)."""
+    return sum(_logical_lines(sources[path]) for path in code_set(sources).python)
+
+
+def _logical_lines(source: bytes) -> int:
+    """`NEWLINE`-ended lines holding a token other than a string; a file the tokenizer gives up
+    on counts the lines read until then."""
+    count = 0
+    code = False
+    try:
+        for token in tokenize.tokenize(io.BytesIO(source).readline):
+            if token.type == tokenize.NEWLINE:
+                count += code
+                code = False
+            elif token.type not in _NOT_CODE:
+                code = True
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError):
+        pass
+    return count + code
 
 
 def style_score(violations: int, loc: int) -> float:
-    """`100 - 10 * violations per 100 lines`, floored at 0 (0 when there is no code)."""
+    """`100 - 10 * violations per 100 logical lines`, floored at 0 (0 when there is no code)."""
     if loc <= 0:
         return 0.0
     return max(0.0, 100.0 - 10.0 * (100.0 * violations / loc))
@@ -84,7 +113,7 @@ class StyleGrader:
         tool = tool_label("ruff")
         loc = count_loc(inp.sources)
         if loc == 0:
-            finding = Finding(rule="no-python", message="no non-blank lines of Python to lint")
+            finding = Finding(rule="no-python", message="no logical lines of Python to lint")
             return CategoryResult(
                 name=self.name,
                 score=0.0,
@@ -153,7 +182,9 @@ def _result(
     return CategoryResult(
         name="style",
         score=style_score(len(findings), loc),
-        summary=f"{len(findings)} ruff violations in {loc} lines ({density:.2f} per 100 lines)",
+        summary=(
+            f"{len(findings)} ruff violations in {loc} logical lines ({density:.2f} per 100 lines)"
+        ),
         findings=cap_findings(findings),
         verdicts=tuple(verdicts),
         metrics={"violations": float(len(findings)), "loc": float(loc), "per_100_loc": density},

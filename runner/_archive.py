@@ -22,11 +22,13 @@ from typing import IO, Literal
 __all__ = [
     "SKIPPED_DIRS",
     "SKIPPED_SUFFIXES",
+    "ZIP_INDEX_FACTOR",
     "Budget",
     "Entry",
     "IntakeError",
     "IntakeLimits",
     "IntakeReason",
+    "check_zip_index",
     "gunzip",
     "is_skipped",
     "read_tar",
@@ -269,8 +271,57 @@ def _tar_entry(
     return Entry(parts, is_dir=False, content=content, executable=bool(member.mode & 0o111))
 
 
+# The end-of-central-directory record, the zip64 locator and record, a central-directory header.
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+#: A zip's directory may list this many times `max_files` entries (skipped `.git/` objects and
+#: directories count here, not in the budget) before it is refused unparsed.
+ZIP_INDEX_FACTOR = 4
+
+
+def _eocd(data: bytes) -> tuple[int, int, int] | None:
+    """(entry count, central-directory size, where the directory ends) from the end record."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 0xFFFF))
+    if end < 0 or end + _EOCD.size > len(data):
+        return None
+    _sig, _disk, _cd_disk, _here, count, size, offset, _comment = _EOCD.unpack_from(data, end)
+    if count != 0xFFFF and 0xFFFFFFFF not in (size, offset):
+        return count, size, end
+    locator = end - _EOCD64_LOCATOR.size
+    record = locator - _EOCD64.size  # where zipfile expects it: just before the locator
+    if record < 0 or data[locator : locator + 4] != b"PK\x06\x07":
+        return count, size, end
+    if data[record : record + 4] != b"PK\x06\x06":
+        return count, size, end
+    fields = _EOCD64.unpack_from(data, record)
+    return fields[7], fields[8], record
+
+
+def check_zip_index(data: bytes, max_entries: int) -> None:
+    """Refuse (`too_many_files`) a zip whose central directory lists more than `max_entries`
+    entries, before `zipfile` builds its index of all of them: first the end record's count,
+    then the headers themselves, counted (and skipped over) until one too many."""
+    found = _eocd(data)
+    if found is None:
+        return  # not a zip zipfile can open either: it says why
+    count, size, end = found
+    refused = IntakeError("too_many_files", f"the zip lists more than {max_entries} entries")
+    if count > max_entries:
+        raise refused
+    pos, seen = end - size, 0
+    while pos >= 0 and pos + _CENTRAL.size <= end and data[pos : pos + 4] == b"PK\x01\x02":
+        seen += 1
+        if seen > max_entries:
+            raise refused
+        header = _CENTRAL.unpack_from(data, pos)
+        pos += _CENTRAL.size + header[12] + header[13] + header[14]
+
+
 def read_zip(data: bytes, budget: Budget) -> list[Entry]:
     """Parse a zip held in memory into entries (stored and deflated members only)."""
+    check_zip_index(data, ZIP_INDEX_FACTOR * budget.limits.max_files)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return [

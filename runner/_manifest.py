@@ -33,6 +33,7 @@ __all__ = [
     "LimitsSpec",
     "Manifest",
     "ManifestError",
+    "ReviewSpec",
     "RubricCriterion",
     "RubricLevel",
     "ServiceSpec",
@@ -130,6 +131,13 @@ class FeedbackSpec(_Model):
     policy: Literal["status", "visible_tests", "scores"] = "status"
 
 
+class ReviewSpec(_Model):
+    """`[review]`: how reviewers see the challenge's submissions."""
+
+    blind: bool = False
+    """New invites are blind by default (`docs/reviewing.md`, "Blind review")."""
+
+
 class HiddenTestsSpec(_Model):
     """`[tests]`: points per hidden test id and, optionally, the complete list of expected ids."""
 
@@ -225,6 +233,7 @@ class Manifest(_Model):
     limits: LimitsSpec = LimitsSpec()
     weights: Weights = Weights()
     feedback: FeedbackSpec = FeedbackSpec()
+    review: ReviewSpec = ReviewSpec()
     tests: HiddenTestsSpec = HiddenTestsSpec()
     graders: dict[
         Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], dict[str, Option]

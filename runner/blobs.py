@@ -75,8 +75,21 @@ class BlobStore(Protocol):
         ...
 
 
+def _private_dir(path: Path) -> None:
+    """`path` as a folder only its owner can read (0700), made if missing (its missing parents
+    get the default mode: the data dir itself is made private by `runner.store.open_database`)."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+
+
 class LocalBlobStore:
-    """Blobs as read-only files under `root/sha256/<2 hex>/<62 hex>`, written atomically."""
+    """Blobs as read-only files under `root/sha256/<2 hex>/<62 hex>`, written atomically.
+
+    Snapshots are candidates' code: each blob is readable by its owner only (0400) and the
+    folders are 0700, whatever the process's umask."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -92,7 +105,9 @@ class LocalBlobStore:
         with contextlib.suppress(BlobError):
             self.get(digest)
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.root)
+        _private_dir(path.parent.parent)
+        _private_dir(path.parent)
         # Write beside the target and rename: readers see either no blob or the whole blob,
         # never a torn one, even if this process dies mid-write. A corrupted blob is replaced.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -101,7 +116,7 @@ class LocalBlobStore:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, 0o400)  # mkstemp made it 0600; now read-only, owner only
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -311,18 +311,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     # The console script is the top of the stack: it alone may reach up into `api` (imported
     # here, not at the top, so that the other commands do not load the web stack).
     from api.app import create_app  # noqa: PLC0415
+    from api.serving import server_config  # noqa: PLC0415
 
     chosen = {"host": host, "port": port, "workers": workers}
     settings = _settings(ctx).model_copy(update={k: v for k, v in chosen.items() if v is not None})
     configure_logging(settings.log_format)
     app = create_app(settings)  # raises UnsafeSettings before anything is opened
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=False,
-        log_config=None,  # keep the handlers of configure_logging (text or JSON)
-    )
+    # Header, body and keep-alive timeouts and a connection limit: see api.serving.
+    uvicorn.Server(server_config(app, settings)).run()
 
 
 @cli.command()
@@ -382,6 +378,11 @@ def invites() -> None:
 )
 @click.option("--strict", is_flag=True, help="Refuse submissions after the deadline.")
 @click.option("--email", help="The candidate's e-mail address (the link is mailed with SMTP).")
+@click.option(
+    "--blind/--no-blind",
+    default=None,
+    help="Reviewers see a pseudonym until a decision (default: the challenge's [review] blind).",
+)
 @click.pass_context
 def invites_create(
     ctx: click.Context,
@@ -393,6 +394,7 @@ def invites_create(
     time_limit_hours: float | None,
     strict: bool,
     email: str | None,
+    blind: bool | None,
 ) -> None:
     """Create an invite and print the candidate's link (shown once)."""
     wiring = _wiring(ctx)
@@ -404,6 +406,7 @@ def invites_create(
         time_limit_hours=time_limit_hours,
         strict=strict,
         email=email,
+        blind=blind,
     )
     _invite, token = open_invite(wiring.db, wiring.blobs, challenge, spec)
     settings = wiring.settings

@@ -2,7 +2,8 @@
 
 `open_invite` records the starter of the challenge's current version (`runner.starter`), so the
 invite hands out that starter for as long as it lives, then stores the invite with its version,
-its clock (`time_limit_hours`, `strict`) and the candidate's e-mail address.
+its clock (`time_limit_hours`, `strict`), the candidate's e-mail address and whether it is
+blind (`InviteSpec.blind`; None takes the challenge's `[review] blind`, see `api.blinding`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class InviteSpec:
     """None: untimed (the starter can be downloaded and submissions made at any time)."""
     strict: bool = False
     email: str | None = None
+    blind: bool | None = None
+    """Reviewers see a pseudonym until a decision; None: the challenge's `[review] blind`."""
 
 
 def open_invite(
@@ -52,6 +55,7 @@ def open_invite(
         time_limit_hours=spec.time_limit_hours,
         strict=spec.strict,
         email=(spec.email or "").strip() or None,
+        blind=challenge.manifest.review.blind if spec.blind is None else spec.blind,
     )
 
 

@@ -113,6 +113,47 @@ class Settings(BaseSettings):
     in the clear, `smtps://` over TLS). Empty (the default): no e-mail is ever sent or queued."""
     mail_seconds: float = Field(default=5.0, gt=0)
     """How often the service looks for e-mail to write and sends what is due (with SMTP)."""
+    # Hardening (issue 15): bindings per invite, the API docs page.
+    max_bindings_per_invite: int = Field(default=5, ge=1, le=100)
+    """Repository bindings one invite may have (409 limit_reached past it); the invite's pushes
+    are capped together, whatever the number of bindings (see docs/git-intake.md)."""
+    docs_enabled: bool = True
+    """Serve the interactive API docs at `/docs` (Swagger UI from the `fastapi-offline` package,
+    self-hosted under a `'self'`-only CSP) and `/openapi.json`; false: neither is served."""
+    # Request limits (issue 15): bodies, rates, clones and connections (see docs/security.md).
+    form_max_bytes: int = Field(default=16 * 1024, gt=0)
+    """Largest body of a form route (login, logout, invites, bindings, every CSRF-checked form);
+    413 as soon as a body passes it, before anything is parsed."""
+    json_max_bytes: int = Field(default=64 * 1024, gt=0)
+    """Largest body of a JSON API route (`/api/...` other than `POST /api/submissions`)."""
+    max_form_fields: int = Field(default=20, ge=1)
+    """Fields a form may hold; a file part where text fields are expected is refused (400)."""
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Longest wait for the next chunk of a request body: a client that stalls gets 408."""
+    submit_burst_per_invite: int = Field(default=10, ge=1)
+    """Submission attempts one invite may make at once (token bucket size); then 429."""
+    submit_per_minute_per_invite: float = Field(default=6.0, gt=0)
+    """Attempts an invite gets back per minute once its burst is spent."""
+    submit_burst_per_address: int = Field(default=30, ge=1)
+    """Submission attempts one client address may make at once (all invites together)."""
+    submit_per_minute_per_address: float = Field(default=30.0, gt=0)
+    """Attempts a client address gets back per minute once its burst is spent."""
+    clone_slots: int = Field(default=4, ge=1, le=256)
+    """Git fetches one service process runs at once; one more is refused (503, Retry-After)."""
+    clones_per_invite: int = Field(default=1, ge=1)
+    """Git fetches in flight at once for one invite, and for one repository binding (429)."""
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    """`takehome serve`: a connection whose request headers are not complete this long after
+    it opened (or after its last response) is closed."""
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    """`takehome serve`: an idle keep-alive connection is closed after this many seconds."""
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    """`takehome serve`: largest request line plus headers (h11's incomplete event size); 400."""
+    limit_concurrency: int = Field(default=256, ge=1)
+    """`takehome serve`: open connections plus running requests past which a new request is
+    answered 503 at once (uvicorn's `limit_concurrency`)."""
+    backlog: int = Field(default=128, ge=1)
+    """`takehome serve`: connections the kernel queues before the service accepts them."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod

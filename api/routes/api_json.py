@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentReviewer
+from api.blinding import blind_view, blind_views
 from api.change_views import finding_origins
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
@@ -18,7 +19,8 @@ from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
-from api.views import current_report, list_submissions, load_submission
+from api.views import list_submissions, load_submission
+from graders.model import Report
 from runner.intake import IntakeLimits, snapshot_bytes
 from runner.invites import InviteSpec, default_time_limit, open_invite
 from runner.store.records import (
@@ -45,6 +47,9 @@ class InviteRequest(BaseModel):
     """The clock, started by the candidate; None (the default) is untimed."""
     strict: bool = False
     """Refuse submissions past the deadline (403) instead of marking them late."""
+    blind: bool | None = None
+    """Reviewers see a pseudonym until a decision; None (the default): the challenge's
+    `[review] blind`."""
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     """The candidate's address: with SMTP configured, the invite link is e-mailed there."""
 
@@ -79,6 +84,7 @@ def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict
         time_limit_hours=body.time_limit_hours,
         strict=body.strict,
         email=body.email,
+        blind=body.blind,
     )
     invite, token = open_invite(svc.db, svc.blobs, svc.challenges.get(body.challenge), spec)
     link = invite_link(svc, token)
@@ -90,6 +96,7 @@ def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict
         "expires_at": expires,
         "time_limit_hours": invite.time_limit_hours,
         "strict": invite.strict,
+        "blind": invite.blind,
     }
 
 
@@ -146,6 +153,7 @@ def submissions(
     score/date."""
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge, state=state, sort=sort)
+        views = blind_views(session, svc, views)
         reviews = review_summaries(session, svc, views, reviewer.id)
     return [{**v.as_json(), "reviews": reviews[v.id].as_json()} for v in views]
 
@@ -156,7 +164,7 @@ def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[
     once graded, per category how many findings are introduced and inherited against the
     starter (`finding_origins`: null before grading)."""
     with svc.db.reading() as session:
-        view = load_submission(session, submission_id)
+        view = blind_view(session, svc, load_submission(session, submission_id))
         reviews = review_summaries(session, svc, [view], reviewer.id)[view.id]
     origins = finding_origins(svc, view)
     return {**view.as_json(), "reviews": reviews.as_json(), "finding_origins": origins}
@@ -171,10 +179,14 @@ def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str
 
 def _report_text(svc: Services, submission_id: str) -> str:
     with svc.db.reading() as session:
-        view = load_submission(session, submission_id)
+        view = blind_view(session, svc, load_submission(session, submission_id))
     if view.report_json is None:
         raise NotFound(f"submission {submission_id} has no report yet (state: {view.state})")
-    return view.report_json  # stored as the engine wrote it: no need to parse it again
+    return view.report_json  # as the engine wrote it (provenance scrubbed while blind)
+
+
+def _report(svc: Services, submission_id: str) -> Report:
+    return Report.from_stored(_report_text(svc, submission_id))
 
 
 @router.get("/submissions/{submission_id}/report", summary="Report (JSON)")
@@ -188,8 +200,7 @@ def report_json(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Resp
 def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The hidden tests as JUnit XML."""
     del reviewer
-    with svc.db.reading() as session:
-        report = current_report(session, submission_id)
+    report = _report(svc, submission_id)
     return Response(report_junit(report, name=submission_id), media_type="application/xml")
 
 
@@ -197,8 +208,7 @@ def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) ->
 def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """Every finding as SARIF 2.1.0."""
     del reviewer
-    with svc.db.reading() as session:
-        report = current_report(session, submission_id)
+    report = _report(svc, submission_id)
     return Response(report_sarif_text(report), media_type="application/sarif+json")
 
 
@@ -208,6 +218,7 @@ def challenge_csv(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Res
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        views = blind_views(session, svc, views)
         summaries = review_summaries(session, svc, views, reviewer.id)
     headers = {"Content-Disposition": f'attachment; filename="{challenge_id}.csv"'}
     return Response(report_csv(views, summaries), media_type="text/csv", headers=headers)

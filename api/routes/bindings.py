@@ -4,7 +4,8 @@ timeline of an invite's pushes.
 A reviewer binds through the JSON API or the invite page; a candidate through their invite page
 (the invite token in the URL is their key, as for uploads). Each binding gets its own webhook
 secret, shown once with set-up instructions for GitHub and GitLab, never stored (see
-`runner.store.bindings`).
+`runner.store.bindings`). An invite takes at most `max_bindings_per_invite` bindings (409
+limit_reached past it); the URL is stored as `check_url` rebuilt it (canonical host).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import Identity, blinding
 from api.gitsubmit import git_policy
 from api.pages import render, wants_html
 from api.review_views import invite_decision_context
@@ -79,7 +81,8 @@ def _instructions(provider: str, hook: str, secret: str, branch: str) -> list[st
 def _bind(
     svc: Services, invite_id: str, body: BindingRequest, created_by: str | None
 ) -> dict[str, Any]:
-    check_url(body.repo_url.strip(), git_policy(svc.settings), resolve=False)
+    # Bound as checked: the canonical URL (lower-case host, no trailing dot), never as typed.
+    repo_url = check_url(body.repo_url.strip(), git_policy(svc.settings), resolve=False).url
     branch = check_ref(body.branch.strip())
     with svc.db.writing() as session:
         invite = session.get(Invite, invite_id)
@@ -92,9 +95,10 @@ def _bind(
             svc.settings.secret_key,
             invite_id=invite_id,
             provider=body.provider,
-            repo_url=body.repo_url.strip(),
+            repo_url=repo_url,
             branch=branch,
             created_by=created_by,
+            max_bindings=svc.settings.max_bindings_per_invite,
         )
     hook = f"{_base(svc)}/webhooks/{binding.provider}/{binding.id}"
     return {
@@ -116,7 +120,10 @@ def bind_json(
     return _bind(svc, invite_id, body, reviewer.id)
 
 
-def _timeline(svc: Services, invite_id: str) -> tuple[Invite, list[RepoBinding], list[Any]]:
+def _timeline(
+    svc: Services, invite_id: str, reviewer_id: str
+) -> tuple[Invite, Identity, list[RepoBinding], list[SubmissionView]]:
+    """The invite, who it is (shown to its creator, `api.blinding`), bindings, submissions."""
     with svc.db.reading() as session:
         invite = session.get(Invite, invite_id)
         if invite is None:
@@ -125,7 +132,8 @@ def _timeline(svc: Services, invite_id: str) -> tuple[Invite, list[RepoBinding],
             session.scalars(select(RepoBinding).where(RepoBinding.invite_id == invite_id))
         )
         views = list_submissions(session, invite_id=invite_id, sort="created")
-    return invite, bindings, views
+        found = blinding(session, svc.settings.secret_key, [invite_id], viewer=reviewer_id)
+    return invite, found.of(invite), bindings, found.views(views)
 
 
 def _entry(view: SubmissionView, latest: bool) -> dict[str, Any]:
@@ -136,12 +144,18 @@ def _entry(view: SubmissionView, latest: bool) -> dict[str, Any]:
 def timeline_json(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Every submission of the invite, oldest first, with commit, state and score; the newest
     is marked `latest`."""
-    del reviewer
-    _invite, bindings, views = _timeline(svc, invite_id)
+    _invite, who, bindings, views = _timeline(svc, invite_id, reviewer.id)
     return {
         "invite": invite_id,
+        "candidate": who.name,
+        "email": who.email,
         "bindings": [
-            {"id": b.id, "provider": b.provider, "repo_url": b.repo_url, "branch": b.branch}
+            {
+                "id": b.id,
+                "provider": b.provider,
+                "repo_url": who.repo(b.repo_url),
+                "branch": b.branch,
+            }
             for b in bindings
         ],
         "submissions": [_entry(v, i == len(views) - 1) for i, v in enumerate(views)],
@@ -152,10 +166,11 @@ def timeline_json(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[s
 def invite_page(request: Request, invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The invite's timeline of submissions with scores (latest marked), its bindings and the
     decision on the invite as a whole."""
-    invite, bindings, views = _timeline(svc, invite_id)
+    invite, who, bindings, views = _timeline(svc, invite_id, reviewer.id)
     context = {
         "reviewer": reviewer,
         "invite": invite,
+        "who": who,
         "bindings": bindings,
         "timeline": list(reversed(views)),
         "providers": PROVIDERS,

@@ -22,7 +22,7 @@ from api.gitsubmit import candidate_git_submission, read_git_fields
 from api.journey import ci_examples, clock_context, service_base
 from api.pages import markdown_html, render, wants_html
 from api.services import Services, Svc
-from api.uploads import read_upload
+from api.uploads import check_open, client_address, read_upload
 from api.views import list_submissions, load_submission, queue_position
 from runner.intake import IntakeLimits, Snapshot, snapshot_bytes
 from runner.starter import StarterRepo, build_starter, remember_starter, starter_for
@@ -161,7 +161,12 @@ async def starter_tar_gz(token: str, svc: Svc) -> Response:
 @router.post("/submissions", status_code=202, summary="Submit an archive for grading")
 async def submit(token: str, request: Request, svc: Svc) -> Response:
     """Upload a .zip/.tar/.tar.gz (form field `archive`); 202 with the status URL in Location."""
+    # Everything that can refuse without the body comes first: rate limits, the invite's
+    # validity, expiry and count; only then is the upload read or the repository cloned.
+    svc.submit_limits.per_address.take(client_address(request), "address")
     invite = await run_in_threadpool(_invite, svc, token)
+    svc.submit_limits.per_invite.take(invite.id, "invite")
+    await run_in_threadpool(check_open, svc, invite.id)
     svc.challenges.get(invite.challenge_id)
     if (git := await read_git_fields(request)) is not None:  # the Git form: `git_url`, `ref`
         return await candidate_git_submission(svc, request, token, invite, git)

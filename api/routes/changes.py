@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import blind_view
 from api.change_views import (
     ShownComment,
     VisibleComments,
@@ -62,7 +63,7 @@ CommentLine = Annotated[
 
 def _compare(svc: Services, submission_id: str) -> tuple[SubmissionView, Changes]:
     with svc.db.reading() as session:
-        view = load_submission(session, submission_id)
+        view = blind_view(session, svc, load_submission(session, submission_id))
     return view, compare_submission(svc, view)
 
 

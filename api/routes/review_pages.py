@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import blind_view
 from api.change_views import changes_url, line_anchor
 from api.review_views import (
     candidate_label,
@@ -51,7 +52,7 @@ _MAX_PATH = 1024
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:
     with svc.db.reading() as session:
-        return load_submission(session, submission_id)
+        return blind_view(session, svc, load_submission(session, submission_id))
 
 
 def _current(svc: Services, submission_id: str, reviewer_id: str) -> tuple[ReviewContent, str]:

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
+from api.blinding import blind_view, blind_views, blinding
 from api.change_views import finding_origins
 from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
@@ -50,7 +51,9 @@ def dashboard(
     """Challenges, invites and submissions (filter by challenge and state; sort by score/date)."""
     with svc.db.reading() as session:
         subs = list_submissions(session, challenge=challenge, state=state, sort=sort)
+        subs = blind_views(session, svc, subs)
         invites = list(session.scalars(select(Invite).order_by(Invite.created_at.desc())))
+        identities = blinding(session, svc.settings.secret_key, [i.id for i in invites])
         counts = session.execute(
             select(Submission.invite_id, func.count()).group_by(Submission.invite_id)
         )
@@ -61,6 +64,7 @@ def dashboard(
         "challenges": list(svc.challenges),
         "time_limits": {c.id: default_time_limit(c) for c in svc.challenges},
         "invites": invites,
+        "invite_names": {i.id: identities.of(i).name for i in invites},
         "used": used,
         "submissions": subs,
         "reviews": reviews,
@@ -83,11 +87,13 @@ def new_invite(
     time_limit_hours: Annotated[str, Form(max_length=20)] = "",
     strict: Annotated[bool, Form()] = False,
     email: Annotated[str, Form(max_length=254)] = "",
+    blind: Annotated[bool, Form()] = False,
 ) -> Response:
     """Create an invite; the page shows its link once (only a digest of the token is kept).
 
     `clock`: untimed, the challenge's `time_estimate` (its upper bound, in hours), or `custom`
-    (`time_limit_hours`)."""
+    (`time_limit_hours`). `blind` checked makes it blind; unchecked, the challenge's
+    `[review] blind` decides."""
     found = svc.challenges.get(challenge)
     hours = None
     if clock == "estimate":
@@ -102,6 +108,7 @@ def new_invite(
         time_limit_hours=hours,
         strict=strict,
         email=form_email(email),
+        blind=True if blind else None,
     )
     invite, token = open_invite(svc.db, svc.blobs, found, spec)
     link = invite_link(svc, token)
@@ -142,7 +149,7 @@ def report_page(
     """The full report: scores, chart, per category the findings introduced and inherited (against
     the starter), hidden tests, findings with code, verdicts, provenance."""
     with svc.db.reading() as session:
-        view = load_submission(session, submission_id)
+        view = blind_view(session, svc, load_submission(session, submission_id))
         review = review_summaries(session, svc, [view], reviewer.id)[view.id]
     report = view.report()
     context: dict[str, Any] = {
@@ -175,6 +182,7 @@ def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentRevi
     challenge = svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        views = blind_views(session, svc, views)
         reviews = review_summaries(session, svc, views, reviewer.id)
     rows = [(v, v.report()) for v in views]
     context = {

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CurrentReviewer
+from api.blinding import blind_view, blind_views
 from api.exports import review_export_json
 from api.review_views import (
     decision_json,
@@ -119,7 +120,7 @@ class DecisionBody(_Body):
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:
     with svc.db.reading() as session:
-        return load_submission(session, submission_id)
+        return blind_view(session, svc, load_submission(session, submission_id))
 
 
 def _seen(svc: Services, submission_id: str, reviewer_id: str) -> dict[str, Any]:
@@ -310,5 +311,6 @@ def challenge_json(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Re
     svc.challenges.get(challenge_id)
     with svc.db.reading() as session:
         views = list_submissions(session, challenge=challenge_id, sort="-score")
+        views = blind_views(session, svc, views)
         summaries = review_summaries(session, svc, views, reviewer.id)
     return Response(review_export_json(views, summaries), media_type="application/json")

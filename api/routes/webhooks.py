@@ -7,15 +7,17 @@ to two invites (a retake) is never ambiguous. The payload's repository must stil
 one. The order of checks, and what each failure answers (nothing is stored for any of them):
 
     body over `webhook_max_bytes`             413 too_large
+    not exactly a binding id (32 hex digits),
     no such binding, or another provider's    404 unknown_binding
     signature / token missing or wrong        401 bad_signature
     event other than push (ping: pong)        200 {"ignored": ...}
     body not a JSON object of the right shape 400 malformed_payload
+    (or nested deeper than 64 levels: refused before parsing, see `api.jsonbody`)
     repository is not the bound one           422 unknown_repository
     branch deleted / another branch           200 {"ignored": "branch_deleted" | "other_branch"}
     no delivery id                            400 missing_delivery_id
     delivery seen before                      200 {"duplicate": true, "submission": ...}
-    the binding had all its pushes            409 limit_reached
+    the invite had all its pushes             409 limit_reached
     every clone slot busy                     503 queue_full (Retry-After)
     git cannot be started on this host        503 git_unavailable
     accepted: the commit is fetched           202 {"submission": ..., "url": ...}
@@ -26,17 +28,18 @@ snapshotted before `202`, as for an upload: no push is lost when the service res
 after answering. Only the bound URL is cloned (never a URL from the payload), at the pushed
 commit SHA. A push supersedes the still-queued first runs of earlier pushes through the same
 binding (never an upload, another binding's push or a reviewer's regrade); superseded pushes
-do not count against the invite's limit, but a binding accepts at most
-`PUSH_CAP_FACTOR` (10) x `max_submissions` pushes in all (checked before the clone, and again
-when storing). Log lines name the binding and the reason, never a header value or the secret.
+do not count against the invite's limit, but an invite accepts at most
+`PUSH_CAP_FACTOR` (10) x `max_submissions` pushes in all, through all its bindings together (at
+most `max_bindings_per_invite`; checked before the clone, and again when storing). Log lines
+name the binding and the reason, never a header value or the secret.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +49,9 @@ from fastapi.responses import JSONResponse, Response
 
 from api.errors import WebhookRefused
 from api.gitsubmit import snapshot_git
+from api.jsonbody import JsonRefused, loads_bounded
 from api.services import Services, Svc
+from api.uploads import check_open
 from runner.gitintake import check_commit_sha, normalise_repo_url
 from runner.starter import invite_starter_commit
 from runner.store import Invite, RepoBinding
@@ -64,6 +69,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 _log = logging.getLogger("takehome.webhooks")
 _ZERO_SHA = "0" * 40
+_BINDING_ID = re.compile(r"[0-9a-f]{32}")  # `runner.store.models.new_id`
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,10 @@ async def _body(request: Request, svc: Services, binding_id: str) -> bytes:
 
 
 def _binding(svc: Services, binding_id: str, provider: str) -> RepoBinding:
-    with svc.db.reading() as session:
-        binding = session.get(RepoBinding, binding_id[:32])
+    binding = None
+    if _BINDING_ID.fullmatch(binding_id):  # exactly a binding id: never cut to length
+        with svc.db.reading() as session:
+            binding = session.get(RepoBinding, binding_id)
     if binding is None or not binding.active or binding.provider != provider:
         raise _refuse(binding_id, 404, "unknown_binding", f"no {provider} binding {binding_id!r}")
     return binding
@@ -116,9 +124,9 @@ def _bad_signature(svc: Services, binding: RepoBinding, what: str) -> WebhookRef
 
 def _parse(body: bytes, binding_id: str) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise _refuse(binding_id, 400, "malformed_payload", "the body is not JSON") from None
+        data = loads_bounded(body)
+    except JsonRefused as exc:  # not JSON, or nested deeper than MAX_JSON_DEPTH
+        raise _refuse(binding_id, 400, "malformed_payload", str(exc)) from None
     if not isinstance(data, dict):
         raise _refuse(binding_id, 400, "malformed_payload", "the body is not a JSON object")
     return data
@@ -243,11 +251,13 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     if earlier is not None:
         return _duplicate(earlier)
     invite = await run_in_threadpool(_invite, svc, binding.invite_id)
-    await run_in_threadpool(_check_pushes, svc, binding.id, invite)  # before the clone
+    await run_in_threadpool(_check_pushes, svc, invite)  # before the clone
+    await run_in_threadpool(check_open, svc, invite.id, count_used=False)
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
     starter = await run_in_threadpool(invite_starter_commit, svc.db, invite.id)
-    got = await snapshot_git(svc, binding.repo_url, sha, starter)
+    holders = (f"invite:{invite.id}", f"binding:{binding.id}")
+    got = await snapshot_git(svc, binding.repo_url, sha, starter, holders)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
         snapshot=got.snapshot,
@@ -294,6 +304,6 @@ def _invite(svc: Services, invite_id: str) -> Invite:
     return invite
 
 
-def _check_pushes(svc: Services, binding_id: str, invite: Invite) -> None:
+def _check_pushes(svc: Services, invite: Invite) -> None:
     with svc.db.reading() as session:
-        check_push_cap(session, binding_id, invite)
+        check_push_cap(session, invite)

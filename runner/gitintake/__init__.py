@@ -7,7 +7,10 @@ on the allow-list, and every address the host resolves to must be public (loopba
 `allow_loopback`; private ranges, link-local and so the cloud metadata address
 169.254.169.254, CGNAT, multicast and reserved ranges never). The address checked is then pinned
 for git (`http.curloptResolve`), so a DNS answer that changes between the check and the fetch
-(rebinding) cannot send git elsewhere, and redirects are not followed.
+(rebinding) cannot send git elsewhere, and redirects are not followed. Git is given the URL
+rebuilt from the checked parts (`CheckedUrl.url`: lower-case host, one trailing dot dropped,
+`host..` refused), never the text as typed: libcurl matches the pin against the host as written,
+so `github.com.` would otherwise be resolved again (docs/git-intake.md).
 
 `clone_snapshot` fetches exactly one commit, shallow, with an empty template (no sample hooks),
 `core.hooksPath=/dev/null`, no submodules, no LFS smudge, `protocol.allow=never` except https

@@ -39,6 +39,7 @@ class GitSnapshot:
 
     snapshot: Snapshot
     url: str
+    """The URL git fetched: the canonical form `check_url` rebuilt (`CheckedUrl.url`)."""
     ref: str
     commit_sha: str
     descent: str | None = None
@@ -203,9 +204,9 @@ def clone_snapshot(
             descent = _descent(
                 git, (checked.url, wanted), commit, check_commit_sha(starter_commit)
             )
-    snapshot = snapshot_bytes(tar, f"{url}@{commit[:12]}", limits)
+    snapshot = snapshot_bytes(tar, f"{checked.url}@{commit[:12]}", limits)
     return GitSnapshot(
-        snapshot=snapshot, url=url, ref=ref or "HEAD", commit_sha=commit, descent=descent
+        snapshot=snapshot, url=checked.url, ref=ref or "HEAD", commit_sha=commit, descent=descent
     )
 
 

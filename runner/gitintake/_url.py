@@ -56,7 +56,11 @@ class GitPolicy:
 
 @dataclass(frozen=True)
 class CheckedUrl:
-    """A URL that passed `check_url`, with the address git must connect to."""
+    """A URL that passed `check_url`, with the address git must connect to.
+
+    `url` is rebuilt from the checked parts (lower-case scheme and host, no trailing dot, the
+    port only when it is not the scheme's default): it is what git is given, so the host git
+    connects to is exactly the one `curl_resolve` pins."""
 
     url: str
     scheme: str
@@ -114,8 +118,22 @@ def _checked_port(parts: SplitResult, scheme: str) -> int:
         raise GitUrlRefused("the URL's port is not a number between 0 and 65535") from None
 
 
+def _split(url: str) -> SplitResult:
+    try:
+        parts = urlsplit(url)
+        _ = (parts.hostname, parts.port)  # both parse lazily, and may raise
+    except ValueError as exc:  # "[github.com]", "[::1", a bad port ...
+        raise GitUrlRefused(f"the URL is malformed: {exc}") from None
+    return parts
+
+
 def _checked_host(parts: SplitResult, policy: GitPolicy) -> str:
-    host = (parts.hostname or "").rstrip(".")
+    host = parts.hostname or ""
+    # One trailing dot is the same name, fully qualified: `github.com.` is `github.com` (and git
+    # is given the name without it, see `CheckedUrl`). Two, or a dot alone, name nothing.
+    if host.endswith(".."):
+        raise GitUrlRefused(f"the host {host!r} is not a valid name (an empty label)")
+    host = host.removesuffix(".")
     if not host or not parts.path.strip("/"):
         raise GitUrlRefused("the URL names no host or no repository path")
     if host not in policy.allowed_hosts:
@@ -129,13 +147,22 @@ def check_url(url: str, policy: GitPolicy, *, resolve: bool = True) -> CheckedUr
     """The URL, checked; with `resolve`, every address of its host checked too (no connection
     is made: a literal IP is not looked up, a name is resolved). Raises `GitUrlRefused`."""
     _refuse_text(url)
-    parts = urlsplit(url)
+    parts = _split(url)
     scheme = _checked_scheme(parts, policy)
     _refuse_extras(parts)
     port = _checked_port(parts, scheme)
     host = _checked_host(parts, policy)
     address = _checked_address(host, port, policy) if resolve else host
-    return CheckedUrl(url=url, scheme=scheme, host=host, port=port, address=address)
+    canonical = _canonical_url(scheme, host, port, parts.path)
+    return CheckedUrl(url=canonical, scheme=scheme, host=host, port=port, address=address)
+
+
+def _canonical_url(scheme: str, host: str, port: int, path: str) -> str:
+    """The URL git is given: rebuilt from the checked parts, never the text as typed."""
+    netloc = f"[{host}]" if ":" in host else host
+    if port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    return f"{scheme}://{netloc}{path}"
 
 
 def _checked_address(host: str, port: int, policy: GitPolicy) -> str:
@@ -183,10 +210,14 @@ def normalise_repo_url(url: str) -> str:
     """The form used to compare repository URLs: lower-case scheme and host, no default
     port, no trailing slash or `.git`, and a case-folded path (GitHub and GitLab paths are
     case-insensitive and payloads carry the canonical case: `Ada/MyRepo` is `ada/myrepo`).
-    Only for comparing: the bound URL is cloned as given."""
-    parts = urlsplit(url.strip())
+    Only for comparing: git is given `check_url`'s canonical form, never this one."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # not a URL check_url accepts: compares equal to nothing but itself
+        return url.strip()
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    netloc = host if parts.port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{parts.port}"
+    host = (parts.hostname or "").lower().removesuffix(".")
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = parts.path.rstrip("/").casefold().removesuffix(".git").rstrip("/")
     return f"{scheme}://{netloc}{path}"

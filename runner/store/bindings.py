@@ -11,8 +11,12 @@ the database), and nothing extra needs encrypting. The row keeps `sha256(secret)
 changed service key (which changes every derived secret: rebind, or keep the key) is told apart
 from a wrong signature in the logs. The secret is shown once, when the binding is made.
 
+An invite takes at most `max_bindings` bindings (`new_binding` raises `BindingLimitReached`,
+counted under the invite's row lock), and its pushes are capped together: `invite_push_count`
+counts every push through any of its bindings, so adding bindings adds no pushes.
+
 `records.add_submission` calls, inside its transaction, `check_delivery` (a delivery already seen
-raises `DuplicateDelivery`), for a push the push cap (`push_count`, see `records`) and
+raises `DuplicateDelivery`), for a push the push cap (`invite_push_count`, see `records`) and
 `supersede_queued` (before the invite's limit is checked: a superseded submission does not
 count), then `record_git` (provenance columns and the delivery row).
 
@@ -33,6 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from runner.store.models import (
+    Invite,
     RepoBinding,
     Run,
     Submission,
@@ -43,12 +48,13 @@ from runner.store.models import (
 
 __all__ = [
     "PROVIDERS",
+    "BindingLimitReached",
     "DuplicateDelivery",
     "GitProvenance",
     "binding_secret",
     "check_delivery",
+    "invite_push_count",
     "new_binding",
-    "push_count",
     "record_git",
     "secret_matches_check",
     "seen_delivery",
@@ -64,6 +70,10 @@ class DuplicateDelivery(Exception):
     def __init__(self, submission_id: str) -> None:
         super().__init__(f"delivery already accepted (submission {submission_id})")
         self.submission_id = submission_id
+
+
+class BindingLimitReached(Exception):
+    """The invite has all the repository bindings it takes (answered 409 limit_reached)."""
 
 
 def binding_secret(key: str, binding_id: str, salt: str) -> str:
@@ -91,10 +101,15 @@ def new_binding(
     repo_url: str,
     branch: str,
     created_by: str | None,
+    max_bindings: int | None = None,
 ) -> tuple[RepoBinding, str]:
-    """Add a binding; returns it and its secret (shown once, never stored)."""
+    """Add a binding; returns it and its secret (shown once, never stored). With
+    `max_bindings`, raise `BindingLimitReached` when the invite has that many already (counted
+    under the invite's row lock: two concurrent binds cannot both take the last one)."""
     if provider not in PROVIDERS:
         raise ValueError(f"provider must be one of {PROVIDERS}, not {provider!r}")
+    if max_bindings is not None:
+        _check_binding_limit(session, invite_id, max_bindings)
     binding_id, salt = new_id(), secrets.token_hex(16)
     secret = binding_secret(key, binding_id, salt)
     binding = RepoBinding(
@@ -110,6 +125,18 @@ def new_binding(
     session.add(binding)
     session.flush()
     return binding, secret
+
+
+def _check_binding_limit(session: Session, invite_id: str, max_bindings: int) -> None:
+    session.get(Invite, invite_id, with_for_update=True)
+    count = session.scalar(
+        select(func.count()).select_from(RepoBinding).where(RepoBinding.invite_id == invite_id)
+    )
+    if (count or 0) >= max_bindings:
+        raise BindingLimitReached(
+            f"this invite has {count} repository bindings, the most it takes"
+            " (TAKEHOME_MAX_BINDINGS_PER_INVITE)"
+        )
 
 
 @dataclass(frozen=True)
@@ -166,10 +193,13 @@ def record_git(session: Session, submission: Submission, prov: GitProvenance) ->
         )
 
 
-def push_count(session: Session, binding_id: str) -> int:
-    """How many submissions pushes through the binding created, superseded ones included."""
+def invite_push_count(session: Session, invite_id: str) -> int:
+    """How many submissions pushes through any of the invite's bindings created, superseded
+    ones included."""
     count = session.scalar(
-        select(func.count()).select_from(Submission).where(Submission.binding_id == binding_id)
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.invite_id == invite_id, Submission.binding_id.is_not(None))
     )
     return count or 0
 

@@ -13,6 +13,8 @@ run under an advisory lock, so an api and its workers starting together migrate 
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -104,11 +106,30 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _private_data_dir(settings: Settings) -> None:
+    """The data dir made (or tightened to) 0700 and the SQLite file created 0600 before SQLite
+    opens it: it holds password hashes and token digests. SQLite gives its `-wal` and `-shm`
+    files the database file's mode, so they are 0600 too. A dir this process does not own (a
+    mounted volume) is left as it is."""
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(PermissionError):
+        data_dir.chmod(0o700)
+    database = data_dir / "takehome.db"
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    with contextlib.suppress(PermissionError):
+        database.chmod(0o600)
+
+
 def open_database(settings: Settings, *, migrate: bool = True) -> Database:
-    """Connect (creating the data dir for SQLite) and apply pending migrations."""
+    """Connect (creating the data dir for SQLite, private: see `_private_data_dir`) and apply
+    pending migrations."""
     url = database_url(settings)
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.database_url:
+            _private_data_dir(settings)
+        else:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = _sqlite_engine(url)
     else:
         engine = create_engine(url, pool_pre_ping=True)

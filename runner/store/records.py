@@ -18,8 +18,9 @@ Exception tree::
                                                carrying the submission it created
 
 Push cap: superseded pushes do not count against an invite's `max_submissions`, so pushes are
-bounded on their own: a binding accepts at most `PUSH_CAP_FACTOR` x `max_submissions` pushes
-in all (superseded included); past that a push raises `SubmissionLimitReached` (409).
+bounded on their own: an invite accepts at most `PUSH_CAP_FACTOR` x `max_submissions` pushes
+in all, through all its bindings together (superseded included); past that a push raises
+`SubmissionLimitReached` (409).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from runner.intake import Snapshot
 from runner.store.bindings import (
     GitProvenance,
     check_delivery,
-    push_count,
+    invite_push_count,
     record_git,
     supersede_queued,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "SubmissionLimitReached",
     "add_submission",
     "authenticate",
+    "check_invite",
     "check_push_cap",
     "create_api_token",
     "create_invite",
@@ -68,7 +70,7 @@ __all__ = [
 
 
 PUSH_CAP_FACTOR = 10
-"""A binding accepts at most this many times its invite's `max_submissions` pushes."""
+"""An invite accepts at most this many times its `max_submissions` pushes (all bindings)."""
 
 
 class StoreError(Exception):
@@ -159,6 +161,7 @@ def create_invite(
     time_limit_hours: float | None = None,
     strict: bool = False,
     email: str | None = None,
+    blind: bool = False,
 ) -> tuple[Invite, str]:
     """A new invite and its token (shown once: only the digest is stored).
 
@@ -176,6 +179,7 @@ def create_invite(
         time_limit_hours=time_limit_hours,
         strict=strict,
         email=email,
+        blind=blind,
     )
     with db.writing() as session:
         session.add(invite)
@@ -256,16 +260,16 @@ def _before_git(
         invite = session.get(Invite, invite_id, with_for_update=True)
         if invite is None:
             raise NotFound("no such invite")
-        check_push_cap(session, git.binding_id, invite)
+        check_push_cap(session, invite)
         supersede_queued(session, git.binding_id, submission_id)
 
 
-def check_push_cap(session: Session, binding_id: str, invite: Invite) -> None:
-    """Raise `SubmissionLimitReached` when the binding has had all the pushes it accepts."""
+def check_push_cap(session: Session, invite: Invite) -> None:
+    """Raise `SubmissionLimitReached` when the invite's bindings had all the pushes it accepts."""
     cap = PUSH_CAP_FACTOR * invite.max_submissions
-    if push_count(session, binding_id) >= cap:
+    if invite_push_count(session, invite.id) >= cap:
         raise SubmissionLimitReached(
-            f"this repository binding accepts {cap} pushes"
+            f"this invite's repository bindings accept {cap} pushes in all"
             f" ({PUSH_CAP_FACTOR} x the invite's {invite.max_submissions}), all used"
         )
 
@@ -277,6 +281,15 @@ def _check_invite(session: Session, invite_id: str) -> bool:
     invite = session.get(Invite, invite_id, with_for_update=True)
     if invite is None:
         raise NotFound("no such invite")
+    return check_invite(session, invite)
+
+
+def check_invite(session: Session, invite: Invite, *, count_used: bool = True) -> bool:
+    """Raise unless `invite` takes one more submission (`InviteExpired`, `DeadlinePassed` of a
+    strict invite, `SubmissionLimitReached` unless not `count_used`); whether it is late.
+
+    Intake calls it before reading an upload or cloning (a push, which may supersede a queued
+    submission, skips the count), and `add_submission` again inside its write transaction."""
     now = utcnow()
     if invite.expires_at <= now:
         raise InviteExpired("this invite has expired")
@@ -284,10 +297,12 @@ def _check_invite(session: Session, invite_id: str) -> bool:
     late = deadline is not None and now > deadline
     if late and invite.strict:
         raise DeadlinePassed(f"the deadline passed at {deadline:%Y-%m-%d %H:%M} UTC")
+    if not count_used:
+        return late
     used = session.scalar(
         select(func.count())
         .select_from(Submission)
-        .where(Submission.invite_id == invite_id, Submission.superseded_by.is_(None))
+        .where(Submission.invite_id == invite.id, Submission.superseded_by.is_(None))
     )
     if (used or 0) >= invite.max_submissions:
         raise SubmissionLimitReached(

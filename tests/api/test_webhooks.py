@@ -388,3 +388,70 @@ def test_repository_path_matches_whatever_its_case(
         stored = session.get(Submission, accepted.json()["submission"])
         assert stored is not None
         assert stored.repo_url == url  # the bound URL is what was cloned and recorded
+
+
+def test_the_push_cap_is_the_invites_whatever_the_number_of_bindings(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    repo: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second binding on the same invite adds no pushes: the cap counts all of them."""
+    monkeypatch.setattr(records, "PUSH_CAP_FACTOR", 2)  # the cap: 2 x max_submissions (1)
+    url, sha = repo
+    invite_id = _invite_id(client, reviewer_headers, max_submissions=1)
+    first = _bind(client, reviewer_headers, invite_id, url, "github")
+    second = _bind(client, reviewer_headers, invite_id, url, "github")
+    assert _push(client, first, url, sha).status_code == 202
+    assert _push(client, first, url, sha).status_code == 202
+    assert _counts(svc) == (2, 2, 2)
+    refused = _push(client, second, url, sha)
+    assert (refused.status_code, refused.json()["error"]) == (409, "limit_reached")
+    assert "2 pushes in all" in refused.json()["detail"]
+    assert _counts(svc) == (2, 2, 2)
+
+
+def test_a_binding_id_must_match_exactly(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str], repo: tuple[str, str]
+) -> None:
+    """Ids were cut to 32 characters, so `<id>anything` reached the binding."""
+    url, sha = repo
+    binding = _bind(client, reviewer_headers, _invite_id(client, reviewer_headers), url, "github")
+    body = _github_push(url, sha)
+    for wrong in (f"{binding['id']}x", f"{binding['id']}{'0' * 32}", binding["id"].upper()):
+        refused = client.post(
+            f"/webhooks/github/{wrong}", content=body, headers=_signed(binding["secret"], body)
+        )
+        assert (refused.status_code, refused.json()["error"]) == (404, "unknown_binding")
+    assert _counts(svc) == (0, 0, 0)
+    exact = f"/webhooks/github/{binding['id']}"
+    assert (
+        client.post(exact, content=body, headers=_signed(binding["secret"], body)).status_code
+        == 202
+    )
+
+
+def test_deeply_nested_signed_json_is_a_400(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str], repo: tuple[str, str]
+) -> None:
+    """A signed body nested past Python's recursion limit raised RecursionError (a 500)."""
+    url, _sha = repo
+    github = _bind(client, reviewer_headers, _invite_id(client, reviewer_headers), url, "github")
+    gitlab = _bind(client, reviewer_headers, _invite_id(client, reviewer_headers), url, "gitlab")
+    depth = 30_000  # inside webhook_max_bytes (64 KiB here)
+    body = ('{"ref": ' + "[" * depth + "]" * depth + "}").encode()
+    refused = client.post(
+        f"/webhooks/github/{github['id']}", content=body, headers=_signed(github["secret"], body)
+    )
+    assert (refused.status_code, refused.json()["error"]) == (400, "malformed_payload")
+    assert "deeper than" in refused.json()["detail"]
+    headers = {
+        "X-Gitlab-Event": "Push Hook",
+        "X-Gitlab-Token": gitlab["secret"],
+        "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    refused = client.post(f"/webhooks/gitlab/{gitlab['id']}", content=body, headers=headers)
+    assert (refused.status_code, refused.json()["error"]) == (400, "malformed_payload")
+    assert _counts(svc) == (0, 0, 0)

@@ -34,8 +34,9 @@ def load_tree(root: Path) -> dict[str, bytes]:
 def host_sandbox(tmp_path_factory: pytest.TempPathFactory) -> HostSandbox:
     """A `HostSandbox` in a fresh temporary directory.
 
-    Not `tmp_path`: its name contains the test's name (`test_...`), and the graders' exclusion
-    globs (`*/test_*.py`, matched on the full path) would then exclude every file.
+    Not `tmp_path`: its name contains the test's name (`test_...`). The graders decide test code
+    on paths relative to the snapshot (graders/_codeset.py), but a host path that looks like a
+    test folder must not be what makes a case pass.
     """
     return HostSandbox(tmp_path_factory.mktemp("hostsandbox"))
 

@@ -102,6 +102,30 @@ def test_no_python_files_scores_zero() -> None:
 
 @pytest.mark.parametrize("label", ["complexity.cc", "complexity.mi"])
 def test_steps_run_in_out_dir(label: str) -> None:
-    specs = {s.label: s for s in ComplexityGrader().steps(GradingInput("r", "img", {}))}
+    sources = {"b.py": b"", "a.py": b"", "tests/test_a.py": b"import a\n", "notes.txt": b""}
+    specs = {s.label: s for s in ComplexityGrader().steps(GradingInput("r", "img", sources))}
     assert specs[label].workdir == "/work/out"
-    assert specs[label].argv[-1] == "/work/src"
+    # The production files, named one by one; no exclusion glob.
+    assert specs[label].argv[-2:] == ("/work/src/a.py", "/work/src/b.py")
+    assert "-e" not in specs[label].argv
+    empty = {s.label: s for s in ComplexityGrader().steps(GradingInput("r", "img", {}))}
+    assert empty[label].argv[-1] == "/work/out"  # nothing to measure: the empty out dir
+
+
+def test_helper_under_a_test_path_or_a_dot_folder_is_measured(host_sandbox: Sandbox) -> None:
+    # Production imports it, so it is production code wherever it lives; radon's own directory
+    # walk would skip `.hidden/` and the old exclusion globs skipped `pkg/tests/`.
+    body = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(10))
+    branchy = f"def branchy(x):\n{body}    return -1\n".encode()
+    sources = {
+        "pkg/__init__.py": b"from pkg.tests.helpers import branchy\n",
+        "pkg/tests/__init__.py": b"",
+        "pkg/tests/helpers.py": branchy,
+        "pkg/tests/test_pkg.py": branchy,  # the candidate's test: not measured
+        ".hidden/tool.py": branchy,
+    }
+    result = _run(host_sandbox, sources)
+    assert [(f.rule, f.file, f.line) for f in result.findings] == [
+        ("CC-C", ".hidden/tool.py", 1),
+        ("CC-C", "pkg/tests/helpers.py", 1),
+    ]

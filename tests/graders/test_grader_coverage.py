@@ -141,3 +141,42 @@ def test_driver_stops_hanging_tests_and_still_reports(host_sandbox: Sandbox) -> 
     result = grader.grade(inp, {s.label: host_sandbox.run(s) for s in grader.steps(inp)})
     assert [(v.kind, v.step) for v in result.verdicts] == [(VerdictKind.TIMED_OUT, STEP)]
     assert result.score == 75.0
+
+
+def test_totals_count_only_production_files() -> None:
+    # A test file coverage measured anyway (its name could not go into `omit`) is subtracted.
+    sources = {"mod.py": b"", "tests/test_[mod].py": b"import mod\n"}
+    mod = {"num_statements": 10, "covered_lines": 4, "num_branches": 2, "covered_branches": 0}
+    test = {"num_statements": 20, "covered_lines": 20, "num_branches": 0, "covered_branches": 0}
+    totals = {key: mod[key] + test[key] for key in mod} | {"percent_covered": 80.0}
+    report = {
+        "totals": totals,
+        "files": {
+            "mod.py": {"summary": {**mod, "percent_covered": 100 * 4 / 12}, "missing_lines": [5]},
+            "tests/test_[mod].py": {"summary": {**test, "percent_covered": 100.0}},
+        },
+    }
+    execution = Execution(
+        0, b"", b"", 1.0, files_out={"out/coverage.json": json.dumps(report).encode()}
+    )
+    result = CoverageGrader().grade(GradingInput("r", "img", sources), {STEP: execution})
+    assert result.score == pytest.approx(100 * 4 / 12)
+    assert result.metrics["num_statements"] == 10.0
+    assert result.metrics["percent_branches_covered"] == 0.0
+    assert [(f.rule, f.file) for f in result.findings] == [("low-coverage", "mod.py")]
+
+
+def test_rcfile_omits_the_tests_by_exact_path() -> None:
+    sources = {
+        "pkg/__init__.py": b"from pkg.tests import helpers\n",
+        "pkg/tests/__init__.py": b"",
+        "pkg/tests/helpers.py": b"",
+        "pkg/tests/test_a.py": b"import pkg\n",
+        "tests/test_$HOME.py": b"",
+    }
+    (spec,) = CoverageGrader().steps(GradingInput("r", "img", sources))
+    rcfile = spec.files_in["grader/coverage/coveragerc"][0].decode()
+    # The helper production code imports is measured; the odd name is left to `grade()`.
+    assert "omit =\n    /work/src/pkg/tests/test_a.py\n\n[report]" in rcfile
+    assert "helpers" not in rcfile
+    assert "$HOME" not in rcfile

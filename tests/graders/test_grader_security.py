@@ -97,11 +97,19 @@ def test_penalty_table() -> None:
 
 
 def test_steps_use_grader_configs() -> None:
-    (spec,) = SecurityGrader().steps(GradingInput("r", "img", {}))
+    sources = {"app/b.py": b"", "app/a.py": b"", "tests/test_a.py": b"import app.a\n"}
+    (spec,) = SecurityGrader().steps(GradingInput("r", "img", sources))
+    # The production files by name; `-x` replaces bandit's default substring excludes (`.git`,
+    # `CVS`, ...) with a path no target can contain.
     assert spec.argv == (
         *("/opt/takehome/bin/bandit", "-r", "-f", "json", "-o", "/work/out/bandit.json"),
         *("--ignore-nosec", "--ini", "/work/grader/security/bandit.ini"),
         *("-c", "/work/grader/security/bandit.yaml"),
-        *("-x", "*/tests/*,*/test_*.py,*/*_test.py,*/conftest.py", "/work/src"),
+        *("-x", "//none", "/work/src/app/a.py", "/work/src/app/b.py"),
     )
-    assert set(spec.files_in) == {"grader/security/bandit.ini", "grader/security/bandit.yaml"}
+    (empty,) = SecurityGrader().steps(GradingInput("r", "img", {}))
+    assert empty.argv[-1] == "/work/out"  # nothing to scan: the empty out dir
+    assert set(spec.files_in) - {f"src/{path}" for path in sources} == {
+        "grader/security/bandit.ini",
+        "grader/security/bandit.yaml",
+    }

@@ -39,7 +39,8 @@ def test_noqa_and_candidate_config_silence_nothing(host_sandbox: Sandbox, repo: 
         Severity.MEDIUM,
     ]
     assert result.findings[0].url == "https://docs.astral.sh/ruff/rules/unused-import"
-    assert result.metrics == {"violations": 6.0, "loc": 9.0, "per_100_loc": 600 / 9}
+    # Logical lines: the file-level noqa comment line is not one.
+    assert result.metrics == {"violations": 6.0, "loc": 8.0, "per_100_loc": 600 / 8}
     assert result.score == 0.0
     assert result.tool == "ruff 0.17.5"
     assert result.verdicts == ()

@@ -37,7 +37,7 @@ def test_layout_and_read_only_mode(store: LocalBlobStore) -> None:
     hexdigest = digest.removeprefix("sha256:")
     path = store.root / "sha256" / hexdigest[:2] / hexdigest[2:]
     assert path.read_bytes() == b"content"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.stat().st_mode) == 0o400  # owner only (issue 15)
     assert [p.name for p in path.parent.iterdir()] == [hexdigest[2:]]  # no temp file left
 
 
