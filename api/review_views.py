@@ -37,6 +37,7 @@ __all__ = [
     "candidate_label",
     "decision_context",
     "decision_json",
+    "invite_decision_context",
     "review_json",
     "review_summaries",
     "review_target",
@@ -210,4 +211,12 @@ def decision_context(svc: Services, view: SubmissionView) -> dict[str, Any]:
     submission's own and its invite's) and the values a reviewer may choose."""
     with svc.db.reading() as session:
         history = [decision_json(d) for d in decision_history(session, view.id, view.invite_id)]
+    return {"history": history, "choices": DECISIONS}
+
+
+def invite_decision_context(svc: Services, invite_id: str) -> dict[str, Any]:
+    """What the invite page shows of the decisions on the invite as a whole (newest first) and
+    the values a reviewer may choose."""
+    with svc.db.reading() as session:
+        history = [decision_json(d) for d in decision_history(session, None, invite_id)]
     return {"history": history, "choices": DECISIONS}

@@ -135,7 +135,7 @@ class ReviewSpec(_Model):
     """`[review]`: how reviewers see the challenge's submissions."""
 
     blind: bool = False
-    """New invites are blind by default (`docs/reviews.md`, "Blind review")."""
+    """New invites are blind by default (`docs/reviewing.md`, "Blind review")."""
 
 
 class HiddenTestsSpec(_Model):

@@ -371,6 +371,9 @@ def _diff_file(
 ) -> tuple[FileChange, _LineMap]:
     old, new = _split(before.decode("utf-8")), _split(after.decode("utf-8"))
     matcher = difflib.SequenceMatcher(None, old, new)
+    # Before the grouping: get_grouped_opcodes() trims the first and last `equal` runs of the
+    # matcher's cached opcodes in place, which would drop the lines far from any change.
+    line_map = _line_map(matcher)
     hunks = [_hunk(group, old, new) for group in matcher.get_grouped_opcodes(limits.context)]
     pieces = [piece for hunk in hunks for piece in _cut(hunk, limits.page_lines)]
     change = FileChange(
@@ -383,7 +386,7 @@ def _diff_file(
         old_lines=tuple(line.removesuffix("\n") for line in old),
         new_lines=tuple(line.removesuffix("\n") for line in new),
     )
-    return change, _line_map(matcher)
+    return change, line_map
 
 
 def _line_map(matcher: difflib.SequenceMatcher[str]) -> _LineMap:

@@ -17,6 +17,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from sqlalchemy import func, select
 from api import create_app
 from api.services import Services
 from graders import discover_test_ids
+from graders.model import CategoryResult, Finding, Report, Severity
 from runner.challenge import load_challenge
 from runner.pipeline import Pipeline
 from runner.settings import Settings
@@ -133,11 +135,19 @@ def make_invite(svc: Services) -> Callable[..., str]:
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[tuple[str, Services]]:
     """The app under a real uvicorn on a free loopback port, with one worker thread."""
+    with serving(settings, workers=1) as served:
+        yield served
+
+
+@contextmanager
+def serving(settings: Settings, *, workers: int) -> Iterator[tuple[str, Services]]:
+    """The app over the fake pipeline under a real uvicorn on a free loopback port, with
+    `workers` worker threads (0: runs stay queued for the test to complete)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = settings.model_copy(
-        update={"workers": 1, "port": port, "public_url": f"http://127.0.0.1:{port}"}
+        update={"workers": workers, "port": port, "public_url": f"http://127.0.0.1:{port}"}
     )
     app = create_app(settings, pipeline_factory=fake_pipeline)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -147,9 +157,11 @@ def live_server(settings: Settings) -> Iterator[tuple[str, Services]]:
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.services
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}", app.state.services
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def stored(svc: Services) -> tuple[int, int, int]:
@@ -197,3 +209,77 @@ def grade_all(svc: Services) -> list[str]:
     while (run_id := worker.run_once()) is not None:
         taken.append(run_id)
     return taken
+
+
+# A calculator submission graded with findings on both kinds of line, for the review flow tests
+# (tests/api/test_review_flow.py and the browser test): `sub` written and `evaluate` calling
+# eval() against the starter. Its report is constructed (the fake pipeline finds nothing):
+# bandit's B307 on the new eval() line (introduced), ruff's ANN001 on `def mul`, a starter line
+# left alone that the diff shows as context (inherited), and a coverage finding on a starter line
+# outside the diff (inherited). tests/api/test_changes.py grades a submission like it with the
+# real graders in Docker.
+CALC_INIT = "calc/__init__.py"
+#: `def mul(a, b):` in the starter's calc/__init__.py: three lines below the changed `sub`.
+MUL_LINE = 12
+#: `mean`'s body in the starter: outside every hunk of the diff.
+MEAN_LINE = 21
+
+
+def changed_calculator() -> tuple[dict[str, bytes], int]:
+    """The calculator's starter with `sub` and `evaluate` written, and the eval() line."""
+    files = dict(load_challenge(CALCULATOR).starter().files)
+    init = files[CALC_INIT]
+    init = init.replace(
+        b"def sub(a, b):\n    raise NotImplementedError\n", b"def sub(a, b):\n    return a - b\n"
+    )
+    init = init.replace(
+        b"def evaluate(expression):\n    raise NotImplementedError\n",
+        b"def evaluate(expression):\n    text = expression.strip()\n    return eval(text)\n",
+    )
+    files[CALC_INIT] = init
+    lines = init.decode().split("\n")
+    assert lines[MUL_LINE - 1] == "def mul(a, b):"
+    return files, lines.index("    return eval(text)") + 1
+
+
+def changed_report(eval_line: int) -> Report:
+    """A report of `changed_calculator()` at the calculator's current version (see above)."""
+
+    def category(name: str, score: float, *found: Finding) -> CategoryResult:
+        return CategoryResult(name=name, score=score, summary=f"{name} summary", findings=found)
+
+    security = Finding(
+        rule="B307",
+        message="Use of possibly insecure function eval",
+        file=CALC_INIT,
+        line=eval_line,
+        severity=Severity.MEDIUM,
+    )
+    style = Finding(
+        rule="ANN001",
+        message="Missing type annotation for function argument `a`",
+        file=CALC_INIT,
+        line=MUL_LINE,
+    )
+    coverage = Finding(
+        rule="low-coverage", message="line not covered", file=CALC_INIT, line=MEAN_LINE
+    )
+    version = load_challenge(CALCULATOR).version_hash
+    return Report(
+        score=55,
+        categories={
+            "tests": category("tests", 40),
+            "coverage": category("coverage", 50, coverage),
+            "style": category("style", 80, style),
+            "complexity": category("complexity", 100),
+            "security": category("security", 60, security),
+        },
+        provenance={"challenge": {"id": "calculator", "version_hash": version}},
+    )
+
+
+def complete_run(svc: Services, run_id: str, report: Report) -> None:
+    """Complete the queued run `run_id` with `report`, as a worker would."""
+    claim = svc.queue.claim_run(run_id, "test-worker")
+    assert claim is not None
+    assert svc.queue.complete(claim, report)

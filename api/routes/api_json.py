@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentReviewer
 from api.blinding import blind_view, blind_views
+from api.change_views import finding_origins
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
 from api.journey import invite_mailed, service_base
@@ -163,11 +164,14 @@ def submissions(
 
 @router.get("/submissions/{submission_id}", summary="One submission")
 def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
-    """A submission's state, attempts, failure reason, score and review summary (decision)."""
+    """A submission's state, attempts, failure reason, score, review summary (decision) and,
+    once graded, per category how many findings are introduced and inherited against the
+    starter (`finding_origins`: null before grading)."""
     with svc.db.reading() as session:
         view = blind_view(session, svc, load_submission(session, submission_id, with_report=False))
         reviews = review_summaries(session, svc, [view], reviewer.id)[view.id]
-    return {**view.as_json(), "reviews": reviews.as_json()}
+    origins = finding_origins(svc, view)
+    return {**view.as_json(), "reviews": reviews.as_json(), "finding_origins": origins}
 
 
 @router.post("/submissions/{submission_id}/regrade", status_code=202, summary="Regrade")

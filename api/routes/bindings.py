@@ -22,6 +22,7 @@ from api.auth import CurrentReviewer, csrf_page
 from api.blinding import Identity, blinding
 from api.gitsubmit import git_policy
 from api.pages import render, wants_html
+from api.review_views import invite_decision_context
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions
 from runner.gitintake import check_ref, check_url
@@ -163,7 +164,8 @@ def timeline_json(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[s
 
 @router.get("/reviewer/invites/{invite_id}", summary="Invite page: pushes and bindings")
 def invite_page(request: Request, invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """The invite's timeline of submissions with scores (latest marked) and its bindings."""
+    """The invite's timeline of submissions with scores (latest marked), its bindings and the
+    decision on the invite as a whole."""
     invite, who, bindings, views = _timeline(svc, invite_id, reviewer.id)
     context = {
         "reviewer": reviewer,
@@ -172,6 +174,7 @@ def invite_page(request: Request, invite_id: str, svc: Svc, reviewer: CurrentRev
         "bindings": bindings,
         "timeline": list(reversed(views)),
         "providers": PROVIDERS,
+        "decisions": invite_decision_context(svc, invite_id),
     }
     return csrf_page(request, svc, "invite_timeline.html", context)
 

@@ -2,6 +2,12 @@
 
 Computed on each request from the submission's snapshot in the blob store and the challenge's
 starter (`runner.changes`); nothing is cached in the database.
+
+The page is also where a reviewer comments on lines: each submission line's number links to the
+same page with a comment form under that line (`comment_file`, `comment_line`; plain HTML, the CSP
+allows no script), which posts to the review's comment form and comes back here. The comments the
+reviewer may see (`api.change_views.visible_comments`: their own, the others' once their own
+review is submitted) are shown under their lines.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +24,14 @@ from markupsafe import Markup
 
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import blind_view
+from api.change_views import (
+    ShownComment,
+    VisibleComments,
+    changes_url,
+    compare_submission,
+    line_anchor,
+    visible_comments,
+)
 from api.highlight import TOKEN_CSS, highlight_lines
 from api.pages import markdown_html
 from api.services import Services, Svc
@@ -29,9 +44,7 @@ from runner.changes import (
     Hunk,
     Note,
     PlacedFinding,
-    compare_to_starter,
 )
-from runner.intake import Snapshot
 
 __all__ = ["router"]
 
@@ -40,14 +53,23 @@ router = APIRouter()
 _OVERVIEW_LINES = 2000
 Page = Annotated[int, Query(ge=1, le=10_000, description="Page of the file's diff, from 1")]
 FilePath = Annotated[str | None, Query(max_length=1024, description="A changed file's path")]
+CommentFile = Annotated[
+    str | None, Query(max_length=1024, description="Open the comment form on this file's line")
+]
+CommentLine = Annotated[
+    int | None, Query(ge=1, le=10_000_000, description="The line the comment form is under")
+]
 
 
 def _compare(svc: Services, submission_id: str) -> tuple[SubmissionView, Changes]:
     with svc.db.reading() as session:
         view = blind_view(session, svc, load_submission(session, submission_id))
-    challenge = svc.challenges.get(view.challenge_id)
-    snapshot = Snapshot.from_tar(svc.blobs.get(view.snapshot_digest))
-    return view, compare_to_starter(snapshot, challenge, view.report())
+    return view, compare_submission(svc, view)
+
+
+def _comments(svc: Services, submission_id: str, reviewer_id: str) -> VisibleComments:
+    with svc.db.reading() as session:
+        return visible_comments(session, submission_id, reviewer_id)
 
 
 def _note_json(note: Note) -> dict[str, Any]:
@@ -101,6 +123,12 @@ class _Row:
     line: DiffLine
     html: Markup
     findings: tuple[PlacedFinding, ...]
+    comments: tuple[ShownComment, ...] = ()
+    anchor: str | None = None
+    """The row's HTML id; None for a removed line (no comment can be placed on it)."""
+    comment_href: str | None = None
+    """The link that opens the comment form under this line."""
+    form_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +140,42 @@ class _Shown:
     hunks: tuple[tuple[Hunk, tuple[_Row, ...]], ...]
 
 
-def _show(change: FileChange, page: int, findings: Sequence[PlacedFinding]) -> _Shown:
+@dataclass(frozen=True)
+class _Where:
+    """The page being shown (its `file` and `page` parameters) and the line whose comment form
+    is open, if any."""
+
+    submission_id: str
+    file: str | None
+    page: int
+    comments: VisibleComments
+    open_at: tuple[str, int] | None = None
+
+    def href(self, path: str, line: int) -> str:
+        """This page with the comment form open under `path`:`line`."""
+        query = {"comment_file": path, "comment_line": line}
+        base = changes_url(self.submission_id, self.file, self.page)
+        glue = "&" if "?" in base else "?"
+        return f"{base}{glue}{urlencode(query)}#{line_anchor(path, line)}"
+
+
+def _row(line: DiffLine, html: Markup, path: str, found: list[PlacedFinding], at: _Where) -> _Row:
+    if line.new is None:
+        return _Row(line, html, ())
+    return _Row(
+        line,
+        html,
+        tuple(found),
+        tuple(at.comments.at.get((path, line.new), ())),
+        line_anchor(path, line.new),
+        at.href(path, line.new),
+        at.open_at == (path, line.new),
+    )
+
+
+def _show(
+    change: FileChange, page: int, findings: Sequence[PlacedFinding], where: _Where
+) -> _Shown:
     hunks = change.page(page)
     if not hunks:
         return _Shown(change, page, ())
@@ -125,10 +188,12 @@ def _show(change: FileChange, page: int, findings: Sequence[PlacedFinding]) -> _
     shown = []
     for hunk in hunks:
         rows = tuple(
-            _Row(
+            _row(
                 line,
                 new[line.new - 1] if line.new is not None else old[(line.old or 1) - 1],
-                tuple(at.get(line.new, ())) if line.new is not None else (),
+                change.path,
+                at.get(line.new, []) if line.new is not None else [],
+                where,
             )
             for line in hunk.lines
         )
@@ -136,11 +201,9 @@ def _show(change: FileChange, page: int, findings: Sequence[PlacedFinding]) -> _
     return _Shown(change, page, tuple(shown))
 
 
-def _page_context(
-    view: SubmissionView, changes: Changes, file: str | None, page: int
-) -> dict[str, Any]:
-    if file is not None:
-        shown = [_show(changes.file(file), page, changes.findings)]
+def _page_context(view: SubmissionView, changes: Changes, where: _Where) -> dict[str, Any]:
+    if where.file is not None:
+        shown = [_show(changes.file(where.file), where.page, changes.findings, where)]
         linked: list[FileChange] = []
     else:
         shown, linked, budget = [], [], _OVERVIEW_LINES
@@ -150,7 +213,7 @@ def _page_context(
                 linked.append(change)
                 continue
             budget -= size
-            shown.append(_show(change, 1, changes.findings))
+            shown.append(_show(change, 1, changes.findings, where))
     return {
         "view": view,
         "changes": changes,
@@ -159,9 +222,13 @@ def _page_context(
         "origins": ORIGINS,
         "shown": shown,
         "linked": linked,
-        "single": file is not None,
+        "single": where.file is not None,
         "notes": [(note, markdown_html(note.text)) for note in changes.notes],
         "token_css": TOKEN_CSS,
+        "where": where,
+        "cancel_href": changes_url(where.submission_id, where.file, where.page),
+        "all_comments": sorted(where.comments.at.items()),
+        "others_hidden": where.comments.others_hidden,
     }
 
 
@@ -178,8 +245,18 @@ async def changes_page(
     reviewer: CurrentReviewer,
     file: FilePath = None,
     page: Page = 1,
+    comment_file: CommentFile = None,
+    comment_line: CommentLine = None,
 ) -> Response:
-    """The submission against its starter: files, highlighted diffs, findings on their lines."""
+    """The submission against its starter: files, highlighted diffs, findings and line comments
+    on their lines; `comment_file` and `comment_line` open a comment form under that line."""
     view, changes = await run_in_threadpool(_compare, svc, submission_id)
-    context = await run_in_threadpool(_page_context, view, changes, file, page)
+    comments = await run_in_threadpool(_comments, svc, submission_id, reviewer.id)
+    open_at = (
+        (comment_file, comment_line)
+        if comment_file is not None and comment_line is not None
+        else None
+    )
+    where = _Where(view.id, file, page, comments, open_at)
+    context = await run_in_threadpool(_page_context, view, changes, where)
     return csrf_page(request, svc, "changes.html", {**context, "reviewer": reviewer})

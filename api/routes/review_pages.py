@@ -1,7 +1,9 @@
 """Reviewer pages of reviews: the rubric form, line comments, calibration and decisions.
 
 Every form posts with the session's CSRF token (checked by `current_reviewer`); a refused form
-answers with the error page of `api.errors` and stores nothing.
+answers with the error page of `api.errors` and stores nothing. The line-comment forms are also
+on the changes page: with `return_to=changes` (and `return_file`, `return_page`) they come back
+there, at the line commented on, instead of to the review page.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.datastructures import FormData
 
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import blind_view
+from api.change_views import changes_url, line_anchor
 from api.review_views import (
     candidate_label,
     review_summaries,
@@ -42,6 +45,9 @@ from runner.store.reviews import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
+#: The highest diff page the changes page takes (`api.routes.changes.Page`).
+_MAX_PAGE = 10_000
+_MAX_PATH = 1024
 
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:
@@ -138,17 +144,28 @@ async def _edit_comments(
         raw_line = str(form.get("line", "")).strip()
         if not raw_line.isdigit():
             raise InvalidReview("comments.line", f"{raw_line!r} is not a line number")
-        comments.append(
-            LineComment(str(form.get("file", "")), int(raw_line), str(form.get("text", "")))
-        )
+        touched = LineComment(str(form.get("file", "")), int(raw_line), str(form.get("text", "")))
+        comments.append(touched)
     else:
         index = str(form.get("index", ""))
         if not index.isdigit() or int(index) >= len(comments):
             raise InvalidReview("comments", f"no comment number {index!r}")
-        del comments[int(index)]
+        touched = comments.pop(int(index))
     content = dataclasses.replace(current, comments=tuple(comments))
     await run_in_threadpool(lambda: save_review(svc.db, target, reviewer.id, content))
+    if form.get("return_to") == "changes":
+        return _back_to_changes(submission_id, form, touched)
     return _back(submission_id)
+
+
+def _back_to_changes(submission_id: str, form: FormData, at: LineComment) -> Response:
+    """To the changes page the form was on (a path of this service only), at the line."""
+    raw_file = form.get("return_file")
+    file = raw_file if isinstance(raw_file, str) and 0 < len(raw_file) <= _MAX_PATH else None
+    raw_page = str(form.get("return_page", ""))
+    page = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= _MAX_PAGE else 1
+    url = changes_url(submission_id, file, page, line_anchor(at.file, at.line))
+    return RedirectResponse(url, status_code=303)
 
 
 @router.post("/submissions/{submission_id}/review/comments", summary="Comment on a line (form)")
@@ -214,3 +231,21 @@ async def decision_form(
         )
     )
     return RedirectResponse(f"/reviewer/submissions/{submission_id}", status_code=303)
+
+
+@router.post("/invites/{invite_id}/decision", summary="Record a decision on an invite (form)")
+async def invite_decision_form(
+    request: Request, invite_id: str, svc: Svc, reviewer: CurrentReviewer
+) -> Response:
+    """Record the team's decision on the invite as a whole (all its submissions)."""
+    form = await request.form()
+    await run_in_threadpool(
+        lambda: record_decision(
+            svc.db,
+            reviewer_id=reviewer.id,
+            value=str(form.get("value", "")),
+            reason=str(form.get("reason", "")),
+            invite_id=invite_id,
+        )
+    )
+    return RedirectResponse(f"/reviewer/invites/{invite_id}", status_code=303)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import blind_view, blind_views, blinding
+from api.change_views import finding_origins
 from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
@@ -164,7 +165,8 @@ def _snapshot(svc: Services, view: SubmissionView) -> Snapshot | None:
 def report_page(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
-    """The full report: scores, chart, hidden tests, findings with code, verdicts, provenance."""
+    """The full report: scores, chart, per category the findings introduced and inherited (against
+    the starter), hidden tests, findings with code, verdicts, provenance."""
     with svc.db.reading() as session:
         view = blind_view(session, svc, load_submission(session, submission_id))
         review = review_summaries(session, svc, [view], reviewer.id)[view.id]
@@ -182,6 +184,7 @@ def report_page(
         "starter_commit": invite_starter_commit(svc.db, view.invite_id),
         "review": review,
         "decisions": decision_context(svc, view),
+        "origins": finding_origins(svc, view),
     }
     return csrf_page(request, svc, "report.html", context)
 

@@ -170,6 +170,7 @@ _WRITES: dict[tuple[str, str], dict[str, Any] | str] = {
     ("POST", "/api/submissions/{submission_id}/decision"): "unblinds: exercised after the sweep",
     ("POST", "/api/invites/{invite_id}/decision"): "unblinds: exercised after the sweep",
     ("POST", "/reviewer/submissions/{submission_id}/decision"): "unblinds: see the decision test",
+    ("POST", "/reviewer/invites/{invite_id}/decision"): "unblinds: answers a redirect",
     ("PUT", "/api/me/mail"): {"json": {"graded": True}},
     ("POST", "/api/submissions"): {
         "files": {"archive": ("b.tgz", reference_archive())},

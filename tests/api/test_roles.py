@@ -260,6 +260,13 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
         {"reviewer": 303},
         401,
     ),
+    "invite decision form": (
+        "POST",
+        "/reviewer/invites/{invite}/decision",
+        lambda: {"data": {"value": "hold", "reason": "DECISION-REASON"}},
+        {"reviewer": 303},
+        401,
+    ),
 }
 
 

@@ -86,7 +86,7 @@ def test_default_weights_cover_the_categories_in_order() -> None:
 
 def test_manifest_weights_are_the_categories_with_the_default_weights() -> None:
     # `rubric` weighs the reviewers' rubric score in a separate figure, never in the automated
-    # score (docs/reviews.md): every other field is a category.
+    # score (docs/reviewing.md): every other field is a category.
     assert tuple(Weights.model_fields) == (*CATEGORIES, "rubric")
     assert Weights().as_dict() == dict(DEFAULT_WEIGHTS)
     manifest = Manifest.model_validate(

@@ -232,6 +232,24 @@ def test_findings_are_introduced_or_inherited_by_line(calculator: Challenge) -> 
     assert changes.as_json()["categories"] == counts
 
 
+def test_starter_lines_far_from_any_change_are_inherited(calculator: Challenge) -> None:
+    """A finding above the first hunk's context, or below the last one's, is on a starter line
+    left alone (difflib's grouping trims its cached opcodes: the line map is taken before)."""
+    source = calculator.starter().files[INIT]
+    evaluate = b"def evaluate(expression):\n    raise NotImplementedError\n"
+    source = source.replace(evaluate, b"def evaluate(expression):\n    return eval(expression)\n")
+    lines = source.decode().split("\n")
+    assert lines[8] == "    raise NotImplementedError"  # `sub`'s body, far above the change
+    report = _report(
+        calculator,
+        ("coverage", Finding(rule="low-coverage", message="m", file=INIT, line=9)),
+        ("style", Finding(rule="D1", message="m", file=INIT, line=1)),
+    )
+    changes = _compare(calculator, {INIT: source}, report)
+    placed = [(p.finding.rule, p.origin, p.starter_line) for p in changes.findings]
+    assert placed == [("low-coverage", "inherited", 9), ("D1", "inherited", 1)]
+
+
 def test_findings_in_added_and_skipped_files(calculator: Challenge) -> None:
     report = _report(
         calculator,
