@@ -46,7 +46,10 @@ def compare_submission(svc: Services, view: SubmissionView) -> Changes:
 def finding_origins(svc: Services, view: SubmissionView) -> dict[str, dict[str, int]] | None:
     """Per category of the report, how many findings have each origin (`introduced`,
     `inherited`, ...); None without a report, or when the starter or source cannot be read."""
-    report = view.report()
+    try:
+        report = view.report()
+    except ValueError:  # a stored report this version cannot read (ReportSchemaError, bad JSON)
+        return None
     if report is None:
         return None
     snapshot = source_snapshot(svc, view)

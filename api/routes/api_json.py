@@ -168,7 +168,8 @@ def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[
     once graded, per category how many findings are introduced and inherited against the
     starter (`finding_origins`: null before grading)."""
     with svc.db.reading() as session:
-        view = blind_view(session, svc, load_submission(session, submission_id, with_report=False))
+        # With the report: `finding_origins` places its findings (None while there is none).
+        view = blind_view(session, svc, load_submission(session, submission_id))
         reviews = review_summaries(session, svc, [view], reviewer.id)[view.id]
     origins = finding_origins(svc, view)
     return {**view.as_json(), "reviews": reviews.as_json(), "finding_origins": origins}
