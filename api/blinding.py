@@ -195,23 +195,29 @@ def blinding(
 ) -> Blinding:
     """Resolve which of `invite_ids` are hidden now; `viewer` (a reviewer id) is shown the
     invites they created (callers pass it only for the invite's own page)."""
-    ids = {invite_id for invite_id in invite_ids if invite_id}
+    blind = _hidden_invites(session, {i for i in invite_ids if i}, viewer)
+    repositories = _repositories(session, [i.id for i in blind]) if blind else {}
+    return Blinding({i.id: _identity(secret_key, i, repositories.get(i.id, set())) for i in blind})
+
+
+def _hidden_invites(session: Session, ids: set[str], viewer: str) -> list[Invite]:
+    """The blind invites among `ids` with no decision yet, less those `viewer` created."""
     if not ids:
-        return Blinding({})
+        return []
     query = select(Invite).where(Invite.id.in_(ids), Invite.blind.is_(True))
     blind = [i for i in session.scalars(query) if not (viewer and i.created_by == viewer)]
     if not blind:
-        return Blinding({})
+        return []
     decided = _decided(session, [i.id for i in blind])
-    blind = [invite for invite in blind if invite.id not in decided]
-    repositories = _repositories(session, [i.id for i in blind])
-    hidden = {}
-    for invite in blind:
-        secrets = {*repositories.get(invite.id, ()), invite.email or ""} - {""}
-        # Longest first: a URL is replaced whole before any shorter one inside it.
-        ordered = tuple(sorted(secrets, key=len, reverse=True))
-        hidden[invite.id] = Identity(True, pseudonym(secret_key, invite.id), None, ordered)
-    return Blinding(hidden)
+    return [invite for invite in blind if invite.id not in decided]
+
+
+def _identity(secret_key: str, invite: Invite, repositories: set[str]) -> Identity:
+    """The pseudonym and the strings to scrub (longest first: a URL is replaced whole before
+    any shorter one inside it)."""
+    secrets = {*repositories, invite.email or ""} - {""}
+    ordered = tuple(sorted(secrets, key=len, reverse=True))
+    return Identity(True, pseudonym(secret_key, invite.id), None, ordered)
 
 
 def blind_views(

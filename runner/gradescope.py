@@ -22,9 +22,10 @@ provenance go where only they look: the message in each test's output when the t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from graders.model import CATEGORIES, Report, TestOutcome
+from graders.model import CATEGORIES, Report, TestCase, TestOutcome
 
 __all__ = ["VISIBILITIES", "report_gradescope"]
 
@@ -38,13 +39,30 @@ def _tests_visibility(policy: str) -> str:
 
 def report_gradescope(report: Report, policy: str) -> dict[str, Any]:
     """The report as `results.json` under the challenge's feedback `policy`."""
-    test_visibility = _tests_visibility(policy)
     score_visibility = "visible" if policy == "scores" else "after_published"
-    entries: list[dict[str, Any]] = []
     tests = report.categories.get("tests")
-    for n, case in enumerate(tests.tests if tests else (), start=1):
+    cases = tests.tests if tests else ()
+    entries = [
+        *_test_entries(cases, _tests_visibility(policy)),
+        *_category_entries(report, score_visibility),
+    ]
+    return {
+        "score": report.score,
+        "execution_time": round(sum(c.seconds for c in cases)),
+        "output": f"takehome score {report.score:.1f} / 100",
+        "visibility": score_visibility,
+        "stdout_visibility": "hidden",
+        "extra_data": {"takehome": _extra(report)},
+        "tests": entries,
+    }
+
+
+def _test_entries(cases: Sequence[TestCase], visibility: str) -> list[dict[str, Any]]:
+    """One entry a hidden test; a failure's message only where the test is not visible."""
+    entries: list[dict[str, Any]] = []
+    for n, case in enumerate(cases, start=1):
         output = f"{case.outcome.value}"
-        if test_visibility != "visible" and case.message:
+        if visibility != "visible" and case.message:
             output += f"\n\n{case.message}"
         entries.append(
             {
@@ -54,39 +72,35 @@ def report_gradescope(report: Report, policy: str) -> dict[str, Any]:
                 "max_score": case.points,
                 "output": output,
                 "tags": ["hidden-test", case.outcome.value],
-                "visibility": test_visibility,
+                "visibility": visibility,
             }
         )
-    for n, name in enumerate(CATEGORIES, start=1):
-        result = report.categories.get(name)
-        if result is None:
-            continue
-        entries.append(
-            {
-                "name": f"category: {name}",
-                "number": f"2.{n}",
-                "output": f"{result.score:.1f} / 100 (weight {result.weight:g}): {result.summary}",
-                "tags": ["category", name],
-                "visibility": score_visibility,
-            }
-        )
-    seconds = sum(c.seconds for c in tests.tests) if tests else 0.0
+    return entries
+
+
+def _category_entries(report: Report, visibility: str) -> list[dict[str, Any]]:
+    """One unscored entry a category of the report, in the categories' order."""
+    return [
+        {
+            "name": f"category: {name}",
+            "number": f"2.{n}",
+            "output": f"{result.score:.1f} / 100 (weight {result.weight:g}): {result.summary}",
+            "tags": ["category", name],
+            "visibility": visibility,
+        }
+        for n, name in enumerate(CATEGORIES, start=1)
+        if (result := report.categories.get(name)) is not None
+    ]
+
+
+def _extra(report: Report) -> dict[str, Any]:
+    """What students never see: the schema version and the run's verdicts."""
     return {
-        "score": report.score,
-        "execution_time": round(seconds),
-        "output": f"takehome score {report.score:.1f} / 100",
-        "visibility": score_visibility,
-        "stdout_visibility": "hidden",
-        "extra_data": {
-            "takehome": {
-                "schema_version": report.schema_version,
-                "verdicts": [v.model_dump(mode="json") for v in report.verdicts],
-                "category_verdicts": {
-                    name: [v.model_dump(mode="json") for v in r.verdicts]
-                    for name, r in report.categories.items()
-                    if r.verdicts
-                },
-            }
+        "schema_version": report.schema_version,
+        "verdicts": [v.model_dump(mode="json") for v in report.verdicts],
+        "category_verdicts": {
+            name: [v.model_dump(mode="json") for v in r.verdicts]
+            for name, r in report.categories.items()
+            if r.verdicts
         },
-        "tests": entries,
     }

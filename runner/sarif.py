@@ -92,20 +92,23 @@ _OWN_PREFIXES = {
 }
 
 
+def _ruff_name(category: str, finding: Finding) -> str | None:
+    """The ruff rule's name from the page URL ruff reported (style findings only)."""
+    if category != "style" or not finding.url:
+        return None
+    m = _RUFF_PAGE.fullmatch(finding.url)
+    return m.group(1) if m else None
+
+
 def _help_uri(category: str, finding: Finding) -> str | None:
     """A rule page URI built from what the tool reported, or None when none can be derived."""
-    if category == "style" and finding.url and (m := _RUFF_PAGE.fullmatch(finding.url)):
-        return f"https://docs.astral.sh/ruff/rules/{m.group(1)}/"
+    if (ruff := _ruff_name(category, finding)) is not None:
+        return f"https://docs.astral.sh/ruff/rules/{ruff}/"
     if category != "security" or not _BANDIT_ID.fullmatch(finding.rule):
         return None
     name = finding.extra.get("test_name", "")
     if name == "blacklist":
-        # Blacklist rules share pages; the anchor comes from bandit's own link, checked strictly.
-        m = _BANDIT_PAGE.fullmatch(finding.url or "")
-        if m is None or not m.group(1).startswith(finding.rule.lower()):
-            return None
-        page = "calls" if finding.rule < "B400" else "imports"
-        return f"https://bandit.readthedocs.io/en/latest/blacklists/blacklist_{page}.html#{m.group(1)}"
+        return _blacklist_uri(finding)
     if _BANDIT_NAME.fullmatch(name):
         return (
             f"https://bandit.readthedocs.io/en/latest/plugins/{finding.rule.lower()}_{name}.html"
@@ -113,19 +116,34 @@ def _help_uri(category: str, finding: Finding) -> str | None:
     return None
 
 
+def _blacklist_uri(finding: Finding) -> str | None:
+    """Blacklist rules share pages; the anchor comes from bandit's own link, checked strictly."""
+    m = _BANDIT_PAGE.fullmatch(finding.url or "")
+    if m is None or not m.group(1).startswith(finding.rule.lower()):
+        return None
+    page = "calls" if finding.rule < "B400" else "imports"
+    return f"https://bandit.readthedocs.io/en/latest/blacklists/blacklist_{page}.html#{m.group(1)}"
+
+
+def _own_text(rule: str) -> str | None:
+    """takehome's own text for a rule of its own graders (radon ranks, syntax), if any."""
+    return _OWN_RULES.get(rule) or next(
+        (text for prefix, text in _OWN_PREFIXES.items() if rule.startswith(prefix)), None
+    )
+
+
 def _describe(category: str, finding: Finding) -> tuple[str, str]:
     """Short and full description of a finding's rule."""
     tool = _TOOLS.get(category, "takehome")
-    own = _OWN_RULES.get(finding.rule) or next(
-        (text for prefix, text in _OWN_PREFIXES.items() if finding.rule.startswith(prefix)), None
-    )
-    name = ""
-    if category == "style" and finding.url and (m := _RUFF_PAGE.fullmatch(finding.url)):
-        name = m.group(1)
-    elif category == "security":
+    name = _ruff_name(category, finding) or ""
+    if category == "security":
         name = finding.extra.get("test_name", "")
-    short = f"{tool} {finding.rule}" + (f" ({name})" if name else "")
-    full = own or f"{tool} rule {finding.rule}" + (f", {name}" if name else "") + "."
+    suffix = f" ({name})" if name else ""
+    short = f"{tool} {finding.rule}{suffix}"
+    full = (
+        _own_text(finding.rule)
+        or f"{tool} rule {finding.rule}" + (f", {name}" if name else "") + "."
+    )
     return short, f"{full} Reported by takehome's {category} grader."
 
 
@@ -200,10 +218,11 @@ def _verdicts(report: Report) -> Iterable[Verdict]:
             yield verdict
 
 
-def report_sarif(
-    report: Report, *, information_uri: str = "", version: str = ""
-) -> dict[str, Any]:
-    """The findings in the candidate's code as one SARIF 2.1.0 run (never the hidden tests)."""
+def _collect(
+    report: Report,
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rules by id, results (findings with a file) and notes (findings without one), in the
+    report's order, leaving out the hidden tests' category."""
     rules: dict[str, dict[str, Any]] = {}
     index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
@@ -215,29 +234,43 @@ def report_sarif(
         for finding in result.findings:
             rule_id = f"{category}/{finding.rule}"
             if not finding.file:
-                notes.append(
-                    {
-                        "descriptor": {"id": rule_id},
-                        "level": "note",
-                        "message": {"text": finding.message or finding.rule},
-                    }
-                )
+                notes.append(_note(rule_id, finding))
                 continue
             if rule_id not in rules:
                 index[rule_id] = len(rules)
                 rules[rule_id] = _rule(category, finding, rule_id)
             _raise_severity(rules[rule_id], finding)
-            results.append(
-                {
-                    "ruleId": rule_id,
-                    "ruleIndex": index[rule_id],
-                    "level": _LEVEL[finding.severity],
-                    "message": {"text": finding.message or finding.rule},
-                    "locations": [_location(finding)],
-                    "partialFingerprints": {_FINGERPRINT: _fingerprint(rule_id, finding, seen)},
-                    "properties": {"category": category, "severity": finding.severity.value},
-                }
-            )
+            results.append(_result(category, finding, rule_id, index[rule_id], seen))
+    return rules, results, notes
+
+
+def _note(rule_id: str, finding: Finding) -> dict[str, Any]:
+    return {
+        "descriptor": {"id": rule_id},
+        "level": "note",
+        "message": {"text": finding.message or finding.rule},
+    }
+
+
+def _result(
+    category: str, finding: Finding, rule_id: str, rule_index: int, seen: Counter[str]
+) -> dict[str, Any]:
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[finding.severity],
+        "message": {"text": finding.message or finding.rule},
+        "locations": [_location(finding)],
+        "partialFingerprints": {_FINGERPRINT: _fingerprint(rule_id, finding, seen)},
+        "properties": {"category": category, "severity": finding.severity.value},
+    }
+
+
+def report_sarif(
+    report: Report, *, information_uri: str = "", version: str = ""
+) -> dict[str, Any]:
+    """The findings in the candidate's code as one SARIF 2.1.0 run (never the hidden tests)."""
+    rules, results, notes = _collect(report)
     verdicts = [_notification(v) for v in _verdicts(report)]
     driver: dict[str, Any] = {"name": "takehome", "rules": list(rules.values())}
     if version:

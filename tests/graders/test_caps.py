@@ -59,7 +59,9 @@ def test_forged_coverage_json_lists_at_most_the_cap() -> None:
         "files": files,
     }
     executions = {COVERAGE_STEP: _run("out/coverage.json", json.dumps(forged).encode())}
-    result = CoverageGrader().grade(GradingInput("r", "img", {}), executions)
+    # The files are the submission's (coverage entries for files outside it are not counted).
+    sources = {f"pkg/m{i}.py": b"x = 1\ny = 2\n" for i in range(_FLOOD)}
+    result = CoverageGrader().grade(GradingInput("r", "img", sources), executions)
     _assert_capped(result, _FLOOD)
     assert result.score == 0.0
     assert {f.rule for f in result.findings[:-1]} == {"low-coverage"}
