@@ -121,7 +121,10 @@ class Identity:
         """The stored report with its provenance scrubbed while hidden (read time only)."""
         if not self.hidden or stored is None:
             return stored
-        data = json.loads(stored)
+        try:
+            data = json.loads(stored)
+        except ValueError:  # not JSON: free text, scrubbed as such (its readers refuse it)
+            return self.text(stored)
         if isinstance(data, dict) and "provenance" in data:
             data["provenance"] = _scrub_provenance(data["provenance"])
         return json.dumps(data)

@@ -9,6 +9,7 @@ there, at the line commented on, instead of to the review page.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -48,6 +49,7 @@ router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
 #: The highest diff page the changes page takes (`api.routes.changes.Page`).
 _MAX_PAGE = 10_000
 _MAX_PATH = 1024
+_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:
@@ -95,17 +97,26 @@ def review_page(
     return csrf_page(request, svc, "review.html", context)
 
 
+def _number(raw: str) -> int | None:
+    """`raw` as a small non-negative integer, or None (`str.isdigit` alone also accepts "²" and
+    digit strings `int()` refuses)."""
+    return int(raw) if _NUMBER.fullmatch(raw) else None
+
+
 def _levels(form: FormData, view_rubric: list[str]) -> dict[str, LevelEntry]:
     levels = {}
     for cid in view_rubric:
         raw = str(form.get(f"level.{cid}", "")).strip()
+        note = str(form.get(f"note.{cid}", ""))
         if not raw:
+            if note.strip():  # a note is kept with its level only: refuse rather than drop it
+                raise InvalidReview(f"levels.{cid}", "pick a level to keep this note")
             continue
         try:
             score = int(raw)
         except ValueError:
             raise InvalidReview(f"levels.{cid}", f"{raw!r} is not a level") from None
-        levels[cid] = LevelEntry(score, str(form.get(f"note.{cid}", "")))
+        levels[cid] = LevelEntry(score, note)
     return levels
 
 
@@ -142,15 +153,17 @@ async def _edit_comments(
     comments = list(current.comments)
     if add:
         raw_line = str(form.get("line", "")).strip()
-        if not raw_line.isdigit():
-            raise InvalidReview("comments.line", f"{raw_line!r} is not a line number")
-        touched = LineComment(str(form.get("file", "")), int(raw_line), str(form.get("text", "")))
+        line = _number(raw_line)
+        if line is None:
+            raise InvalidReview("comments.line", f"{raw_line[:20]!r} is not a line number")
+        touched = LineComment(str(form.get("file", "")), line, str(form.get("text", "")))
         comments.append(touched)
     else:
-        index = str(form.get("index", ""))
-        if not index.isdigit() or int(index) >= len(comments):
-            raise InvalidReview("comments", f"no comment number {index!r}")
-        touched = comments.pop(int(index))
+        raw_index = str(form.get("index", ""))
+        index = _number(raw_index)
+        if index is None or index >= len(comments):
+            raise InvalidReview("comments", f"no comment number {raw_index[:20]!r}")
+        touched = comments.pop(index)
     content = dataclasses.replace(current, comments=tuple(comments))
     await run_in_threadpool(lambda: save_review(svc.db, target, reviewer.id, content))
     if form.get("return_to") == "changes":
@@ -162,8 +175,8 @@ def _back_to_changes(submission_id: str, form: FormData, at: LineComment) -> Res
     """To the changes page the form was on (a path of this service only), at the line."""
     raw_file = form.get("return_file")
     file = raw_file if isinstance(raw_file, str) and 0 < len(raw_file) <= _MAX_PATH else None
-    raw_page = str(form.get("return_page", ""))
-    page = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= _MAX_PAGE else 1
+    number = _number(str(form.get("return_page", "")))
+    page = number if number is not None and 1 <= number <= _MAX_PAGE else 1
     url = changes_url(submission_id, file, page, line_anchor(at.file, at.line))
     return RedirectResponse(url, status_code=303)
 

@@ -513,3 +513,9 @@ def test_the_command_line_blind_flag(tmp_path: Path) -> None:
         flags = sorted(i.blind for i in session.scalars(select(Invite)))
     db.close()
     assert flags == [False, True]
+
+
+def test_an_unreadable_stored_report_is_scrubbed_as_text() -> None:
+    identity = Identity(True, "Candidate 000000", None, ("ada@example.com",))
+    assert identity.report_json("not json: ada@example.com") == f"not json: {HIDDEN}"
+    assert Identity(False, "Ada", "ada@example.com").report_json("x") == "x"

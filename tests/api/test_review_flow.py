@@ -166,8 +166,21 @@ def test_the_comment_forms_only_return_to_this_service(
     assert "page=1#" in location  # a page that is not a number falls back to the first
     beyond = bee.post(target, data={**form, "line": "500"}, headers=HTML, follow_redirects=False)
     assert beyond.status_code == 422  # a line the file does not have: nothing stored
+    # Digits `str.isdigit` accepts and `int()` refuses, and a number past int()'s digit limit.
+    for line in ("\u00b2", "\u0663", "1" * 5000):
+        odd = bee.post(target, data={**form, "line": line}, headers=HTML, follow_redirects=False)
+        assert odd.status_code == 422, line[:5]
+    odd_page = bee.post(
+        target, data={**form, "return_page": "\u00b2"}, headers=HTML, follow_redirects=False
+    )
+    assert odd_page.status_code == 303
+    assert "page=1#" in odd_page.headers["location"]
+    delete = bee.post(
+        f"{target}/delete", data={"index": "\u00b2", "csrf_token": csrf}, follow_redirects=False
+    )
+    assert delete.status_code == 422
     comments = bee.get(f"/api/submissions/{graded.sub}/reviews/mine").json()["comments"]
-    assert [c["line"] for c in comments] == [1]
+    assert [c["line"] for c in comments] == [1, 1]
     del svc
 
 

@@ -371,6 +371,14 @@ def test_the_review_pages_with_a_session_and_csrf(
         page, data={**form, "csrf_token": csrf, "action": "submit"}, follow_redirects=False
     )
     assert early.status_code == 422  # notes has no level yet
+    noted = client.post(
+        page,
+        data={**form, "note.notes": "kept?", "csrf_token": csrf, "action": "save"},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert noted.status_code == 422  # a note without its level is refused, never dropped
+    assert "pick a level" in noted.text
     done = client.post(
         page,
         data={**form, "level.notes": "2", "csrf_token": csrf, "action": "submit"},
