@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from runner.settings import Settings
 from runner.store import Database, open_database
-from runner.store.db import migrations_config
+from tests.migrations import downgrade
 
 _ROWS = (
     "INSERT INTO invites (id, challenge_id, candidate, token_hash, expires_at, max_submissions,"
@@ -39,21 +38,13 @@ def _check(db: Database) -> None:
         ).one()
     assert tuple(invite) == (None, False, None, None)
     assert tuple(submission) == (False, None)
-    _downgrade(db, "0002")
+    downgrade(db, "0002")
     with db.engine.connect() as connection:
         columns = {c["name"] for c in sa.inspect(connection).get_columns("invites")}
         tables = set(sa.inspect(connection).get_table_names())
     assert "strict" not in columns
     assert not {"starter_versions", "mail_outbox"} & tables
     db.close()
-
-
-def _downgrade(db: Database, revision: str) -> None:
-    """`Database.migrate` only upgrades: the downgrade goes through Alembic itself."""
-    config = migrations_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def test_sqlite_0004_keeps_rows_and_downgrades(tmp_path: Path) -> None:

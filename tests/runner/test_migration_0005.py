@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from runner.settings import Settings
 from runner.store import Database, open_database
-from runner.store.db import migrations_config
 from runner.store.models import utcnow
+from tests.migrations import downgrade
 
 _ROWS = (
     "INSERT INTO reviewers (id, email, password_hash, created_at)"
@@ -42,7 +41,7 @@ def _check(db: Database) -> None:
     expires = token[1] if isinstance(token[1], datetime) else datetime.fromisoformat(token[1])
     assert expires > utcnow()  # SQLite reads a raw DATETIME back as text
     assert tuple(token[2:]) == (None, None)
-    _downgrade(db, "0004")
+    downgrade(db, "0004")
     with db.engine.connect() as connection:
         inspector = sa.inspect(connection)
         reviewer_columns = {c["name"] for c in inspector.get_columns("reviewers")}
@@ -52,14 +51,6 @@ def _check(db: Database) -> None:
     assert not {"expires_at", "revoked_at", "last_used_at"} & token_columns
     assert count == 1
     db.close()
-
-
-def _downgrade(db: Database, revision: str) -> None:
-    """`Database.migrate` only upgrades: the downgrade goes through Alembic itself."""
-    config = migrations_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def test_sqlite_0005_keeps_rows_and_downgrades(tmp_path: Path) -> None:

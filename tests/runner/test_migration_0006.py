@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from graders.model import Report
 from runner.settings import Settings
 from runner.store import Database, open_database
-from runner.store.db import migrations_config
 from runner.store.summary import ReportSummary
+from tests.migrations import downgrade
 
 _FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "reports"
 _ROWS = (
@@ -58,21 +57,13 @@ def _check(db: Database) -> None:
     assert summary == ReportSummary.of(Report.from_stored(v1))
     assert (summary.score, summary.categories["coverage"]) == (75.0, 92.5)
     assert summary.tests[1] == ("tests/test_expression.py::test_precedence", "passed")
-    _downgrade(db, "0004")
+    downgrade(db, "0004")
     with db.engine.connect() as connection:
         columns = {c["name"] for c in sa.inspect(connection).get_columns("reports")}
         count = connection.execute(sa.text("SELECT count(*) FROM reports")).scalar()
     assert "summary_json" not in columns
     assert count == 3
     db.close()
-
-
-def _downgrade(db: Database, revision: str) -> None:
-    """`Database.migrate` only upgrades: the downgrade goes through Alembic itself."""
-    config = migrations_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def test_sqlite_0006_backfills_and_downgrades(tmp_path: Path) -> None:

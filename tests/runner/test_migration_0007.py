@@ -8,25 +8,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from runner.settings import Settings
 from runner.store import Database, open_database
-from runner.store.db import migrations_config
+from tests.migrations import downgrade
 
 _INVITE = (
     "INSERT INTO invites (id, challenge_id, candidate, token_hash, expires_at, max_submissions,"
     " created_at) VALUES (:id, 'calculator', 'Ada', :id, :now, 3, :now)"
 )
 _NOW = datetime(2024, 1, 2, 3, 4, 5)
-
-
-def _downgrade(db: Database, revision: str) -> None:
-    """`Database.migrate` only upgrades: the downgrade goes through Alembic itself."""
-    config = migrations_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def _check(db: Database) -> None:
@@ -45,7 +36,7 @@ def _check(db: Database) -> None:
         )
         rows = connection.execute(sa.text("SELECT id, blind FROM invites ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [("after", True), ("before", False)]
-    _downgrade(db, "0004")
+    downgrade(db, "0004")
     with db.engine.connect() as connection:
         columns = {c["name"] for c in sa.inspect(connection).get_columns("invites")}
         count = connection.execute(sa.text("SELECT count(*) FROM invites")).scalar()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 
 from runner._manifest import Manifest, ManifestError, RubricCriterion, Weights, parse_manifest
 from runner.blobs import LocalBlobStore
@@ -28,7 +27,6 @@ from runner.rubric import (
 )
 from runner.settings import Settings
 from runner.store import Database, Decision, Review, ReviewRevision, open_database
-from runner.store.db import migrations_config
 from runner.store.records import NewSubmission, NotFound, add_submission, create_reviewer
 from runner.store.reviews import (
     IncompleteReview,
@@ -48,6 +46,7 @@ from runner.store.reviews import (
     save_review,
     submit_review,
 )
+from tests.migrations import downgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 CALCULATOR = ROOT / "tests" / "challenges" / "calculator"
@@ -271,10 +270,7 @@ def test_concurrent_first_saves_on_sqlite(sqlite_db: Database, tmp_path: Path) -
 
 
 def _check_down_and_up(db: Database) -> None:
-    config = migrations_config()
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0002")
+    downgrade(db, "0002")
     with db.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
     assert not tables & {"reviews", "review_revisions", "decisions"}
