@@ -4,6 +4,7 @@ Public surface: the `Grader` protocol and its input, the five built-in graders, 
 the score combination. The report model lives in `graders.model`.
 """
 
+from graders._repeat import MAX_REPEAT
 from graders.base import Grader, GraderCheckFailed, GradingInput
 from graders.complexity import ComplexityGrader
 from graders.coverage import CoverageGrader
@@ -15,6 +16,7 @@ from graders.tests import TestsGrader, discover_test_ids
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "MAX_REPEAT",
     "ComplexityGrader",
     "CoverageGrader",
     "DuplicateGrader",

@@ -70,6 +70,13 @@ class GradingInput:
     canaries: bool = True
     """In-process hidden-test runs get per-run canary tests and forgery checks
     (graders/_canary.py). Off only for tests of the JUnit mapping with hand-made reports."""
+    repeat: int = 1
+    """How many times the hidden tests run (`--repeat K`, 1 to `MAX_REPEAT`): each run is its own
+    step in a fresh container, and `grade()` merges them by each test's worst run
+    (graders/_repeat.py). The other graders are deterministic and run once."""
+    only_run: int | None = None
+    """Plan only this run (1-based) of the `repeat` in `steps()`, not all of them: service mode
+    gives each run its own freshly started app (runner/pipeline.py)."""
 
 
 class Grader(Protocol):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "CATEGORIES",
@@ -85,6 +85,22 @@ class TestCase(_Frozen):
     points: float = 1.0
     message: str = ""
     seconds: float = 0.0
+    runs: tuple[TestOutcome, ...] = ()
+    """The outcome of each run, in order, when the hidden tests ran more than once (`takehome
+    grade --repeat K`, a regrade's `repeat`); `outcome` is then the worst run's. Empty for a
+    single run, and then left out of the JSON: a report of one run reads as before the field."""
+
+    @property
+    def flaky(self) -> bool:
+        """Whether the runs disagree on this test's outcome."""
+        return len(set(self.runs)) > 1
+
+    @model_serializer(mode="wrap")
+    def _drop_single_run(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.runs:
+            data.pop("runs", None)
+        return data
 
 
 class VerdictKind(StrEnum):
@@ -108,6 +124,9 @@ class VerdictKind(StrEnum):
     """The report's JSON passed the stored-report size limit: fewer findings are listed (and,
     past that, hidden tests' messages and logs are shortened); see graders/caps.py. A new kind
     keeps every older report's meaning, so it needs no `SCHEMA_VERSION` bump."""
+    FLAKY_TEST = "flaky_test"
+    """A hidden test whose outcome differed between the runs of a repeated grading (`--repeat`):
+    it is scored by its worst run; the detail names it and counts each outcome."""
 
 
 class Verdict(_Frozen):

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders import _canary, _junit
+from graders import _canary, _junit, _repeat
 from graders._steps import (
     READ_ONLY,
     ToolOutputError,
@@ -39,11 +39,11 @@ from graders._steps import (
     require,
     run_check,
 )
-from graders.base import GRADER_DIR, OUT_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
+from graders.base import GRADER_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
 from graders.caps import cap_findings
 from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutcome, Verdict
 from graders.model import VerdictKind as Kind
-from sandbox import Execution, RunSpec, Sandbox
+from sandbox import WORKDIR, Execution, RunSpec, Sandbox
 from sandbox.pins import tool_label
 
 __all__ = [
@@ -54,8 +54,7 @@ __all__ = [
     "discover_test_ids",
 ]
 
-STEP = "tests.hidden"
-_JUNIT = "out/junit.xml"
+STEP = _repeat.run_label(1)
 # `pythonpath` (not PYTHONPATH) puts the candidate's code on sys.path only once pytest itself is
 # imported and configured, and `-I` keeps PYTHONPATH, the user site and a candidate
 # `sitecustomize.py` out of the interpreter: a candidate `pytest/` package cannot shadow pytest.
@@ -119,11 +118,17 @@ class TestsGrader:
     name = "tests"
 
     def steps(self, inp: GradingInput) -> list[RunSpec]:
-        """One pytest run of the hidden tests, writing JUnit XML to `out/junit.xml`.
+        """One pytest run of the hidden tests per run of `inp.repeat` (or just `inp.only_run`),
+        each writing JUnit XML (`out/junit.xml` for run 1; see graders/_repeat.py).
 
         Unit mode: against the candidate's code, in its container. Service mode: the hidden
         tests are probes; they get no candidate file and reach the app only at `APP_URL`.
         """
+        runs = [inp.only_run] if inp.only_run else range(1, inp.repeat + 1)
+        return [self._run_spec(inp, run) for run in runs]
+
+    def _run_spec(self, inp: GradingInput, run: int) -> RunSpec:
+        label, junit = _repeat.run_label(run), _repeat.junit_path(run)
         files = {
             "grader/tests.ini": (_TESTS_INI, READ_ONLY),
             ORACLE_FILE: (ORACLE_SOURCE, READ_ONLY),
@@ -132,25 +137,25 @@ class TestsGrader:
         argv = (
             *(TOOLS_PYTHON, "-I", "-m", "pytest", "-c", f"{GRADER_DIR}/tests.ini"),
             *("--rootdir", GRADER_DIR, "-p", "no:cacheprovider", "--confcutdir", GRADER_DIR),
-            *("-o", "addopts=", "--junitxml", f"{OUT_DIR}/junit.xml", "-q", f"{GRADER_DIR}/tests"),
+            *("-o", "addopts=", "--junitxml", f"{WORKDIR}/{junit}", "-q", f"{GRADER_DIR}/tests"),
         )
         env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        if inp.repeat > 1:
+            env["TAKEHOME_RUN"] = str(run)
         if inp.service_network is None:
             if inp.canaries:
                 canary = _canary.canary_for(inp.run_id)
                 files[f"grader/tests/{canary.path}"] = (canary.source, READ_ONLY)
-            return [make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env=env)]
+            return make_spec(inp, label, argv, files_in=files, files_out=(junit,), env=env)
         files["grader/tests.ini"] = (_PROBES_INI, READ_ONLY)
         urls = {"APP_URL": inp.service_url, "TAKEHOME_ORACLE_URL": inp.service_url}
-        spec = make_spec(inp, STEP, argv, files_in=files, files_out=(_JUNIT,), env={**env, **urls})
+        spec = make_spec(inp, label, argv, files_in=files, files_out=(junit,), env={**env, **urls})
         without_sources = {k: v for k, v in spec.files_in.items() if not k.startswith("src/")}
         # Probes run only the hidden tests (no candidate file): trusted, so the app's readiness
         # check can share their container.
-        return [
-            dataclasses.replace(
-                spec, files_in=without_sources, network=inp.service_network, trusted=True
-            )
-        ]
+        return dataclasses.replace(
+            spec, files_in=without_sources, network=inp.service_network, trusted=True
+        )
 
     def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
         """Map the JUnit report onto the expected ids; never raises on a bad report."""
@@ -159,21 +164,22 @@ class TestsGrader:
         except ValueError as exc:
             verdict = Verdict(kind=Kind.TOOL_ERROR, step=STEP, detail=str(exc))
             return _result(_Score((), 0.0, 0.0), [], [verdict])
-        verdicts, cases = _read(executions)
-        forged, cases = _check_canaries(inp, executions, cases)
-        matched, unmatched = _junit.match(expected, cases)
-        findings = _junit.unmatched_findings(unmatched)
+        runs = [_read_run(inp, expected, executions, run) for run in range(1, inp.repeat + 1)]
+        verdicts = [v for r in runs for v in r.verdicts]
+        findings = _unmatched(runs)
         if not expected:
             verdicts.extend(_nothing_expected(verdicts))
             return _result(_Score((), 0.0, 0.0), findings, verdicts)
-        score = _score(expected, matched, inp.test_points)
+        score = _score(expected, [r.matched for r in runs], inp.test_points)
         findings[:0] = [_finding(t) for t in score.tests if t.outcome in _REPORTED_FAILURES]
         verdicts.extend(_incomplete(score, len(expected)))
+        verdicts.extend(_flaky(score, inp.repeat))
+        forged = [sign for r in runs for sign in r.forged]
         if forged:
             detail = "; ".join(forged) + ": the reported results are not trusted, tests score 0"
             verdicts.append(Verdict(kind=Kind.FORGERY_DETECTED, step=STEP, detail=detail))
             score = dataclasses.replace(score, earned=0.0)
-        return _result(score, findings, verdicts)
+        return _result(score, findings, verdicts, inp.repeat)
 
     def check(self, sandbox: Sandbox, image: str) -> None:
         """One passing and one failing hidden test must come back as exactly that."""
@@ -199,19 +205,51 @@ _CHECK_TESTS = (
 _REPORTED_FAILURES = (TestOutcome.FAILED, TestOutcome.ERROR)
 
 
-def _read(executions: Mapping[str, Execution]) -> tuple[list[Verdict], list[_junit.Case]]:
-    execution = executions.get(STEP)
-    verdicts = flag_verdicts(STEP, execution) if execution else []
+@dataclass(frozen=True)
+class _Run:
+    """One hidden-test run as read: its verdicts, its cases by expected id, the cases no id
+    claims, and the forgery signs its canaries found."""
+
+    verdicts: list[Verdict]
+    matched: Mapping[str, list[_junit.Case]]
+    unmatched: list[_junit.Case]
+    forged: list[str]
+
+
+def _read_run(
+    inp: GradingInput, expected: tuple[str, ...], executions: Mapping[str, Execution], run: int
+) -> _Run:
+    label = _repeat.run_label(run)
+    verdicts, cases = _read(executions, label, _repeat.junit_path(run))
+    forged, cases = _check_canaries(inp, executions.get(label), cases)
+    matched, unmatched = _junit.match(expected, cases)
+    return _Run(verdicts, matched, unmatched, forged)
+
+
+def _read(
+    executions: Mapping[str, Execution], label: str, junit: str
+) -> tuple[list[Verdict], list[_junit.Case]]:
+    execution = executions.get(label)
+    verdicts = flag_verdicts(label, execution) if execution else []
     try:
-        cases = _junit.read_cases(parse_xml(output_file(executions, STEP, _JUNIT), _JUNIT))
+        cases = _junit.read_cases(parse_xml(output_file(executions, label, junit), junit))
     except ToolOutputError as exc:
-        verdicts.append(Verdict(kind=exc.kind, step=STEP, detail=str(exc)))
+        verdicts.append(Verdict(kind=exc.kind, step=label, detail=str(exc)))
         cases = []
     return verdicts, cases
 
 
+def _unmatched(runs: list[_Run]) -> list[Finding]:
+    """The findings about cases no expected id claims, each once over the runs."""
+    seen: dict[tuple[str, str], Finding] = {}
+    for run in runs:
+        for finding in _junit.unmatched_findings(run.unmatched):
+            seen.setdefault((finding.rule, finding.message), finding)
+    return list(seen.values())
+
+
 def _check_canaries(
-    inp: GradingInput, executions: Mapping[str, Execution], cases: list[_junit.Case]
+    inp: GradingInput, execution: Execution | None, cases: list[_junit.Case]
 ) -> tuple[list[str], list[_junit.Case]]:
     """Forgery signs of an in-process run with canaries, and the cases without the canaries.
 
@@ -220,7 +258,7 @@ def _check_canaries(
     if not inp.canaries or inp.service_network is not None:
         return [], cases
     canary = _canary.canary_for(inp.run_id)
-    forged = _canary.forgery_signs(canary, cases, _exit_code(executions.get(STEP)))
+    forged = _canary.forgery_signs(canary, cases, _exit_code(execution))
     return forged, [c for c in cases if c.classname != canary.classname]
 
 
@@ -250,20 +288,43 @@ def _incomplete(score: _Score, expected: int) -> list[Verdict]:
 
 def _score(
     expected: tuple[str, ...],
-    matched: Mapping[str, list[_junit.Case]],
+    runs: list[Mapping[str, list[_junit.Case]]],
     points: Mapping[str, float],
 ) -> _Score:
+    """Each expected test scored by its worst run (`graders._repeat.merge_runs`)."""
     tests: list[TestCase] = []
     earned = total = 0.0
     for test_id in expected:
         weight = max(0.0, points.get(test_id, 1.0))
-        outcome, fraction, message, seconds = _junit.summarise(matched.get(test_id, []))
+        merged, outcomes = _repeat.merge_runs([_junit.summarise(m.get(test_id, [])) for m in runs])
+        outcome, fraction, message, seconds = merged
         tests.append(
-            TestCase(id=test_id, outcome=outcome, points=weight, message=message, seconds=seconds)
+            TestCase(
+                id=test_id,
+                outcome=outcome,
+                points=weight,
+                message=message,
+                seconds=seconds,
+                runs=outcomes,
+            )
         )
         earned += weight * fraction
         total += weight
     return _Score(tuple(tests), earned, total)
+
+
+def _flaky(score: _Score, repeat: int) -> list[Verdict]:
+    """A `flaky_test` verdict naming each test whose runs disagreed."""
+    return [
+        Verdict(
+            kind=Kind.FLAKY_TEST,
+            step=STEP,
+            detail=f"{t.id}: {_repeat.describe_runs(t.runs)} over {repeat} runs;"
+            f" scored by its worst run ({t.outcome.value})",
+        )
+        for t in score.tests
+        if t.flaky
+    ]
 
 
 def _finding(test: TestCase) -> Finding:
@@ -275,19 +336,28 @@ def _finding(test: TestCase) -> Finding:
     )
 
 
-def _result(score: _Score, findings: list[Finding], verdicts: list[Verdict]) -> CategoryResult:
+def _result(
+    score: _Score, findings: list[Finding], verdicts: list[Verdict], repeat: int = 1
+) -> CategoryResult:
     tests = score.tests
     counts = {o.value: float(sum(t.outcome is o for t in tests)) for o in TestOutcome}
     value = 100.0 * score.earned / score.total if score.total > 0 else 0.0
     passed = int(counts["passed"])
+    summary = (
+        f"{passed}/{len(tests)} hidden tests passed ({score.earned:g}/{score.total:g} points)"
+    )
+    metrics = {**counts, "points_earned": score.earned, "points_total": score.total}
+    if repeat > 1:
+        flaky = sum(t.flaky for t in tests)
+        summary += f", worst of {repeat} runs; {flaky} flaky"
+        metrics.update(runs=float(repeat), flaky=float(flaky))
     return CategoryResult(
         name="tests",
         score=max(0.0, min(100.0, value)),
-        summary=f"{passed}/{len(tests)} hidden tests passed "
-        f"({score.earned:g}/{score.total:g} points)",
+        summary=summary,
         findings=cap_findings(findings),
         verdicts=tuple(verdicts),
-        metrics={**counts, "points_earned": score.earned, "points_total": score.total},
+        metrics=metrics,
         tests=tests,
         tool=tool_label("pytest"),
     )
