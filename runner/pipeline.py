@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from graders import all_graders, combine, discover_test_ids
+from graders import MAX_REPEAT, all_graders, combine, discover_test_ids
 from graders.base import Grader, GradingInput
-from graders.model import CategoryResult, Report
+from graders.model import CategoryResult, Report, Verdict
 from runner.challenge import Challenge
 from runner.intake import Snapshot
 from runner.oracle import call_server, is_isolated
@@ -40,6 +40,8 @@ Progress = Callable[[str, str], None]
 # The tests, then the other steps that run candidate code, take longest; start them first (in
 # this order) so analysis fills the gaps.
 _PRIORITY = ("tests.", "coverage.")
+#: The grader whose steps a repeated grading runs again (the others are deterministic).
+TESTS = "tests"
 
 
 class Pipeline:
@@ -63,44 +65,98 @@ class Pipeline:
         snapshot: Snapshot,
         run_id: str | None = None,
         progress: Progress | None = None,
+        *,
+        repeat: int = 1,
     ) -> Report:
-        """Grade `snapshot` against `challenge`. Raises `SandboxError` on infrastructure faults."""
+        """Grade `snapshot` against `challenge`, running the hidden tests `repeat` times (1 to
+        `MAX_REPEAT`; see graders/_repeat.py). Raises `SandboxError` on infrastructure faults
+        and `ValueError` for a `repeat` out of range."""
+        if not 1 <= repeat <= MAX_REPEAT:
+            raise ValueError(f"repeat must be 1 to {MAX_REPEAT}, got {repeat}")
         run_id = run_id or uuid.uuid4().hex[:16]
         started = time.monotonic()
         image = self._images(challenge)
-        base = self._input(challenge, snapshot, run_id, image)
+        base = dataclasses.replace(self._input(challenge, snapshot, run_id, image), repeat=repeat)
         app = self._app(challenge, snapshot, run_id, image)
+        verdicts = undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed)
         if app is not None:
             with app:
                 base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
                 ready = app.ready_check(base.limits)
-                results, executions = self._grade(challenge, base, progress, ready)
+                first = 1 if repeat > 1 else None
+                inputs, labels, executions = self._run_steps(
+                    challenge, base, progress, ready, first
+                )
                 app.readiness(executions.get(ready.label))
-        else:
-            results, executions = self._grade(challenge, base, progress, None)
-        score, weighted = combine(results, challenge.manifest.weights.as_dict())
-        verdicts = undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed)
-        if app is not None:
             verdicts.extend(app.verdicts)
+            for run in range(2, repeat + 1):
+                again = self._probe_again(
+                    challenge, snapshot, inputs, run=run, progress=progress, verdicts=verdicts
+                )
+                labels.setdefault(TESTS, set()).update(again)
+                executions.update(again)
+        else:
+            inputs, labels, executions = self._run_steps(challenge, base, progress, None, None)
+        results = {
+            g.name: g.grade(
+                inputs[g.name], {k: e for k, e in executions.items() if k in labels[g.name]}
+            )
+            for g in self._graders
+        }
+        score, weighted = combine(results, challenge.manifest.weights.as_dict())
         verdicts.extend(v for r in weighted.values() for v in r.verdicts)
         timings = {
             "total_seconds": round(time.monotonic() - started, 3),
             "steps": {k: round(e.wall_seconds, 3) for k, e in sorted(executions.items())},
         }
+        provenance = self._provenance(
+            challenge,
+            snapshot=snapshot,
+            run_id=run_id,
+            image=image,
+            results=weighted,
+            timings=timings,
+        )
+        if repeat > 1:
+            provenance["repeat"] = repeat
         return Report(
             score=round(score, 2),
             categories=weighted,
             verdicts=tuple(verdicts),
             logs={"app": app.log} if app else {},
-            provenance=self._provenance(
-                challenge,
-                snapshot=snapshot,
-                run_id=run_id,
-                image=image,
-                results=weighted,
-                timings=timings,
-            ),
+            provenance=provenance,
         )
+
+    def _probe_again(
+        self,
+        challenge: Challenge,
+        snapshot: Snapshot,
+        inputs: dict[str, GradingInput],
+        *,
+        run: int,
+        progress: Progress | None,
+        verdicts: list[Verdict],
+    ) -> dict[str, Execution]:
+        """Hidden-test run `run` of a repeated grading next to an app of its own, started afresh
+        from the same snapshot (nothing the app kept from an earlier run leaks into this one);
+        the app's verdicts go to `verdicts`."""
+        grader = next((g for g in self._graders if g.name == TESTS), None)
+        inp = inputs.get(TESTS)
+        if grader is None or inp is None:
+            return {}
+        app = self._app(challenge, snapshot, inp.run_id, inp.image)
+        if app is None:
+            return {}
+        with app:
+            inp = dataclasses.replace(
+                inp, service_network=app.network, service_url=app.url, only_run=run
+            )
+            ready = app.ready_check(inp.limits)
+            ready = dataclasses.replace(ready, label=f"{ready.label}.{run}")
+            executions = self._run_all([ready, *grader.steps(inp)], progress)
+            app.readiness(executions.get(ready.label))
+        verdicts.extend(app.verdicts)
+        return executions
 
     def _app(
         self, challenge: Challenge, snapshot: Snapshot, run_id: str, image: str
@@ -140,31 +196,30 @@ class Pipeline:
             "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
-    def _grade(
+    def _run_steps(
         self,
         challenge: Challenge,
         base: GradingInput,
         progress: Progress | None,
         gate: RunSpec | None,
-    ) -> tuple[dict[str, CategoryResult], dict[str, Execution]]:
-        """Plan every grader's steps, run them (after `gate`, the app's readiness check, in the
-        probes' container), let each grader conclude."""
+        tests_run: int | None,
+    ) -> tuple[dict[str, GradingInput], dict[str, set[str]], dict[str, Execution]]:
+        """Plan every grader's steps (the hidden tests' run `tests_run` only, if given), run them
+        (after `gate`, the app's readiness check, in the probes' container); each grader's input
+        and step labels, and every execution."""
         inputs = {g.name: self._for_grader(base, challenge, g.name) for g in self._graders}
-        planned = [(g, spec) for g in self._graders for spec in g.steps(inputs[g.name])]
-        specs = [s for _, s in planned]
-        executions = self._run_all([gate, *specs] if gate else specs, progress)
-        results = {
-            g.name: g.grade(
-                inputs[g.name],
-                {
-                    s.label: executions[s.label]
-                    for gg, s in planned
-                    if gg is g and s.label in executions
-                },
+        planned = {
+            g.name: g.steps(
+                dataclasses.replace(inputs[g.name], only_run=tests_run)
+                if g.name == TESTS
+                else inputs[g.name]
             )
             for g in self._graders
         }
-        return results, executions
+        specs = [spec for g in self._graders for spec in planned[g.name]]
+        executions = self._run_all([gate, *specs] if gate else specs, progress)
+        labels = {name: {s.label for s in steps} for name, steps in planned.items()}
+        return inputs, labels, executions
 
     def _input(
         self, challenge: Challenge, snapshot: Snapshot, run_id: str, image: str
