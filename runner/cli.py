@@ -24,7 +24,7 @@ import uvicorn
 from rich.console import Console
 from rich.markup import escape
 
-from graders import discover_test_ids
+from graders import MAX_REPEAT, discover_test_ids
 from runner.celery_app import run_worker
 from runner.challenge import ChallengeError
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
@@ -191,6 +191,14 @@ def cli(ctx: click.Context, challenge_dirs: tuple[str, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write Gradescope's results.json here (visibility from the feedback policy).",
 )
+@click.option(
+    "--repeat",
+    type=int,
+    default=1,
+    show_default=True,
+    help=f"Run the hidden tests this many times (1-{MAX_REPEAT}), each in a fresh container;"
+    " a test whose outcome differs is reported flaky and scored by its worst run.",
+)
 @click.pass_context
 def grade(
     ctx: click.Context,
@@ -200,16 +208,21 @@ def grade(
     json_out: Path | None,
     html_out: Path | None,
     gradescope_out: Path | None,
+    repeat: int,
 ) -> None:
     """Grade a directory or archive (tar, tar.gz, zip) against a challenge."""
-
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise UsageProblem(f"--repeat must be 1 to {MAX_REPEAT}, got {repeat}")
     wiring = _wiring(ctx)
     challenge = wiring.challenges.get(challenge_id)
     snapshot = snapshot_path(path, IntakeLimits())
     pipeline = _checked_pipeline(wiring)
     with _errors.status(f"grading {path.name} against {challenge_id}") as status:
         report = pipeline.grade(
-            challenge, snapshot, progress=lambda step, state: status.update(f"{state}: {step}")
+            challenge,
+            snapshot,
+            progress=lambda step, state: status.update(f"{state}: {step}"),
+            repeat=repeat,
         )
     print_report(_console, report, title=f"{path.name}: {report.score:.1f} / 100")
     if json_out:

@@ -4,7 +4,8 @@ The fields written, all from that spec: top-level `score` (the overall score out
 overrides the tests' total), `execution_time`, `output`, `visibility`, `stdout_visibility`,
 `extra_data` and `tests[]`, each with `name`, `number`, `score`, `max_score`, `output`, `tags`
 and `visibility`. One test per hidden test (its points, earned when passed), then one entry per
-category (no points: its score is in the `output`).
+category (no points: its score is in the `output`). A repeated grading's test (`--repeat K`) is
+its worst run; its output adds how many runs passed, and a flaky one is tagged `flaky`.
 
 Visibility follows the challenge's `[feedback] policy`, which says what a candidate may see:
 
@@ -61,7 +62,7 @@ def _test_entries(cases: Sequence[TestCase], visibility: str) -> list[dict[str, 
     """One entry a hidden test; a failure's message only where the test is not visible."""
     entries: list[dict[str, Any]] = []
     for n, case in enumerate(cases, start=1):
-        output = f"{case.outcome.value}"
+        output = f"{case.outcome.value}{_runs_note(case)}"
         if visibility != "visible" and case.message:
             output += f"\n\n{case.message}"
         entries.append(
@@ -71,11 +72,21 @@ def _test_entries(cases: Sequence[TestCase], visibility: str) -> list[dict[str, 
                 "score": case.points if case.outcome is TestOutcome.PASSED else 0.0,
                 "max_score": case.points,
                 "output": output,
-                "tags": ["hidden-test", case.outcome.value],
+                "tags": ["hidden-test", case.outcome.value, *(["flaky"] if case.flaky else [])],
                 "visibility": visibility,
             }
         )
     return entries
+
+
+def _runs_note(case: TestCase) -> str:
+    """How a repeated grading's runs went (outcomes only, never a message): ` (flaky: passed
+    2/3 runs)`; nothing for a single run."""
+    if not case.runs:
+        return ""
+    passed = sum(o is TestOutcome.PASSED for o in case.runs)
+    flaky = "flaky: " if case.flaky else ""
+    return f" ({flaky}passed {passed}/{len(case.runs)} runs)"
 
 
 def _category_entries(report: Report, visibility: str) -> list[dict[str, Any]]:

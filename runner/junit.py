@@ -7,6 +7,8 @@ CI servers (Jenkins, GitLab, GitHub test reporters) read. What it allows, and so
 schema has no `<error>` child (pytest writes one; the schema would reject it), so a test that
 errored is a `<failure type="error">`, counted in `errors`, not in `failures`; a test that never
 reported (`missing`) is a `<failure type="missing">`. The counts are those of the JSON report.
+A test of a repeated grading (`--repeat K`) is its worst run, with each run's outcome in a
+`<system-out>` (`flaky: 3 runs: passed, failed, passed`).
 
 Names follow pytest: the test id `tests/test_x.py::TestA::test_y` becomes classname
 `tests.test_x.TestA` and name `test_y`; a failure's `message` is its first line (the assertion),
@@ -40,18 +42,27 @@ def _seconds(value: float) -> str:
 def _case(case: TestCase) -> list[str]:
     classname, name = junit_key(case.id)
     attrs = f'classname="{_x(classname)}" name="{_x(name)}" time="{_seconds(case.seconds)}"'
-    if case.outcome is TestOutcome.PASSED:
+    children = _runs(case)
+    if case.outcome is not TestOutcome.PASSED:
+        tag = "skipped" if case.outcome is TestOutcome.SKIPPED else "failure"
+        first = _XML_INVALID.sub("", case.message).strip().split("\n", 1)[0].strip()
+        message = first or f"test {case.outcome.value}"
+        kind = f' type="{case.outcome.value}"' if tag == "failure" else ""
+        body = _x(case.message) if case.message else ""
+        children.insert(0, f'      <{tag}{kind} message="{_x(message)}">{body}</{tag}>')
+    if not children:
         return [f"    <testcase {attrs}/>"]
-    tag = "skipped" if case.outcome is TestOutcome.SKIPPED else "failure"
-    first = _XML_INVALID.sub("", case.message).strip().split("\n", 1)[0].strip()
-    message = first or f"test {case.outcome.value}"
-    kind = f' type="{case.outcome.value}"' if tag == "failure" else ""
-    body = _x(case.message) if case.message else ""
-    return [
-        f"    <testcase {attrs}>",
-        f'      <{tag}{kind} message="{_x(message)}">{body}</{tag}>',
-        "    </testcase>",
-    ]
+    return [f"    <testcase {attrs}>", *children, "    </testcase>"]
+
+
+def _runs(case: TestCase) -> list[str]:
+    """A repeated grading's runs of the test, as a `<system-out>` note (the schema's
+    `<flakyFailure>` means a test that passed in the end; a flaky test here counts as failed)."""
+    if not case.runs:
+        return []
+    outcomes = ", ".join(o.value for o in case.runs)
+    note = f"{'flaky: ' if case.flaky else ''}{len(case.runs)} runs: {outcomes}"
+    return [f"      <system-out>{_x(note)}</system-out>"]
 
 
 def report_junit(report: Report, name: str = "takehome") -> str:

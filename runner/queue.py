@@ -47,6 +47,8 @@ class Claim:
     snapshot_digest: str
     attempt: int
     owner: str
+    repeat: int = 1
+    """How many times to run the hidden tests (`Run.repeat`)."""
 
 
 class QueueFull(Exception):
@@ -119,7 +121,13 @@ class RunQueue:
             run = session.get_one(Run, run_id)
             sub = session.get_one(Submission, run.submission_id)
             return Claim(
-                run.id, sub.id, sub.challenge_id, sub.snapshot_digest, run.attempts, owner
+                run.id,
+                sub.id,
+                sub.challenge_id,
+                sub.snapshot_digest,
+                run.attempts,
+                owner,
+                repeat=run.repeat,
             )
 
     def claimable_keys(self, limit: int = 10000, now: datetime | None = None) -> list[RunKey]:

@@ -97,6 +97,7 @@ class Worker:
             snapshot,
             run_id=claim.run_id,
             progress=lambda _step, _event: self._renew(claim),
+            repeat=claim.repeat,
         )
         if not self._queue.complete(claim, report):
             _log.warning(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import CurrentReviewer
 from api.blinding import blind_view, blind_views
@@ -21,6 +22,7 @@ from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
 from api.views import list_submissions, load_submission
+from graders import MAX_REPEAT
 from graders.model import Report
 from runner.challenge import UnknownChallenge
 from runner.gradescope import report_gradescope
@@ -175,11 +177,49 @@ def submission(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[
     return {**view.as_json(), "reviews": reviews.as_json(), "finding_origins": origins}
 
 
+class RegradeRequest(BaseModel):
+    """A regrade's options (the body is optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    repeat: int = Field(default=1, ge=1, le=MAX_REPEAT)
+    """Run the hidden tests this many times; a test whose outcome differs is reported flaky."""
+
+
+#: `?repeat=K`: the body's `repeat`, for clients that send no body.
+RepeatQuery = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_REPEAT, description="Run the hidden tests this many times (default 1)"),
+]
+
+
 @router.post("/submissions/{submission_id}/regrade", status_code=202, summary="Regrade")
-def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, str]:
-    """Queue a new run of the submission; earlier reports are kept."""
+def regrade(
+    submission_id: str,
+    svc: Svc,
+    reviewer: CurrentReviewer,
+    body: RegradeRequest | None = None,
+    repeat: RepeatQuery = None,
+) -> dict[str, str | int]:
+    """Queue a new run of the submission, running the hidden tests `repeat` times (JSON body or
+    query, 1-10, default 1); earlier reports are kept."""
     del reviewer
-    return {"run": enqueue_regrade(svc.db, submission_id), "state": "queued"}
+    times = _repeat(body, repeat)
+    return {
+        "run": enqueue_regrade(svc.db, submission_id, times),
+        "state": "queued",
+        "repeat": times,
+    }
+
+
+def _repeat(body: RegradeRequest | None, query: int | None) -> int:
+    """The regrade's `repeat`: from the body or the query; both given, they must agree (422)."""
+    if body is not None and query is not None and body.repeat != query:
+        problem = {"type": "value_error", "loc": ("query", "repeat"), "input": query}
+        problem["msg"] = f"the query's repeat ({query}) differs from the body's ({body.repeat})"
+        raise RequestValidationError([problem])
+    if body is not None and "repeat" in body.model_fields_set:
+        return body.repeat
+    return query or 1
 
 
 def _report_text(svc: Services, submission_id: str) -> str:

@@ -15,6 +15,7 @@ from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
+from graders import MAX_REPEAT
 from graders.caps import TRUNCATED_RULE, more_findings
 from graders.model import CATEGORIES, Report
 from runner.blobs import BlobError
@@ -190,10 +191,15 @@ def report_page(
 
 
 @router.post("/submissions/{submission_id}/regrade", summary="Regrade a submission")
-def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
-    """Queue a new run; the old reports are kept."""
+def regrade(
+    submission_id: str,
+    svc: Svc,
+    reviewer: CurrentReviewer,
+    repeat: Annotated[int, Form(ge=1, le=MAX_REPEAT)] = 1,
+) -> Response:
+    """Queue a new run (the hidden tests run `repeat` times); the old reports are kept."""
     del reviewer  # required for access only
-    enqueue_regrade(svc.db, submission_id)
+    enqueue_regrade(svc.db, submission_id, repeat)
     return RedirectResponse(f"/reviewer/submissions/{submission_id}", status_code=303)
 
 

@@ -196,6 +196,9 @@ class Run(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    repeat: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    """How many times the run's grading runs the hidden tests (a regrade's `repeat`, migration
+    0008): a test whose outcome differs between them is reported flaky."""
     submission: Mapped[Submission] = relationship()
 
 

@@ -444,20 +444,23 @@ def check_invite(session: Session, invite: Invite, *, count_used: bool = True) -
     return late
 
 
-def enqueue_regrade(db: Database, submission_id: str) -> str:
-    """Queue a new run of a submission (older runs and reports are kept); returns its id.
+def enqueue_regrade(db: Database, submission_id: str, repeat: int = 1) -> str:
+    """Queue a new run of a submission (older runs and reports are kept) that runs the hidden
+    tests `repeat` times; returns its id.
 
-    A run of the submission already queued is reused rather than doubled."""
+    A run of the submission already queued is reused rather than doubled (it runs the hidden
+    tests the larger of its own and `repeat` times)."""
     with db.writing() as session:
         if session.get(Submission, submission_id) is None:
             raise NotFound("no such submission")
         waiting = session.scalar(
-            select(Run.id).where(Run.submission_id == submission_id, Run.state == "queued")
+            select(Run).where(Run.submission_id == submission_id, Run.state == "queued")
         )
         if waiting is not None:
-            session.execute(update(Run).where(Run.id == waiting).values(not_before=utcnow()))
-            return waiting
-        run = Run(submission_id=submission_id)
+            waiting.not_before = utcnow()
+            waiting.repeat = max(waiting.repeat, repeat)
+            return waiting.id
+        run = Run(submission_id=submission_id, repeat=repeat)
         session.add(run)
         session.flush()
         return run.id
