@@ -3,9 +3,10 @@
 A performance-sensitive challenge (asyncio-scaling's load stages, data-pipeline's CPU-time limit)
 must give the same submission the same score whatever else the machine is doing: the target is
 a spread (max - min) of at most 3 points over five gradings. Run from the repository root:
-`python -m bench.stability [--runs N] CHALLENGE [SOLUTION ...]`, where a solution is
+`python -m bench.stability [--runs N] [--repeat K] CHALLENGE [SOLUTION ...]`, where a solution is
 `reference`, `starter` or `variants/<name>` (default: the reference and every variant). It needs
-the Docker engine and the challenge's image (`takehome images build`).
+the Docker engine and the challenge's image (`takehome images build`). `--repeat K` grades as
+`takehome grade --repeat K` does (each grading runs the hidden tests K times, worst run counts).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main() -> None:
     parser.add_argument("challenge")
     parser.add_argument("solutions", nargs="*")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=1, help="hidden-test runs per grading")
     args = parser.parse_args()
     settings = Settings()
     challenge = get_challenge(args.challenge, settings.challenge_dirs)
@@ -48,7 +50,7 @@ def main() -> None:
         per_category: dict[str, list[float]] = {c: [] for c in CATEGORIES}
         started = time.perf_counter()
         for _ in range(args.runs):
-            report = pipeline.grade(challenge, snapshot)
+            report = pipeline.grade(challenge, snapshot, repeat=args.repeat)
             totals.append(report.score)
             for category in CATEGORIES:
                 if category in report.categories:
