@@ -14,7 +14,7 @@ import pytest
 from graders.model import Report, TestOutcome, VerdictKind
 from runner.challenge import Challenge, load_challenge
 from runner.pipeline import Pipeline
-from sandbox.docker import LABEL_MANAGED, DockerSandbox
+from sandbox.docker import LABEL_RUN, DockerSandbox
 
 pytestmark = pytest.mark.docker
 
@@ -46,8 +46,9 @@ def _with_flaky_test(tmp_path: Path, name: str, *, in_process: bool = False) -> 
     return load_challenge(root)
 
 
-def _managed(client: docker.DockerClient) -> list[str]:
-    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=1"}
+def _left_behind(client: docker.DockerClient, run_id: str) -> list[str]:
+    """The run's containers still there (by its label: other gradings may share the engine)."""
+    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_RUN}={run_id}"}
     return [str(c.name) for c in client.containers.list(all=True, filters=label)]
 
 
@@ -74,11 +75,11 @@ def test_isolated_calculator_three_runs(
     pipeline: Pipeline, tmp_path: Path, docker_client: docker.DockerClient
 ) -> None:
     challenge = _with_flaky_test(tmp_path, "calculator")
-    report = pipeline.grade(challenge, challenge.reference(), repeat=3)
+    report = pipeline.grade(challenge, challenge.reference(), "repeat-isolated", repeat=3)
     _check_flaky(report, 3)
     # 17 hidden-test points (two tests weigh 2): the flaky one's point is lost.
     assert report.categories["tests"].score == pytest.approx(100 * 16 / 17)
-    assert _managed(docker_client) == []
+    assert _left_behind(docker_client, "repeat-isolated") == []
 
 
 def test_in_process_calculator_two_runs(pipeline: Pipeline, tmp_path: Path) -> None:
@@ -95,11 +96,11 @@ def test_service_mode_restarts_the_app_for_each_run(
     # `test_put_then_get` expects 201 (created): against an app kept from the first run it
     # would get 200 and look flaky. Each run gets a fresh app, so only the planted test is.
     challenge = _with_flaky_test(tmp_path, "kv-service")
-    report = pipeline.grade(challenge, challenge.reference(), repeat=2)
+    report = pipeline.grade(challenge, challenge.reference(), "repeat-service", repeat=2)
     _check_flaky(report, 2)
     assert "service.ready.2" in report.provenance["timings"]["steps"]
     assert not [v for v in report.verdicts if v.kind is VerdictKind.SERVICE_NOT_READY]
-    assert _managed(docker_client) == []
+    assert _left_behind(docker_client, "repeat-service") == []
 
 
 def test_one_run_has_no_run_outcomes(pipeline: Pipeline, tmp_path: Path) -> None:
