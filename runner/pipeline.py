@@ -8,6 +8,11 @@ a caller can retry the run instead of recording a wrong score.
 Service mode, and unit mode with `[tests] isolation = "isolated"`, first start an app next to
 which the hidden tests run: the candidate's own app, or the grader's call server that runs the
 candidate's code (`runner/oracle.py`).
+
+A repeated grading (`repeat=K`, `takehome grade --repeat K`) runs only the hidden tests K times:
+in unit mode as K steps, each in its own fresh container; next to an app, each later run starts
+a fresh app of its own (`_probe_again`), so nothing one run stored reaches the next. The tests
+grader merges the runs (graders/_repeat.py).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ Progress = Callable[[str, str], None]
 # this order) so analysis fills the gaps.
 _PRIORITY = ("tests.", "coverage.")
 #: The grader whose steps a repeated grading runs again (the others are deterministic).
-TESTS = "tests"
+_TESTS = "tests"
 
 
 class Pipeline:
@@ -93,7 +98,7 @@ class Pipeline:
                 again = self._probe_again(
                     challenge, snapshot, inputs, run=run, progress=progress, verdicts=verdicts
                 )
-                labels.setdefault(TESTS, set()).update(again)
+                labels.setdefault(_TESTS, set()).update(again)
                 executions.update(again)
         else:
             inputs, labels, executions = self._run_steps(challenge, base, progress, None, None)
@@ -140,8 +145,8 @@ class Pipeline:
         """Hidden-test run `run` of a repeated grading next to an app of its own, started afresh
         from the same snapshot (nothing the app kept from an earlier run leaks into this one);
         the app's verdicts go to `verdicts`."""
-        grader = next((g for g in self._graders if g.name == TESTS), None)
-        inp = inputs.get(TESTS)
+        grader = next((g for g in self._graders if g.name == _TESTS), None)
+        inp = inputs.get(_TESTS)
         if grader is None or inp is None:
             return {}
         app = self._app(challenge, snapshot, inp.run_id, inp.image)
@@ -211,7 +216,7 @@ class Pipeline:
         planned = {
             g.name: g.steps(
                 dataclasses.replace(inputs[g.name], only_run=tests_run)
-                if g.name == TESTS
+                if g.name == _TESTS
                 else inputs[g.name]
             )
             for g in self._graders
