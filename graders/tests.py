@@ -165,7 +165,7 @@ class TestsGrader:
             verdict = Verdict(kind=Kind.TOOL_ERROR, step=STEP, detail=str(exc))
             return _result(_Score((), 0.0, 0.0), [], [verdict])
         runs = [_read_run(inp, expected, executions, run) for run in range(1, inp.repeat + 1)]
-        verdicts = [v for r in runs for v in r.verdicts]
+        verdicts = _run_verdicts(runs)
         findings = _unmatched(runs)
         if not expected:
             verdicts.extend(_nothing_expected(verdicts))
@@ -174,11 +174,7 @@ class TestsGrader:
         findings[:0] = [_finding(t) for t in score.tests if t.outcome in _REPORTED_FAILURES]
         verdicts.extend(_incomplete(score, len(expected)))
         verdicts.extend(_flaky(score, inp.repeat))
-        forged = [sign for r in runs for sign in r.forged]
-        if forged:
-            detail = "; ".join(forged) + ": the reported results are not trusted, tests score 0"
-            verdicts.append(Verdict(kind=Kind.FORGERY_DETECTED, step=STEP, detail=detail))
-            score = dataclasses.replace(score, earned=0.0)
+        score = _unless_forged(score, runs, verdicts)
         return _result(score, findings, verdicts, inp.repeat)
 
     def check(self, sandbox: Sandbox, image: str) -> None:
@@ -237,6 +233,20 @@ def _read(
         verdicts.append(Verdict(kind=exc.kind, step=label, detail=str(exc)))
         cases = []
     return verdicts, cases
+
+
+def _run_verdicts(runs: list[_Run]) -> list[Verdict]:
+    return [v for r in runs for v in r.verdicts]
+
+
+def _unless_forged(score: _Score, runs: list[_Run], verdicts: list[Verdict]) -> _Score:
+    """The score, or 0 earned with a `forgery_detected` verdict if any run's canaries say so."""
+    forged = [sign for r in runs for sign in r.forged]
+    if not forged:
+        return score
+    detail = "; ".join(forged) + ": the reported results are not trusted, tests score 0"
+    verdicts.append(Verdict(kind=Kind.FORGERY_DETECTED, step=STEP, detail=detail))
+    return dataclasses.replace(score, earned=0.0)
 
 
 def _unmatched(runs: list[_Run]) -> list[Finding]:

@@ -82,38 +82,18 @@ class Pipeline:
         started = time.monotonic()
         image = self._images(challenge)
         base = dataclasses.replace(self._input(challenge, snapshot, run_id, image), repeat=repeat)
-        app = self._app(challenge, snapshot, run_id, image)
         verdicts = undeclared_verdicts(snapshot.files, challenge.manifest.dependencies.allowed)
+        app = self._app(challenge, snapshot, run_id, image)
         if app is not None:
-            with app:
-                base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
-                ready = app.ready_check(base.limits)
-                first = 1 if repeat > 1 else None
-                inputs, labels, executions = self._run_steps(
-                    challenge, base, progress, ready, first
-                )
-                app.readiness(executions.get(ready.label))
-            verdicts.extend(app.verdicts)
-            for run in range(2, repeat + 1):
-                again = self._probe_again(
-                    challenge, snapshot, inputs, run=run, progress=progress, verdicts=verdicts
-                )
-                labels.setdefault(_TESTS, set()).update(again)
-                executions.update(again)
+            inputs, labels, executions = self._run_with_app(
+                challenge, snapshot, base, app, progress=progress, verdicts=verdicts
+            )
         else:
             inputs, labels, executions = self._run_steps(challenge, base, progress, None, None)
-        results = {
-            g.name: g.grade(
-                inputs[g.name], {k: e for k, e in executions.items() if k in labels[g.name]}
-            )
-            for g in self._graders
-        }
+        results = self._conclude(inputs, labels, executions)
         score, weighted = combine(results, challenge.manifest.weights.as_dict())
         verdicts.extend(v for r in weighted.values() for v in r.verdicts)
-        timings = {
-            "total_seconds": round(time.monotonic() - started, 3),
-            "steps": {k: round(e.wall_seconds, 3) for k, e in sorted(executions.items())},
-        }
+        timings = _timings(started, executions)
         provenance = self._provenance(
             challenge,
             snapshot=snapshot,
@@ -122,8 +102,7 @@ class Pipeline:
             results=weighted,
             timings=timings,
         )
-        if repeat > 1:
-            provenance["repeat"] = repeat
+        provenance.update({"repeat": repeat} if repeat > 1 else {})
         return Report(
             score=round(score, 2),
             categories=weighted,
@@ -131,6 +110,47 @@ class Pipeline:
             logs={"app": app.log} if app else {},
             provenance=provenance,
         )
+
+    def _conclude(
+        self,
+        inputs: dict[str, GradingInput],
+        labels: dict[str, set[str]],
+        executions: dict[str, Execution],
+    ) -> dict[str, CategoryResult]:
+        """Each grader's result from the executions of its own steps (every run's)."""
+        return {
+            g.name: g.grade(
+                inputs[g.name], {k: e for k, e in executions.items() if k in labels[g.name]}
+            )
+            for g in self._graders
+        }
+
+    def _run_with_app(
+        self,
+        challenge: Challenge,
+        snapshot: Snapshot,
+        base: GradingInput,
+        app: AppUnderTest,
+        *,
+        progress: Progress | None,
+        verdicts: list[Verdict],
+    ) -> tuple[dict[str, GradingInput], dict[str, set[str]], dict[str, Execution]]:
+        """`_run_steps` next to `app` (the hidden tests' first run only, when they repeat), then
+        each later run next to an app of its own; the apps' verdicts go to `verdicts`."""
+        with app:
+            base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
+            ready = app.ready_check(base.limits)
+            first = 1 if base.repeat > 1 else None
+            inputs, labels, executions = self._run_steps(challenge, base, progress, ready, first)
+            app.readiness(executions.get(ready.label))
+        verdicts.extend(app.verdicts)
+        for run in range(2, base.repeat + 1):
+            again = self._probe_again(
+                challenge, snapshot, inputs, run=run, progress=progress, verdicts=verdicts
+            )
+            labels.setdefault(_TESTS, set()).update(again)
+            executions.update(again)
+        return inputs, labels, executions
 
     def _probe_again(
         self,
@@ -277,6 +297,14 @@ class Pipeline:
             # A failed gate ends its unit: the specs after it have no execution.
             for spec, execution in zip(unit, executions, strict=False)
         }
+
+
+def _timings(started: float, executions: dict[str, Execution]) -> dict[str, object]:
+    """The run's wall time since `started` and each step's, for the provenance."""
+    return {
+        "total_seconds": round(time.monotonic() - started, 3),
+        "steps": {k: round(e.wall_seconds, 3) for k, e in sorted(executions.items())},
+    }
 
 
 def _rank(unit: list[RunSpec]) -> int:
