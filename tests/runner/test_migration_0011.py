@@ -1,4 +1,4 @@
-"""Migration 0008 (repeated hidden-test runs) on SQLite and PostgreSQL: a run written before it
+"""Migration 0011 (repeated hidden-test runs) on SQLite and PostgreSQL: a run written before it
 keeps its row and reads as one run; a run with a repeat can be written after it; it downgrades
 cleanly."""
 
@@ -30,7 +30,7 @@ def _check(db: Database) -> None:
     with db.engine.begin() as connection:
         connection.execute(sa.text(_SUBMISSION), {"now": _NOW})
         connection.execute(sa.text(_RUN), {"id": "before", "now": _NOW})
-    db.migrate("0008")
+    db.migrate("0011")
     with db.engine.begin() as connection:
         after = _RUN.replace("created_at)", "created_at, repeat)").replace(":now)", ":now, 3)")
         connection.execute(sa.text(after), {"id": "after", "now": _NOW})
@@ -45,12 +45,12 @@ def _check(db: Database) -> None:
     db.close()
 
 
-def test_sqlite_0008_keeps_rows_and_downgrades(tmp_path: Path) -> None:
+def test_sqlite_0011_keeps_rows_and_downgrades(tmp_path: Path) -> None:
     db = open_database(Settings(data_dir=tmp_path), migrate=False)
     _check(db)
 
 
 @pytest.mark.services
-def test_postgres_0008_keeps_rows_and_downgrades(postgres_database: str, tmp_path: Path) -> None:
+def test_postgres_0011_keeps_rows_and_downgrades(postgres_database: str, tmp_path: Path) -> None:
     db = open_database(Settings(data_dir=tmp_path, database_url=postgres_database), migrate=False)
     _check(db)

@@ -1,6 +1,6 @@
 """Repeated hidden-test runs: a run's `repeat` (how many times it runs the hidden tests).
 
-Revision ID: 0008
+Revision ID: 0011
 Revises: 0007
 
 One column with a server default, so SQLite adds it without rebuilding `runs` and every
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
+revision = "0011"
 down_revision: str | None = "0007"
 
 
