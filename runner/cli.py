@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,11 @@ from runner.engine import open_engine
 from runner.gradescope import report_gradescope
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
 from runner.invites import InviteSpec, open_invite
+from runner.junit import report_junit
 from runner.logs import configure_logging
 from runner.pipeline import Pipeline
 from runner.render import print_report, render_html
+from runner.sarif import report_sarif
 from runner.settings import Settings, UnsafeSettings
 from runner.store.models import ApiToken, utcnow
 from runner.store.records import (
@@ -78,6 +81,7 @@ EXIT_INFRA = 4
 
 _console = Console()
 _errors = Console(stderr=True)
+_VERSION = version("takehome")
 
 
 class CheckFailed(Exception):
@@ -179,39 +183,81 @@ def cli(ctx: click.Context, challenge_dirs: tuple[str, ...]) -> None:
     ctx.obj = settings
 
 
+@dataclass(frozen=True)
+class _Outputs:
+    """Where `takehome submit` writes what it got (None: not asked for); `json` may be `-`."""
+
+    json: Path | None = None
+    html: Path | None = None
+    junit: Path | None = None
+    sarif: Path | None = None
+    min_score: float | None = None
+
+    def asked(self) -> list[str]:
+        """The options given that need the report (so not `--no-wait`)."""
+        names = ("json", "html", "junit", "sarif", "min_score")
+        return [f"--{n.replace('_', '-')}" for n in names if getattr(self, n) is not None]
+
+    @property
+    def human(self) -> Console:
+        """Where the human output goes: stderr when stdout carries the JSON (`--json -`)."""
+        return _errors if self.json == _STDOUT else _console
+
+
+_STDOUT = Path("-")
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    if path == _STDOUT:
+        click.echo(data if isinstance(data, str) else data.decode())
+    elif isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data)
+
+
+def _check_score(score: float, outputs: _Outputs) -> None:
+    """Raise `BelowThreshold` when `score` is under `--min-score` (after every file is written,
+    so a failing gate still has its artifacts)."""
+    if outputs.min_score is not None and score < outputs.min_score:
+        raise BelowThreshold(
+            f"score {score:.1f} is below the threshold {outputs.min_score:g} (--min-score)"
+        )
+
+
+def _path_option(name: str, text: str, *, dash: bool = False) -> Callable[..., Any]:
+    kind = click.Path(dir_okay=False, path_type=Path, allow_dash=dash)
+    return click.option(f"--{name}", f"{name}_out", type=kind, help=text)
+
+
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--challenge", "challenge_id", required=True, help="Challenge id.")
 @click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report JSON here.",
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    help="Exit 1 when the overall score is below this (a CI gate).",
 )
-@click.option(
-    "--html",
-    "html_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an HTML report here.",
-)
-@click.option(
-    "--gradescope",
-    "gradescope_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write Gradescope's results.json here (visibility from the feedback policy).",
-)
+@_path_option("json", "Write the report JSON here; '-': alone on stdout.", dash=True)
+@_path_option("html", "Write an HTML report here.")
+@_path_option("junit", "Write the hidden tests as JUnit XML here.")
+@_path_option("sarif", "Write the findings as SARIF 2.1.0 here.")
+@_path_option("gradescope", "Write Gradescope's results.json here (visibility from the policy).")
 @click.pass_context
 def grade(
     ctx: click.Context,
     path: Path,
     *,
     challenge_id: str,
+    min_score: float | None,
     json_out: Path | None,
     html_out: Path | None,
+    junit_out: Path | None,
+    sarif_out: Path | None,
     gradescope_out: Path | None,
 ) -> None:
     """Grade a directory or archive (tar, tar.gz, zip) against a challenge."""
-
+    outputs = _Outputs(json_out, html_out, junit_out, sarif_out, min_score)
     wiring = _wiring(ctx)
     challenge = wiring.challenges.get(challenge_id)
     snapshot = snapshot_path(path, IntakeLimits())
@@ -220,14 +266,24 @@ def grade(
         report = pipeline.grade(
             challenge, snapshot, progress=lambda step, state: status.update(f"{state}: {step}")
         )
-    print_report(_console, report, title=f"{path.name}: {report.score:.1f} / 100")
-    if json_out:
-        json_out.write_text(report.to_json())
-    if html_out:
-        html_out.write_text(render_html(report))
+    print_report(outputs.human, report, title=f"{path.name}: {report.score:.1f} / 100")
+    _save_local(report, outputs, name=path.name)
     if gradescope_out:
         results = report_gradescope(report, challenge.manifest.feedback.policy)
         gradescope_out.write_text(json.dumps(results, indent=2))
+    _check_score(report.score, outputs)
+
+
+def _save_local(report: Report, outputs: _Outputs, *, name: str) -> None:
+    """Write the files asked for, rendered here (`takehome grade` has no service to ask)."""
+    if outputs.json:
+        _write(outputs.json, report.to_json())
+    if outputs.html:
+        _write(outputs.html, render_html(report))
+    if outputs.junit:
+        _write(outputs.junit, report_junit(report, name=name))
+    if outputs.sarif:
+        _write(outputs.sarif, json.dumps(report_sarif(report, version=_VERSION), indent=2))
 
 
 @cli.group()
@@ -531,53 +587,6 @@ def tokens_revoke(ctx: click.Context, token_id: str) -> None:
     """Revoke an API token by its id (or the prefix `tokens list` shows): refused at once."""
     token = revoke_api_token(_wiring(ctx).db, token_id)
     _console.print(f"revoked API token {token.id[:8]}", highlight=False)
-
-
-@dataclass(frozen=True)
-class _Outputs:
-    """Where `takehome submit` writes what it got (None: not asked for); `json` may be `-`."""
-
-    json: Path | None = None
-    html: Path | None = None
-    junit: Path | None = None
-    sarif: Path | None = None
-    min_score: float | None = None
-
-    def asked(self) -> list[str]:
-        """The options given that need the report (so not `--no-wait`)."""
-        names = ("json", "html", "junit", "sarif", "min_score")
-        return [f"--{n.replace('_', '-')}" for n in names if getattr(self, n) is not None]
-
-    @property
-    def human(self) -> Console:
-        """Where the human output goes: stderr when stdout carries the JSON (`--json -`)."""
-        return _errors if self.json == _STDOUT else _console
-
-
-_STDOUT = Path("-")
-
-
-def _write(path: Path, data: str | bytes) -> None:
-    if path == _STDOUT:
-        click.echo(data if isinstance(data, str) else data.decode())
-    elif isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data)
-
-
-def _check_score(score: float, outputs: _Outputs) -> None:
-    """Raise `BelowThreshold` when `score` is under `--min-score` (after every file is written,
-    so a failing gate still has its artifacts)."""
-    if outputs.min_score is not None and score < outputs.min_score:
-        raise BelowThreshold(
-            f"score {score:.1f} is below the threshold {outputs.min_score:g} (--min-score)"
-        )
-
-
-def _path_option(name: str, text: str, *, dash: bool = False) -> Callable[..., Any]:
-    kind = click.Path(dir_okay=False, path_type=Path, allow_dash=dash)
-    return click.option(f"--{name}", f"{name}_out", type=kind, help=text)
 
 
 @cli.command()
