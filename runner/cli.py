@@ -185,7 +185,8 @@ def cli(ctx: click.Context, challenge_dirs: tuple[str, ...]) -> None:
 
 @dataclass(frozen=True)
 class _Outputs:
-    """Where `takehome submit` writes what it got (None: not asked for); `json` may be `-`."""
+    """Where `takehome grade` and `submit` write the report (None: not asked for), and the
+    score they gate on; `json` may be `-` (stdout)."""
 
     json: Path | None = None
     html: Path | None = None
@@ -242,7 +243,9 @@ def _path_option(name: str, text: str, *, dash: bool = False) -> Callable[..., A
 @_path_option("html", "Write an HTML report here.")
 @_path_option("junit", "Write the hidden tests as JUnit XML here.")
 @_path_option("sarif", "Write the findings as SARIF 2.1.0 here.")
-@_path_option("gradescope", "Write Gradescope's results.json here (visibility from the policy).")
+@_path_option(
+    "gradescope", "Write Gradescope's results.json here (visibility from the feedback policy)."
+)
 @click.pass_context
 def grade(
     ctx: click.Context,

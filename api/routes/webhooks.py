@@ -55,7 +55,7 @@ from api.gitsubmit import snapshot_git
 from api.jsonbody import JsonRefused, loads_bounded
 from api.services import Services, Svc
 from api.uploads import check_open
-from runner.gitintake import check_commit_sha, normalise_repo_url
+from runner.gitintake import GitIntakeError, GitSnapshot, check_commit_sha, normalise_repo_url
 from runner.starter import invite_starter_commit
 from runner.store import Invite, RepoBinding
 from runner.store.bindings import (
@@ -278,9 +278,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     await run_in_threadpool(check_open, svc, invite.id, count_used=False)
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
-    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite.id)
-    holders = (f"invite:{invite.id}", f"binding:{binding.id}")
-    got = await snapshot_git(svc, binding.repo_url, sha, starter, holders)
+    got = await _fetch(svc, binding, sha, invite.id)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
         snapshot=got.snapshot,
@@ -307,6 +305,16 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     location = f"/api/submissions/{submission_id}"
     body = {"submission": submission_id, "run": run_id, "commit": sha, "url": location}
     return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+async def _fetch(svc: Services, binding: RepoBinding, sha: str, invite_id: str) -> GitSnapshot:
+    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite_id)
+    holders = (f"invite:{invite_id}", f"binding:{binding.id}")
+    try:
+        return await snapshot_git(svc, binding.repo_url, sha, starter, holders)
+    except GitIntakeError as exc:  # answered by `api.errors`; logged here with the binding
+        _log.warning("webhook refused: binding %s: %s (%s)", binding.id, exc.reason, exc)
+        raise
 
 
 def _duplicate(submission_id: str) -> Response:

@@ -547,7 +547,11 @@ def _free_port() -> int:
     ids=["dns", "connection-refused"],
 )
 def test_an_unreachable_repository_is_503_and_stores_nothing(
-    client: TestClient, svc: Services, reviewer_headers: dict[str, str], url: str
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """DNS or network failure fetching the bound repository: 503 with Retry-After, not the 400
     of a refused URL or the 422 of a repository that cannot be fetched; a redelivery retries."""
@@ -577,3 +581,5 @@ def test_an_unreachable_repository_is_503_and_stores_nothing(
             assert (answer.status_code, answer.json()["error"]) == (503, "repo_unreachable")
             assert int(answer.headers["Retry-After"]) > 0
         assert _counts(svc) == (0, 0, 0)
+    assert f"binding {github['id']}: repo_unreachable" in caplog.text
+    assert github["secret"] not in caplog.text
