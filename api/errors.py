@@ -13,6 +13,7 @@
 | `GitIntakeError` repo_too_large            | 413    | repo_too_large      |
 | `GitIntakeError` fetch_failed / timeout    | 422    | its `.reason`       |
 | `GitIntakeError` git_unavailable           | 503    | git_unavailable     |
+| `GitIntakeError` repo_unreachable (DNS, network, a forge's 5xx) | 503 | repo_unreachable |
 | `NotAuthenticated`                         | 401 (JSON) or 303 to /login (pages)   |
 | `CsrfFailed`                               | 403    | csrf                |
 | `NotFound`, `UnknownChallenge`             | 404    | not_found           |
@@ -31,9 +32,10 @@
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
 
-A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by
-`UploadRefused` with 411 length_required, 413 too_large or 400 malformed_form (also a form with
-a file part or too many fields); a binding's push cap is a 409 limit_reached like an invite's.
+A `QueueFull`, `RateLimited` or `GitUnreachable` answer carries `Retry-After` (seconds). Git
+forms are refused by `UploadRefused` with 411 length_required, 413 too_large or 400
+malformed_form (also a form with a file part or too many fields); a binding's push cap is a 409
+limit_reached like an invite's.
 
 The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
 asked for HTML (a browser form).
@@ -51,7 +53,7 @@ from starlette.exceptions import HTTPException
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
 from runner.changes import ChangesNotFound
-from runner.gitintake import GitIntakeError
+from runner.gitintake import GitIntakeError, GitUnreachable
 from runner.intake import IntakeError
 from runner.queue import QueueFull
 from runner.starter import StarterError
@@ -98,6 +100,7 @@ _HUMAN = {
     "address_refused": "This repository's host is an internal address: not reachable from here.",
     "bad_ref": "Give a plain branch, tag or commit name.",
     "fetch_failed": "The repository or ref could not be fetched. Is it public and spelt right?",
+    "repo_unreachable": "The repository's host could not be reached from here. Try again later.",
     "repo_too_large": "The repository is too large. Leave out data files and build output.",
     "clone_timeout": "Fetching the repository took too long.",
     "queue_full": "Too many submissions are waiting to be graded. Please try again later.",
@@ -170,13 +173,17 @@ _GIT_STATUS = {
     "repo_too_large": 413,
     "fetch_failed": 422,
     "git_unavailable": 503,
+    "repo_unreachable": 503,
 }
 
 
 async def _git(request: Request, exc: Exception) -> Response:
     reason = cast(GitIntakeError, exc).reason
     status = _GIT_STATUS.get(reason, 422 if reason == "clone_timeout" else 400)
-    return _problem(request, status, reason, str(exc))
+    response = _problem(request, status, reason, str(exc))
+    if isinstance(exc, GitUnreachable):  # transient: a retry can succeed
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _upload(request: Request, exc: Exception) -> Response:

@@ -1,7 +1,8 @@
 """The `takehome` command line.
 
-Exit codes: 0 done; 1 a check failed (validate, doctor, a grader's self-check); 2 usage error; 3
-bad input (archive, manifest, unknown challenge); 4 infrastructure failure (Docker engine, images).
+Exit codes: 0 done; 1 a check failed (validate, doctor, a grader's self-check, a score under
+`submit --min-score`); 2 usage error; 3 bad input (archive, manifest, unknown challenge); 4
+infrastructure failure (Docker engine, images, the service unreachable).
 
 Commands raise; the group (`_Cli`) maps what they raise to an exit code through one table,
 `EXIT_CODES` (the first class of the exception's MRO found there), and prints one line
@@ -15,7 +16,9 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from graders import MAX_REPEAT, discover_test_ids
+from graders.model import Report
 from runner.celery_app import run_worker
 from runner.challenge import ChallengeError
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
@@ -33,9 +37,11 @@ from runner.engine import open_engine
 from runner.gradescope import report_gradescope
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
 from runner.invites import InviteSpec, open_invite
+from runner.junit import report_junit
 from runner.logs import configure_logging
 from runner.pipeline import Pipeline
 from runner.render import print_report, render_html
+from runner.sarif import report_sarif
 from runner.settings import Settings, UnsafeSettings
 from runner.store.models import ApiToken, utcnow
 from runner.store.records import (
@@ -61,6 +67,7 @@ __all__ = [
     "EXIT_CODES",
     "EXIT_INFRA",
     "EXIT_USAGE",
+    "BelowThreshold",
     "CheckFailed",
     "UsageProblem",
     "exit_code",
@@ -74,6 +81,7 @@ EXIT_INFRA = 4
 
 _console = Console()
 _errors = Console(stderr=True)
+_VERSION = version("takehome")
 
 
 class CheckFailed(Exception):
@@ -82,6 +90,10 @@ class CheckFailed(Exception):
 
 class UsageProblem(Exception):
     """The command cannot work as called (a setting or an argument it needs is wrong)."""
+
+
+class BelowThreshold(Exception):
+    """A graded submission scored under the `--min-score` it was submitted with (a CI gate)."""
 
 
 def _client_exit(exc: Exception) -> int:
@@ -93,6 +105,7 @@ def _client_exit(exc: Exception) -> int:
 #: What each exception a command raises exits with: a code, or a function of the exception.
 EXIT_CODES: Mapping[type[Exception], int | Callable[[Exception], int]] = {
     CheckFailed: EXIT_CHECK_FAILED,
+    BelowThreshold: EXIT_CHECK_FAILED,
     GraderChecksFailed: EXIT_CHECK_FAILED,
     UsageProblem: EXIT_USAGE,
     UnsafeSettings: EXIT_USAGE,
@@ -170,26 +183,68 @@ def cli(ctx: click.Context, challenge_dirs: tuple[str, ...]) -> None:
     ctx.obj = settings
 
 
+@dataclass(frozen=True)
+class _Outputs:
+    """Where `takehome grade` and `submit` write the report (None: not asked for), and the
+    score they gate on; `json` may be `-` (stdout)."""
+
+    json: Path | None = None
+    html: Path | None = None
+    junit: Path | None = None
+    sarif: Path | None = None
+    min_score: float | None = None
+
+    def asked(self) -> list[str]:
+        """The options given that need the report (so not `--no-wait`)."""
+        names = ("json", "html", "junit", "sarif", "min_score")
+        return [f"--{n.replace('_', '-')}" for n in names if getattr(self, n) is not None]
+
+    @property
+    def human(self) -> Console:
+        """Where the human output goes: stderr when stdout carries the JSON (`--json -`)."""
+        return _errors if self.json == _STDOUT else _console
+
+
+_STDOUT = Path("-")
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    if path == _STDOUT:
+        click.echo(data if isinstance(data, str) else data.decode())
+    elif isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data)
+
+
+def _check_score(score: float, outputs: _Outputs) -> None:
+    """Raise `BelowThreshold` when `score` is under `--min-score` (after every file is written,
+    so a failing gate still has its artifacts)."""
+    if outputs.min_score is not None and score < outputs.min_score:
+        raise BelowThreshold(
+            f"score {score:.1f} is below the threshold {outputs.min_score:g} (--min-score)"
+        )
+
+
+def _path_option(name: str, text: str, *, dash: bool = False) -> Callable[..., Any]:
+    kind = click.Path(dir_okay=False, path_type=Path, allow_dash=dash)
+    return click.option(f"--{name}", f"{name}_out", type=kind, help=text)
+
+
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--challenge", "challenge_id", required=True, help="Challenge id.")
 @click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report JSON here.",
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    help="Exit 1 when the overall score is below this (a CI gate).",
 )
-@click.option(
-    "--html",
-    "html_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an HTML report here.",
-)
-@click.option(
-    "--gradescope",
-    "gradescope_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write Gradescope's results.json here (visibility from the feedback policy).",
+@_path_option("json", "Write the report JSON here; '-': alone on stdout.", dash=True)
+@_path_option("html", "Write an HTML report here.")
+@_path_option("junit", "Write the hidden tests as JUnit XML here.")
+@_path_option("sarif", "Write the findings as SARIF 2.1.0 here.")
+@_path_option(
+    "gradescope", "Write Gradescope's results.json here (visibility from the feedback policy)."
 )
 @click.option(
     "--repeat",
@@ -205,14 +260,18 @@ def grade(
     path: Path,
     *,
     challenge_id: str,
+    min_score: float | None,
     json_out: Path | None,
     html_out: Path | None,
+    junit_out: Path | None,
+    sarif_out: Path | None,
     gradescope_out: Path | None,
     repeat: int,
 ) -> None:
     """Grade a directory or archive (tar, tar.gz, zip) against a challenge."""
     if not 1 <= repeat <= MAX_REPEAT:
         raise UsageProblem(f"--repeat must be 1 to {MAX_REPEAT}, got {repeat}")
+    outputs = _Outputs(json_out, html_out, junit_out, sarif_out, min_score)
     wiring = _wiring(ctx)
     challenge = wiring.challenges.get(challenge_id)
     snapshot = snapshot_path(path, IntakeLimits())
@@ -224,14 +283,24 @@ def grade(
             progress=lambda step, state: status.update(f"{state}: {step}"),
             repeat=repeat,
         )
-    print_report(_console, report, title=f"{path.name}: {report.score:.1f} / 100")
-    if json_out:
-        json_out.write_text(report.to_json())
-    if html_out:
-        html_out.write_text(render_html(report))
+    print_report(outputs.human, report, title=f"{path.name}: {report.score:.1f} / 100")
+    _save_local(report, outputs, name=path.name)
     if gradescope_out:
         results = report_gradescope(report, challenge.manifest.feedback.policy)
         gradescope_out.write_text(json.dumps(results, indent=2))
+    _check_score(report.score, outputs)
+
+
+def _save_local(report: Report, outputs: _Outputs, *, name: str) -> None:
+    """Write the files asked for, rendered here (`takehome grade` has no service to ask)."""
+    if outputs.json:
+        _write(outputs.json, report.to_json())
+    if outputs.html:
+        _write(outputs.html, render_html(report))
+    if outputs.junit:
+        _write(outputs.junit, report_junit(report, name=name))
+    if outputs.sarif:
+        _write(outputs.sarif, json.dumps(report_sarif(report, version=_VERSION), indent=2))
 
 
 @cli.group()
@@ -549,8 +618,15 @@ def tokens_revoke(ctx: click.Context, token_id: str) -> None:
 )
 @click.option("--wait/--no-wait", default=True, help="Wait for the report and print it.")
 @click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds to wait.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 100),
+    help="Exit 1 when the overall score is below this (a CI gate).",
+)
+@_path_option("json", "Write the report JSON here; '-': alone on stdout.", dash=True)
+@_path_option("html", "Write an HTML report here.")
+@_path_option("junit", "Write the service's JUnit XML export here (reviewers).")
+@_path_option("sarif", "Write the service's SARIF export here (reviewers).")
 def submit(
     *,
     path: Path,
@@ -560,16 +636,23 @@ def submit(
     invite: str | None,
     wait: bool,
     timeout: float,
+    min_score: float | None,
     json_out: Path | None,
     html_out: Path | None,
+    junit_out: Path | None,
+    sarif_out: Path | None,
 ) -> None:
     """Submit a directory or archive to a running service (the JSON API) and wait for its report.
 
     As a reviewer: `--challenge` and `--token` (or TAKEHOME_API_TOKEN; `takehome tokens create
     EMAIL`). As a candidate: `--invite` with the invite link (or its token and `--url`), or
-    TAKEHOME_INVITE; then what the challenge's feedback policy shows is printed."""
+    TAKEHOME_INVITE; then what the challenge's feedback policy shows is printed. Exit codes:
+    0 graded (and at least `--min-score`), 1 below it or the run failed (docs/ci.md)."""
+    outputs = _Outputs(json_out, html_out, junit_out, sarif_out, min_score)
+    if not wait and outputs.asked():
+        raise UsageProblem(f"{', '.join(outputs.asked())} need the report: drop --no-wait")
     if invite:
-        _submit_invite(path, invite, url, wait=wait, timeout=timeout, json_out=json_out)
+        _submit_invite(path, invite, url, wait=wait, timeout=timeout, outputs=outputs)
         return
     if not challenge_id or not token:
         raise UsageProblem("give --challenge and --token (a reviewer), or --invite")
@@ -585,17 +668,29 @@ def submit(
         raise CheckFailed(f"run {summary['state']}: {summary.get('error')}")
     report = client.report(submission_id)
     title = f"{challenge_id} / {path.name}: {report.score:.1f} / 100"
-    print_report(_console, report, title=title)
-    if json_out:
-        json_out.write_text(report.to_json())
-    if html_out:
-        html_out.write_text(render_html(report))
+    print_report(outputs.human, report, title=title)
+    _save_report(client, submission_id, report, outputs)
+    _check_score(report.score, outputs)
+
+
+def _save_report(client: ApiClient, submission_id: str, report: Report, outputs: _Outputs) -> None:
+    """Write the files asked for: the report JSON and HTML from the report, the JUnit and SARIF
+    exports as the service renders them (its version, its URL, its blinding)."""
+    if outputs.json:
+        _write(outputs.json, report.to_json())
+    if outputs.html:
+        _write(outputs.html, render_html(report))
+    for name, target in (("report.junit.xml", outputs.junit), ("report.sarif", outputs.sarif)):
+        if target:
+            _write(target, client.export(submission_id, name))
 
 
 def _submit_invite(
-    path: Path, invite: str, url: str, *, wait: bool, timeout: float, json_out: Path | None
+    path: Path, invite: str, url: str, *, wait: bool, timeout: float, outputs: _Outputs
 ) -> None:
     """`submit --invite`: through the candidate's routes; prints the candidate's status."""
+    if outputs.junit or outputs.sarif or outputs.html:
+        raise UsageProblem("--junit, --sarif and --html are reviewer exports: give --token")
     base, invite_token = parse_invite(invite, url)
     client = InviteClient(base, invite_token)
     submission_id = client.submit(snapshot_path(path, IntakeLimits()), path.name)
@@ -605,17 +700,26 @@ def _submit_invite(
         click.echo(submission_id)
         return
     status = client.wait(submission_id, timeout)
-    if json_out:
-        json_out.write_text(json.dumps(status, indent=2))
-    click.echo(f"state: {status['state']}" + (" (late)" if status.get("late") else ""))
-    if "score" in status:
-        click.echo(f"score: {status['score']:.1f} / 100")
-        for name, score in status.get("categories", {}).items():
-            click.echo(f"  {name}: {score:.1f}")
-    for test in status.get("tests", []):
-        click.echo(f"  {test['outcome']:>8}  {test['id']}")
+    if outputs.json:
+        _write(outputs.json, json.dumps(status, indent=2))
+    _print_status(outputs.human, status)
     if status["state"] != "done":
         raise CheckFailed(status.get("message", f"submission {status['state']}"))
+    if outputs.min_score is not None:
+        if "score" not in status:
+            raise UsageProblem("--min-score: the challenge's feedback policy shows no score")
+        _check_score(float(status["score"]), outputs)
+
+
+def _print_status(out: Console, status: dict[str, Any]) -> None:
+    """What the candidate's status page shows, as text."""
+    lines = [f"state: {status['state']}" + (" (late)" if status.get("late") else "")]
+    if "score" in status:
+        lines.append(f"score: {status['score']:.1f} / 100")
+        lines += [f"  {name}: {score:.1f}" for name, score in status.get("categories", {}).items()]
+    lines += [f"  {test['outcome']:>8}  {test['id']}" for test in status.get("tests", [])]
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def main() -> None:

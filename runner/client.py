@@ -29,9 +29,11 @@ from urllib.parse import urlsplit
 from graders.model import Report
 from runner.intake import Snapshot
 
-__all__ = ["ApiClient", "ClientError", "InviteClient", "WaitTimeout", "parse_invite"]
+__all__ = ["EXPORTS", "ApiClient", "ClientError", "InviteClient", "WaitTimeout", "parse_invite"]
 
 _FINAL_STATES = frozenset({"done", "failed"})
+#: The report's export routes (`GET /api/submissions/{id}/<name>`), for `ApiClient.export`.
+EXPORTS = ("report.junit.xml", "report.sarif", "report.gradescope.json")
 
 
 class ClientError(Exception):
@@ -94,6 +96,15 @@ class ApiClient:
         data = self._request("GET", f"/api/submissions/{submission_id}/report")
         return Report.from_stored(data)
 
+    def export(self, submission_id: str, name: str) -> bytes:
+        """The bytes of one of the report's export routes, as the service renders them: `name`
+        is `report.junit.xml`, `report.sarif` or `report.gradescope.json`."""
+        if name not in EXPORTS:
+            raise ClientError(f"no export {name!r}: one of {', '.join(EXPORTS)}")
+        auth = {"Authorization": f"Bearer {self.token}"}
+        request = ("GET", f"/api/submissions/{submission_id}/{name}", None, "")
+        return _send(self.base_url, self.timeout, request, auth)
+
     def wait(self, submission_id: str, timeout: float, poll: float = 1.0) -> dict[str, Any]:
         """Poll until the submission is `done` or `failed`; its summary. Raises `WaitTimeout`."""
         return _wait(self.submission, submission_id, timeout, poll)
@@ -151,6 +162,17 @@ def _call(
     extra: dict[str, str],
 ) -> Any:
     """Send (method, path, body, content type) with the `extra` headers; the JSON answer."""
+    return json.loads(_send(base_url, timeout, request, extra) or b"null")
+
+
+def _send(
+    base_url: str,
+    timeout: float,
+    request: tuple[str, str, bytes | None, str],
+    extra: dict[str, str],
+) -> bytes:
+    """Send (method, path, body, content type) with the `extra` headers; the answer's body.
+    Raises `ClientError` for an error status (with the JSON error's code) or no answer."""
     method, path, body, content_type = request
     url = urlsplit(base_url)
     if url.scheme not in ("http", "https") or not url.hostname:
@@ -170,7 +192,7 @@ def _call(
         connection.close()
     if response.status >= 400:
         raise _error(response.status, response.reason, data)
-    return json.loads(data or b"null")
+    return data
 
 
 def _wait(

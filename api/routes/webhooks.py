@@ -12,7 +12,8 @@ one. The order of checks, and what each failure answers (nothing is stored for a
     signature / token missing or wrong        401 bad_signature
     event other than push (ping: pong)        200 {"ignored": ...}
     body not a JSON object of the right shape 400 malformed_payload
-    (or nested deeper than 64 levels: refused before parsing, see `api.jsonbody`)
+    (or nested deeper than 64 levels: refused before parsing, see `api.jsonbody`; GitHub's
+    form content type: the JSON is the `payload` field, a form without it is malformed too)
     repository is not the bound one           422 unknown_repository
     branch deleted / another branch           200 {"ignored": "branch_deleted" | "other_branch"}
     no delivery id                            400 missing_delivery_id
@@ -20,6 +21,7 @@ one. The order of checks, and what each failure answers (nothing is stored for a
     the invite had all its pushes             409 limit_reached
     every clone slot busy                     503 queue_full (Retry-After)
     git cannot be started on this host        503 git_unavailable
+    the host does not resolve / is unreachable 503 repo_unreachable (Retry-After)
     accepted: the commit is fetched           202 {"submission": ..., "url": ...}
 
 The repository is matched case-insensitively in its path (GitHub and GitLab paths are; the
@@ -42,6 +44,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -52,7 +55,7 @@ from api.gitsubmit import snapshot_git
 from api.jsonbody import JsonRefused, loads_bounded
 from api.services import Services, Svc
 from api.uploads import check_open
-from runner.gitintake import check_commit_sha, normalise_repo_url
+from runner.gitintake import GitIntakeError, GitSnapshot, check_commit_sha, normalise_repo_url
 from runner.starter import invite_starter_commit
 from runner.store import Invite, RepoBinding
 from runner.store.bindings import (
@@ -132,6 +135,26 @@ def _parse(body: bytes, binding_id: str) -> dict[str, Any]:
     return data
 
 
+def _github_json(request: Request, body: bytes, binding_id: str) -> bytes:
+    """The JSON of a GitHub delivery: the body itself, or with the hook's content type
+    `application/x-www-form-urlencoded` (GitHub's default for a hook made through the REST
+    API) its one field `payload`. The signature is over the raw body either way."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return body
+    try:
+        fields = parse_qs(
+            body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
+    except (UnicodeError, ValueError):  # not ASCII, a field without '=', bad UTF-8 escapes
+        fields = {}
+    payload = fields.get("payload", [])
+    if len(payload) != 1:
+        message = "a form-encoded delivery needs exactly one field 'payload' (the JSON)"
+        raise _refuse(binding_id, 400, "malformed_payload", message)
+    return payload[0].encode()
+
+
 def _text(data: dict[str, Any], *path: str) -> str | None:
     value: Any = data
     for key in path:
@@ -188,7 +211,7 @@ async def github(binding_id: str, request: Request, svc: Svc) -> Response:
         return JSONResponse({"ok": "pong", "binding": binding.id, "branch": binding.branch})
     if event != "push":
         return _ignored("event", f"only push events are handled, not {event[:40]!r}")
-    data = _parse(body, binding.id)
+    data = _parse(_github_json(request, body, binding.id), binding.id)
     ref, after = _ref_after(data, binding.id, "repository")
     urls = _urls(data, *(("repository", key) for key in ("clone_url", "html_url", "url")))
     push = _Push(
@@ -255,9 +278,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     await run_in_threadpool(check_open, svc, invite.id, count_used=False)
     svc.challenges.get(invite.challenge_id)
     await run_in_threadpool(svc.queue.admit, invite.challenge_id)
-    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite.id)
-    holders = (f"invite:{invite.id}", f"binding:{binding.id}")
-    got = await snapshot_git(svc, binding.repo_url, sha, starter, holders)
+    got = await _fetch(svc, binding, sha, invite.id)
     new = NewSubmission(
         challenge_id=invite.challenge_id,
         snapshot=got.snapshot,
@@ -284,6 +305,16 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
     location = f"/api/submissions/{submission_id}"
     body = {"submission": submission_id, "run": run_id, "commit": sha, "url": location}
     return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+async def _fetch(svc: Services, binding: RepoBinding, sha: str, invite_id: str) -> GitSnapshot:
+    starter = await run_in_threadpool(invite_starter_commit, svc.db, invite_id)
+    holders = (f"invite:{invite_id}", f"binding:{binding.id}")
+    try:
+        return await snapshot_git(svc, binding.repo_url, sha, starter, holders)
+    except GitIntakeError as exc:  # answered by `api.errors`; logged here with the binding
+        _log.warning("webhook refused: binding %s: %s (%s)", binding.id, exc.reason, exc)
+        raise
 
 
 def _duplicate(submission_id: str) -> Response:

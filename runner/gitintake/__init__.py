@@ -33,8 +33,11 @@ Exception tree (`.reason` is the error code the API answers with)::
     │                                          any connection)
     ├── GitRefRefused        bad_ref          a ref that starts with '-', has '..', spaces, ...
     ├── GitFetchFailed       fetch_failed     git could not fetch it (no such repo/ref, ...)
-    │   └── GitUnavailable   git_unavailable  the `git` executable could not be started (not
-    │                                          installed): the API answers 503
+    │   ├── GitUnavailable   git_unavailable  the `git` executable could not be started (not
+    │   │                                      installed): the API answers 503
+    │   └── GitUnreachable   repo_unreachable the host did not resolve, or git could not connect
+    │                                          (refused, timed out, a 5xx): transient, the API
+    │                                          answers 503 with Retry-After
     ├── GitTooLarge          repo_too_large   the fetched objects passed `max_bytes`
     └── GitTimeout           clone_timeout    the fetch passed `timeout_seconds`
 
@@ -50,6 +53,7 @@ from runner.gitintake._errors import (
     GitTimeout,
     GitTooLarge,
     GitUnavailable,
+    GitUnreachable,
     GitUrlRefused,
 )
 from runner.gitintake._url import (
@@ -72,6 +76,7 @@ __all__ = [
     "GitTimeout",
     "GitTooLarge",
     "GitUnavailable",
+    "GitUnreachable",
     "GitUrlRefused",
     "check_commit_sha",
     "check_ref",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ from runner.gitintake._errors import (
     GitTimeout,
     GitTooLarge,
     GitUnavailable,
+    GitUnreachable,
 )
 from runner.gitintake._url import CheckedUrl, GitPolicy, check_commit_sha, check_ref, check_url
 from runner.intake import IntakeError, IntakeLimits, Snapshot, snapshot_bytes
@@ -31,6 +33,16 @@ _STDERR_BYTES = 2000
 # Attributes that would make `git archive` differ from the commit: `export-subst` rewrites
 # files, `export-ignore` hides them. $GIT_DIR/info/attributes overrides the repository's own.
 _NEUTRAL_ATTRIBUTES = "* -export-subst -export-ignore\n"
+# What git (libcurl) prints when the host could not be reached, or the forge failed: the
+# network's or the forge's fault, gone on a retry, so `GitUnreachable` (503), not the
+# `fetch_failed` (422) of a repository or ref that does not exist. A 4xx from the forge (no such
+# repository, a private one) stays `fetch_failed`.
+_TRANSIENT = re.compile(
+    r"Failed to connect to|Couldn't connect to server|Connection (refused|timed out|reset)"
+    r"|Network is unreachable|No route to host|Could not resolve (host|proxy)"
+    r"|Operation timed out|Operation too slow|Empty reply from server|Recv failure"
+    r"|Send failure|transfer closed with|returned error: (5\d\d|429)|RPC failed; HTTP (5\d\d|429)"
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +145,8 @@ class _Git:
             err.seek(0)
             stdout, stderr = out.read(), err.read(_STDERR_BYTES).decode("utf-8", "replace")
         if process.returncode != 0:
-            raise GitFetchFailed(f"git {args[0]} failed: {stderr.strip()[-500:]!r}")
+            failed = GitUnreachable if _TRANSIENT.search(stderr) else GitFetchFailed
+            raise failed(f"git {args[0]} failed: {stderr.strip()[-500:]!r}")
         return stdout
 
     def _wait(self, process: subprocess.Popen[bytes], *, watch: bool) -> None:

@@ -10,6 +10,7 @@ __all__ = [
     "GitTimeout",
     "GitTooLarge",
     "GitUnavailable",
+    "GitUnreachable",
     "GitUrlRefused",
 ]
 
@@ -49,6 +50,15 @@ class GitUnavailable(GitFetchFailed):
     fault, not the repository's."""
 
     reason = "git_unavailable"
+
+
+class GitUnreachable(GitFetchFailed):
+    """The repository's host could not be looked up or reached (a DNS failure, a refused or
+    timed-out connection, a 5xx from the forge): transient and the server's side, so the API
+    answers 503 with `Retry-After` and a retry can succeed."""
+
+    reason = "repo_unreachable"
+    retry_after = 60
 
 
 class GitTooLarge(GitIntakeError):

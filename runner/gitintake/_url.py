@@ -9,7 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
-from runner.gitintake._errors import GitAddressRefused, GitRefRefused, GitUrlRefused
+from runner.gitintake._errors import (
+    GitAddressRefused,
+    GitRefRefused,
+    GitUnreachable,
+    GitUrlRefused,
+)
 
 __all__ = [
     "CheckedUrl",
@@ -31,10 +36,20 @@ Resolver = Callable[[str, int], Sequence[str]]
 
 
 def _resolve(host: str, port: int) -> list[str]:
+    """The addresses of `host`. Every lookup failure is `GitUnreachable` (transient, the
+    server's side), whatever its `EAI_*` code: the name is one the operator allow-listed (the
+    allow-list is checked first, so no name from a request is ever looked up), so it failing
+    to resolve says the grading host's DNS is down or misconfigured, not that the request is
+    wrong. `EAI_AGAIN` is transient by definition; `EAI_NONAME` is too, here: a resolver with
+    no reachable server (an empty resolv.conf, a stub resolver offline) answers it for every
+    name, `github.com` included, so it cannot be told from a real NXDOMAIN. A name that cannot
+    be encoded for DNS at all (IDNA: a label over 63 characters) is refused."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise GitUrlRefused(f"the host {host!r} does not resolve: {exc}") from None
+    except UnicodeError as exc:
+        raise GitUrlRefused(f"the host {host!r} is not a name DNS can look up: {exc}") from None
+    except OSError as exc:  # socket.gaierror (EAI_AGAIN, EAI_NONAME, EAI_FAIL, ...) and others
+        raise GitUnreachable(f"the host {host!r} does not resolve: {exc}") from None
     return [str(info[4][0]) for info in infos]
 
 
@@ -145,7 +160,8 @@ def _checked_host(parts: SplitResult, policy: GitPolicy) -> str:
 
 def check_url(url: str, policy: GitPolicy, *, resolve: bool = True) -> CheckedUrl:
     """The URL, checked; with `resolve`, every address of its host checked too (no connection
-    is made: a literal IP is not looked up, a name is resolved). Raises `GitUrlRefused`."""
+    is made: a literal IP is not looked up, a name is resolved). Raises `GitUrlRefused`, or
+    `GitUnreachable` when the name does not resolve (see `_resolve`)."""
     _refuse_text(url)
     parts = _split(url)
     scheme = _checked_scheme(parts, policy)

@@ -198,7 +198,7 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     repeat: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     """How many times the run's grading runs the hidden tests (a regrade's `repeat`, migration
-    0008): a test whose outcome differs between them is reported flaky."""
+    0011): a test whose outcome differs between them is reported flaky."""
     submission: Mapped[Submission] = relationship()
 
 

@@ -7,10 +7,12 @@ import hashlib
 import hmac
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,13 +25,15 @@ from tests.fakeservice import grade_all, reference_archive, reference_files
 from tests.gitserver import GitServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
+# A name no DNS server answers for (RFC 6761 `.invalid`), allow-listed so the lookup happens.
+UNRESOLVABLE = "takehome-webhook.invalid"
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
-            "git_allowed_hosts": ["127.0.0.1"],
+            "git_allowed_hosts": ["127.0.0.1", UNRESOLVABLE],
             "git_allow_loopback": True,
             "git_allow_http": True,
             "webhook_max_bytes": 64 * 1024,
@@ -455,3 +459,127 @@ def test_deeply_nested_signed_json_is_a_400(
     refused = client.post(f"/webhooks/gitlab/{gitlab['id']}", content=body, headers=headers)
     assert (refused.status_code, refused.json()["error"]) == (400, "malformed_payload")
     assert _counts(svc) == (0, 0, 0)
+
+
+def _form(body: bytes) -> bytes:
+    """`body` as GitHub sends it with the content type `application/x-www-form-urlencoded`."""
+    return urlencode({"payload": body.decode()}).encode()
+
+
+def _signed_form(secret: str, form: bytes, event: str = "push") -> dict[str, str]:
+    return {**_signed(secret, form, event), "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_github_form_encoded_deliveries_work_like_json(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str], repo: tuple[str, str]
+) -> None:
+    """GitHub's REST default content type: `payload=<urlencoded JSON>`, signed as sent."""
+    url, sha = repo
+    binding = _bind(client, reviewer_headers, _invite_id(client, reviewer_headers), url, "github")
+    hook, secret = f"/webhooks/github/{binding['id']}", binding["secret"]
+    ping = _form((FIXTURES / "github_ping.json").read_bytes())
+    pong = client.post(hook, content=ping, headers=_signed_form(secret, ping, "ping"))
+    assert (pong.status_code, pong.json()["ok"]) == (200, "pong")
+
+    json_body = _github_push(url, sha)
+    as_json = client.post(hook, content=json_body, headers=_signed(secret, json_body))
+    form = _form(json_body)
+    assert form.startswith(b"payload=%7B%22")  # the real encoding: percent-escaped JSON
+    # The signature is over the raw body: the JSON's signature does not sign its form.
+    wrong = {**_signed(secret, json_body), "Content-Type": "application/x-www-form-urlencoded"}
+    refused = client.post(hook, content=form, headers=wrong)
+    assert (refused.status_code, refused.json()["error"]) == (401, "bad_signature")
+    as_form = client.post(hook, content=form, headers=_signed_form(secret, form))
+    assert (as_json.status_code, as_form.status_code) == (202, 202), as_form.text
+    assert as_form.json()["commit"] == as_json.json()["commit"] == sha
+    shown = client.get(as_form.json()["url"], headers=reviewer_headers).json()
+    assert (shown["repository"], shown["ref"], shown["commit"]) == (url, "refs/heads/main", sha)
+
+    deleted = json.loads((FIXTURES / "github_push_deleted.json").read_text())
+    deleted["ref"] = "refs/heads/main"
+    deleted["repository"]["clone_url"] = url
+    gone_body = _form(json.dumps(deleted).encode())
+    gone = client.post(hook, content=gone_body, headers=_signed_form(secret, gone_body))
+    assert (gone.status_code, gone.json()["ignored"]) == (200, "branch_deleted")
+    assert _counts(svc) == (2, 2, 2)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        b"",
+        b"ref=refs%2Fheads%2Fmain",  # no payload field
+        b"payload=" + quote('{"ref": "refs/heads/main", "after": ').encode(),  # invalid JSON
+        b"payload=%5B1%2C2%5D",  # JSON, not an object
+        b"payload=%7B%7D&payload=%7B%7D",  # two payloads
+        b"payload",  # a field without '='
+        b"payload=%FF",  # not UTF-8
+    ],
+)
+def test_malformed_github_forms_are_400(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    repo: tuple[str, str],
+    form: bytes,
+) -> None:
+    url, _sha = repo
+    binding = _bind(client, reviewer_headers, _invite_id(client, reviewer_headers), url, "github")
+    answer = client.post(
+        f"/webhooks/github/{binding['id']}",
+        content=form,
+        headers=_signed_form(binding["secret"], form),
+    )
+    assert (answer.status_code, answer.json()["error"]) == (400, "malformed_payload")
+    assert _counts(svc) == (0, 0, 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port  # closed: nothing listens there
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"https://{UNRESOLVABLE}/ada/calc.git", "http://127.0.0.1:{port}/calc.git"],
+    ids=["dns", "connection-refused"],
+)
+def test_an_unreachable_repository_is_503_and_stores_nothing(
+    client: TestClient,
+    svc: Services,
+    reviewer_headers: dict[str, str],
+    url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """DNS or network failure fetching the bound repository: 503 with Retry-After, not the 400
+    of a refused URL or the 422 of a repository that cannot be fetched; a redelivery retries."""
+    url = url.format(port=_free_port())
+    sha = "1" * 40
+    invite_id = _invite_id(client, reviewer_headers)
+    github = _bind(client, reviewer_headers, invite_id, url, "github")
+    gitlab = _bind(client, reviewer_headers, invite_id, url, "gitlab")
+    body = _github_push(url, sha)
+    headers = _signed(github["secret"], body, delivery=str(uuid.uuid4()))
+    gitlab_headers = {
+        "X-Gitlab-Event": "Push Hook",
+        "X-Gitlab-Token": gitlab["secret"],
+        "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    for _attempt in range(2):  # the same delivery again: nothing was recorded, so not a duplicate
+        answers = [
+            client.post(f"/webhooks/github/{github['id']}", content=body, headers=headers),
+            client.post(
+                f"/webhooks/gitlab/{gitlab['id']}",
+                content=_gitlab_push(url, sha),
+                headers=gitlab_headers,
+            ),
+        ]
+        for answer in answers:
+            assert (answer.status_code, answer.json()["error"]) == (503, "repo_unreachable")
+            assert int(answer.headers["Retry-After"]) > 0
+        assert _counts(svc) == (0, 0, 0)
+    assert f"binding {github['id']}: repo_unreachable" in caplog.text
+    assert github["secret"] not in caplog.text

@@ -14,6 +14,7 @@ from runner.cli import (
     EXIT_CODES,
     EXIT_INFRA,
     EXIT_USAGE,
+    BelowThreshold,
     CheckFailed,
     UsageProblem,
     cli,
@@ -28,6 +29,7 @@ from sandbox import EngineUnavailable, ImageMissing, SandboxError
 
 CASES: list[tuple[Exception, int]] = [
     (CheckFailed("2 expectation(s) broken"), EXIT_CHECK_FAILED),
+    (BelowThreshold("score 6.0 is below the threshold 90 (--min-score)"), EXIT_CHECK_FAILED),
     (GraderChecksFailed({"style": "style self-check: expected F401"}), EXIT_CHECK_FAILED),
     (UsageProblem("needs TAKEHOME_QUEUE=celery"), EXIT_USAGE),
     (UnsafeSettings("TAKEHOME_SECRET_KEY is empty"), EXIT_USAGE),

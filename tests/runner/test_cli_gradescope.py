@@ -61,3 +61,46 @@ def test_grade_writes_gradescope_results(tmp_path: Path, docker_client: object) 
     assert {t["visibility"] for t in results["tests"]} == {"visible"}  # calculator: `scores`
     # The same real report as JUnit: valid against the schema pytest's own suite uses.
     xmlschema.XMLSchema(JUNIT_XSD).validate(report_junit(report))
+
+
+@pytest.mark.docker
+def test_grade_as_a_gate_writes_its_files_then_fails_below_the_threshold(
+    tmp_path: Path, docker_client: object
+) -> None:
+    """`takehome grade` with the gate options (docs/ci.md): the exports rendered locally, the
+    report JSON alone on stdout, exit 1 below `--min-score`."""
+    junit_path, sarif_path = tmp_path / "junit.xml", tmp_path / "takehome.sarif"
+    done = subprocess.run(
+        [
+            TAKEHOME,
+            "--challenges-dir",
+            str(CHALLENGES),
+            "grade",
+            str(CHALLENGES / "calculator" / "starter"),
+            "--challenge",
+            "calculator",
+            "--min-score",
+            "90",
+            "--json",
+            "-",
+            "--junit",
+            str(junit_path),
+            "--sarif",
+            str(sarif_path),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), **_pythonpath()},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    report = Report.from_stored(done.stdout)  # nothing but the report on stdout
+    assert report.score < 90
+    assert f"score {report.score:.1f} is below the threshold 90 (--min-score)" in done.stderr
+    assert "starter:" in done.stderr  # the summary table went to stderr
+    xmlschema.XMLSchema(JUNIT_XSD).validate(junit_path)
+    assert junit_path.read_text() == report_junit(report, name="starter")
+    sarif = json.loads(sarif_path.read_text())
+    assert sarif["version"] == "2.1.0"
+    assert sarif["runs"][0]["tool"]["driver"]["version"]

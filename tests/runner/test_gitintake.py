@@ -7,7 +7,11 @@ Refusals of URLs and addresses happen before git starts: those tests forbid star
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,7 @@ from runner.gitintake import (
     GitTimeout,
     GitTooLarge,
     GitUnavailable,
+    GitUnreachable,
     GitUrlRefused,
     check_url,
     clone_snapshot,
@@ -285,3 +290,65 @@ def test_repository_urls_compare_without_case_in_host_and_path() -> None:
     assert normalise_repo_url("https://github.com:443/ADA/MYREPO") == typed
     assert normalise_repo_url("https://github.com/ada/myrepo2") != typed
     assert normalise_repo_url("https://github.com/bob/myrepo") != typed
+
+
+def test_a_name_that_does_not_resolve_is_transient(no_process: None) -> None:
+    """The real resolver, a name no DNS server answers for (RFC 6761 `.invalid`): the host is
+    allow-listed, so the failure is the grading host's DNS, not the request (`_resolve`)."""
+    policy = GitPolicy(allowed_hosts=frozenset({"takehome-gitintake.invalid"}))
+    with pytest.raises(GitUnreachable, match="does not resolve") as caught:
+        clone_snapshot("https://takehome-gitintake.invalid/a/b.git", None, policy)
+    assert caught.value.reason == "repo_unreachable"
+    assert isinstance(caught.value, GitFetchFailed)
+    assert not isinstance(caught.value, GitUrlRefused)
+
+
+def test_a_name_dns_cannot_encode_is_refused(no_process: None) -> None:
+    host = "a" * 64 + ".example"  # a label over 63 characters: IDNA refuses to encode it
+    with pytest.raises(GitUrlRefused) as caught:
+        clone_snapshot(f"https://{host}/a/b.git", None, GitPolicy(allowed_hosts=frozenset({host})))
+    assert caught.value.reason == "url_refused"
+
+
+def test_a_refused_connection_is_transient_a_missing_repository_is_not(
+    git_server: GitServer,
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    with pytest.raises(GitUnreachable, match="connect"):
+        clone_snapshot(f"http://127.0.0.1:{port}/a.git", None, LOOPBACK)
+    with pytest.raises(GitFetchFailed) as missing:  # the server answers: 404
+        clone_snapshot(git_server.url("missing"), None, LOOPBACK)
+    assert not isinstance(missing.value, GitUnreachable)
+    assert missing.value.reason == "fetch_failed"
+
+
+@pytest.fixture
+def failing_forge() -> Iterator[str]:
+    """An HTTP server on loopback that answers every request `503 Service Unavailable`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/a.git"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_a_forge_answering_5xx_is_transient(git_server: GitServer, failing_forge: str) -> None:
+    del git_server  # only for its check that git is installed
+    with pytest.raises(GitUnreachable, match="503"):
+        clone_snapshot(failing_forge, None, LOOPBACK)
