@@ -30,6 +30,7 @@ ANCESTRY_DEPTH = 200
 
 _POLL_SECONDS = 0.05
 _STDERR_BYTES = 2000
+_MAX_BOUNDARY = 50  # shallow commits checked one by one for being a root
 _MAX_LOG_BYTES = 8 * 1024 * 1024  # numstat of 200 commits; past it the history is not kept
 # Attributes that would make `git archive` differ from the commit: `export-subst` rewrites
 # files, `export-ignore` hides them. $GIT_DIR/info/attributes overrides the repository's own.
@@ -255,12 +256,15 @@ def _deepen(git: _Git, remote: tuple[str, str], depth: int) -> str | None:
 
 
 def _shallow(git: _Git) -> set[str]:
-    """The commits at the shallow boundary (their parents were not fetched)."""
+    """The commits at the shallow boundary whose parents were not fetched. git lists a root
+    commit fetched shallow there too: the commit object itself says it has no parents."""
     try:
-        text = (git.repo / "shallow").read_text()
+        listed = (git.repo / "shallow").read_text().split()
     except FileNotFoundError:
         return set()
-    return set(text.split())
+    if len(listed) > _MAX_BOUNDARY:
+        return set(listed)
+    return {sha for sha in listed if _parents(git, sha)}
 
 
 def _lineage(
@@ -312,9 +316,9 @@ def _history(git: _Git, commit: str, limit: int, stopped: str | None) -> GitHist
             "--no-color", "--topo-order", f"--max-count={limit + 1}", "--end-of-options",
             commit, max_output=_MAX_LOG_BYTES,
         )  # fmt: skip
+        shallow = _shallow(git)
     except GitIntakeError as exc:
         return GitHistory(limit=limit, note=stopped or f"the history could not be read: {exc}")
-    shallow = _shallow(git)
     commits = parse_log(output, shallow)
     complete = not shallow and len(commits) <= limit
     return GitHistory(commits=commits[:limit], limit=limit, complete=complete, note=stopped)
