@@ -8,9 +8,9 @@
   starter commit, a commit at the shallow boundary (its parents were not fetched), merges (git
   shows no diff for them, so they count 0) and binary files (0 lines).
 - `before_invite`, `before_start`: a commit whose earlier date (author or committer) is before
-  the invite was created, or before the candidate pressed Start.
+  the invite was created, or before the candidate pressed Start (by more than `GRACE`).
 - `after_deadline`: a commit whose later date is after the invite's deadline (Start plus the
-  time limit).
+  time limit; by more than `GRACE`).
 - `no_starter`: the history does not contain the invite's starter commit (the starter download
   exists); from the submission's recorded descent, else from the history when it is complete.
 
@@ -22,7 +22,7 @@ date and author in a commit is written by the candidate's own git: these are sig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from runner.store.models import SubmissionHistory
 
 __all__ = [
     "BULK_SHARE",
+    "GRACE",
     "HistoryContext",
     "Signal",
     "commit_marks",
@@ -41,6 +42,8 @@ __all__ = [
 
 BULK_SHARE = 0.8
 """The share of all lines changed that makes one commit "most of the work"."""
+GRACE = timedelta(minutes=1)
+"""A date this close to a boundary is not marked: git keeps whole seconds, clocks drift."""
 
 _MESSAGES = {
     "one_commit": "Most of the work is in one commit",
@@ -100,7 +103,7 @@ def _time_marks(commit: Commit, context: HistoryContext) -> list[str]:
     times = commit_times(commit)
     if times is None:
         return []
-    earliest, latest = times
+    earliest, latest = times[0] + GRACE, times[1] - GRACE
     marks = []
     if context.invite_created_at is not None and earliest < context.invite_created_at:
         marks.append("before_invite")
