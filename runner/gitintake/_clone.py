@@ -273,18 +273,14 @@ def _lineage(
     """The commit's descent from `starter` (None without one) and its history (None when
     `policy.history_commits` is 0), from one deepening of the fetch at most."""
     parents = _parents(git, commit)
-    quick = None if starter is None else _quick_descent(commit, parents, starter)
-    depth = policy.history_commits
-    if starter is not None and quick is None:
-        depth = max(depth, ANCESTRY_DEPTH)
+    descent = None if starter is None else _quick_descent(commit, parents, starter)
+    search = starter if descent is None else None
+    depth = max(policy.history_commits, ANCESTRY_DEPTH if search else 0)
     stopped = _deepen(git, remote, depth) if depth > 1 and parents else None
-    descent = quick
-    if starter is not None and quick is None:
-        descent = "unknown" if stopped else _search(git, commit, starter)
-    history = None
-    if policy.history_commits > 0:
-        history = _history(git, commit, policy.history_commits, stopped)
-    return descent, history
+    if search is not None:
+        descent = "unknown" if stopped else _search(git, commit, search)
+    wanted = policy.history_commits
+    return descent, _history(git, commit, wanted, stopped) if wanted > 0 else None
 
 
 def _quick_descent(commit: str, parents: set[str], starter: str) -> str | None:
