@@ -295,10 +295,13 @@ def _search(git: _Git, commit: str, starter: str) -> str:
     """Whether `commit` has `starter` in its deepened history: "descends", "unrelated" (the
     whole history was fetched and it is not there) or "unknown" (not within the newest
     `ANCESTRY_DEPTH` commits)."""
-    history = git.run("rev-list", f"--max-count={ANCESTRY_DEPTH}", "--end-of-options", commit)
-    if starter in history.decode().split():
+    found = git.run("rev-list", f"--max-count={ANCESTRY_DEPTH + 1}", "--end-of-options", commit)
+    newest = found.decode().split()
+    if starter in newest[:ANCESTRY_DEPTH]:
         return "descends"
-    return "unknown" if _shallow(git) else "unrelated"
+    # The fetch may go deeper than the search (a longer history): more commits than searched
+    # is "cannot tell", as a shallow end is.
+    return "unknown" if len(newest) > ANCESTRY_DEPTH or _shallow(git) else "unrelated"
 
 
 def _history(git: _Git, commit: str, limit: int, stopped: str | None) -> GitHistory:
@@ -316,7 +319,8 @@ def _history(git: _Git, commit: str, limit: int, stopped: str | None) -> GitHist
     except GitIntakeError as exc:
         return GitHistory(limit=limit, note=stopped or f"the history could not be read: {exc}")
     commits = parse_log(output, shallow)
-    complete = not shallow and len(commits) <= limit
+    # After a deepening stopped at a limit, whatever git had written is not trusted as whole.
+    complete = stopped is None and not shallow and len(commits) <= limit
     return GitHistory(commits=commits[:limit], limit=limit, complete=complete, note=stopped)
 
 
