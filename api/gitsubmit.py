@@ -67,6 +67,7 @@ def git_policy(settings: Settings) -> GitPolicy:
         allow_http=settings.git_allow_http,
         max_bytes=settings.git_max_bytes,
         timeout_seconds=settings.git_timeout_seconds,
+        history_commits=settings.git_history_commits,
     )
 
 
@@ -166,6 +167,7 @@ async def _store(
         submitted_by=by,
         git=GitProvenance(repo_url=got.url, ref=got.ref, commit_sha=got.commit_sha),
         starter_descent=got.descent,
+        history=got.history,
     )
     ids = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)
     svc.enqueued()

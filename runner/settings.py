@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     """Bytes git may write while fetching one commit; the fetch is killed past it."""
     git_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     """Wall-clock limit of one fetch; the git process group is killed past it."""
+    git_history_commits: int = Field(default=200, ge=0, le=1000)
+    """Newest commits of a Git submission recorded for the reviewer's timeline (fetched within
+    `git_max_bytes` and `git_timeout_seconds`; 0: no history). docs/git-intake.md, History."""
+    git_history_bulk_lines: int = Field(default=200, ge=1)
+    """The "most of the work in one commit" signal needs at least this many lines changed (added
+    plus removed) in the history's counted commits, one of which holds 80 % or more of them."""
     webhook_max_bytes: int = Field(default=1024 * 1024, gt=0)
     """Largest webhook body accepted (413 above it), read before anything is parsed."""
     # Scale-out (issue 6): the queue backend, back-pressure and logs.

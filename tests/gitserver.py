@@ -33,10 +33,14 @@ def git_env(home: Path) -> dict[str, str]:
     }
 
 
-def git(*args: str | Path, cwd: Path, home: Path) -> str:
-    """Run a git command for a test; its stdout."""
+def git(*args: str | Path, cwd: Path, home: Path, env: dict[str, str] | None = None) -> str:
+    """Run a git command for a test (with `env` added to `git_env`); its stdout."""
     done = subprocess.run(
-        ["git", *map(str, args)], cwd=cwd, env=git_env(home), capture_output=True, check=False
+        ["git", *map(str, args)],
+        cwd=cwd,
+        env={**git_env(home), **(env or {})},
+        capture_output=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"git {args} failed: {done.stderr.decode(errors='replace')}")
@@ -160,9 +164,19 @@ class GitServer:
         return work
 
     def commit(
-        self, name: str, files: dict[str, bytes], *, branch: str = "main", message: str = "work"
+        self,
+        name: str,
+        files: dict[str, bytes],
+        *,
+        branch: str = "main",
+        message: str = "work",
+        date: str | None = None,
+        author: tuple[str, str] | None = None,
     ) -> str:
-        """Write `files` into the work tree of `name` on `branch`, commit, push; the commit SHA."""
+        """Write `files` into the work tree of `name` on `branch`, commit, push; the commit SHA.
+
+        `date` (any form git reads, e.g. `2020-01-02T03:04:05+02:00`) becomes both the author
+        and the committer date; `author` (name, e-mail) the author."""
         work = self.work / name
         if not work.exists():
             self.create(name)
@@ -173,7 +187,10 @@ class GitServer:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         git("add", "--all", cwd=work, home=self.home)
-        git("commit", "--quiet", "--allow-empty", "-m", message, cwd=work, home=self.home)
+        env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}
+        if author:
+            env |= {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1]}
+        git("commit", "--quiet", "--allow-empty", "-m", message, cwd=work, home=self.home, env=env)
         git(
             "push",
             "--quiet",

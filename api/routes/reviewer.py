@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import blind_view, blind_views, blinding
 from api.change_views import finding_origins
+from api.history_views import history_view
 from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
@@ -171,6 +172,7 @@ def report_page(
     with svc.db.reading() as session:
         view = blind_view(session, svc, load_submission(session, submission_id))
         review = review_summaries(session, svc, [view], reviewer.id)[view.id]
+        history = history_view(session, svc, view)
     report = view.report()
     context: dict[str, Any] = {
         "reviewer": reviewer,
@@ -186,6 +188,7 @@ def report_page(
         "review": review,
         "decisions": decision_context(svc, view),
         "origins": finding_origins(svc, view),
+        "history": history,
     }
     return csrf_page(request, svc, "report.html", context)
 

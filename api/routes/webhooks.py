@@ -295,6 +295,7 @@ async def _accept(svc: Services, binding: RepoBinding, push: _Push) -> Response:
             supersede_queued=True,
         ),
         starter_descent=got.descent,
+        history=got.history,
     )
     try:
         submission_id, run_id = await run_in_threadpool(add_submission, svc.db, svc.blobs, new)

@@ -22,7 +22,12 @@ applies, so a repository holding a symbolic link is refused (`IntakeError` reaso
 exactly as an uploaded archive holding one is. No working tree is ever checked out. Given the
 invite's starter commit, `clone_snapshot` also says whether the commit descends from it
 (`GitSnapshot.descent`): from the commit's parents, else after one bounded deepening of the
-fetch (`ANCESTRY_DEPTH` commits, the same limits; see docs/candidates.md).
+fetch (`ANCESTRY_DEPTH` commits, the same limits; see docs/candidates.md). That same one
+deepening (to `GitPolicy.history_commits`, 200 by default) gives `GitSnapshot.history`: the
+newest commits with dates, author, subject and lines added/removed (`runner.gitintake._history`,
+one `git log --numstat --no-ext-diff --no-textconv` through the same runner). A history that
+cannot be fetched within the limits never refuses the submission: it is kept shorter or empty,
+with a note (docs/git-intake.md, "History").
 
 Exception tree (`.reason` is the error code the API answers with)::
 
@@ -56,6 +61,7 @@ from runner.gitintake._errors import (
     GitUnreachable,
     GitUrlRefused,
 )
+from runner.gitintake._history import Commit, GitHistory
 from runner.gitintake._url import (
     CheckedUrl,
     GitPolicy,
@@ -67,8 +73,10 @@ from runner.gitintake._url import (
 
 __all__ = [
     "CheckedUrl",
+    "Commit",
     "GitAddressRefused",
     "GitFetchFailed",
+    "GitHistory",
     "GitIntakeError",
     "GitPolicy",
     "GitRefRefused",

@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from runner.gitintake._errors import (
     GitFetchFailed,
@@ -20,6 +21,7 @@ from runner.gitintake._errors import (
     GitUnavailable,
     GitUnreachable,
 )
+from runner.gitintake._history import LOG_FORMAT, GitHistory, parse_log
 from runner.gitintake._url import CheckedUrl, GitPolicy, check_commit_sha, check_ref, check_url
 from runner.intake import IntakeError, IntakeLimits, Snapshot, snapshot_bytes
 
@@ -30,6 +32,8 @@ ANCESTRY_DEPTH = 200
 
 _POLL_SECONDS = 0.05
 _STDERR_BYTES = 2000
+_MAX_BOUNDARY = 50  # shallow commits checked one by one for being a root
+_MAX_LOG_BYTES = 8 * 1024 * 1024  # numstat of 200 commits; past it the history is not kept
 # Attributes that would make `git archive` differ from the commit: `export-subst` rewrites
 # files, `export-ignore` hides them. $GIT_DIR/info/attributes overrides the repository's own.
 _NEUTRAL_ATTRIBUTES = "* -export-subst -export-ignore\n"
@@ -56,7 +60,9 @@ class GitSnapshot:
     commit_sha: str
     descent: str | None = None
     """With a starter commit to look for: "descends", "unrelated" or "unknown" (see
-    `_descent`); None when none was given."""
+    `_search`); None when none was given."""
+    history: GitHistory | None = None
+    """The newest commits (`GitPolicy.history_commits`); None when none were asked for."""
 
 
 def _config(checked: CheckedUrl, policy: GitPolicy) -> list[str]:
@@ -122,9 +128,10 @@ class _Git:
     policy: GitPolicy
     deadline: float
 
-    def run(self, *args: str, watch: bool = False) -> bytes:
+    def run(self, *args: str, watch: bool = False, max_output: int | None = None) -> bytes:
         """Run git with `args` in the repository; its stdout. With `watch`, the repository's
-        size is polled and the process group killed past the limits."""
+        size is polled and the process group killed past the limits; with `max_output`, so is
+        the size of its stdout (`GitTooLarge`)."""
         argv = ["git", *self.config, "-C", str(self.repo), *args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
@@ -137,7 +144,7 @@ class _Git:
                     f"git is not installed on the grading host ({exc.strerror or exc})"
                 ) from None
             try:
-                self._wait(process, watch=watch)
+                self._wait(process, watch=watch, output=(out, max_output))
             finally:
                 if process.poll() is None:
                     _kill(process)
@@ -149,7 +156,13 @@ class _Git:
             raise failed(f"git {args[0]} failed: {stderr.strip()[-500:]!r}")
         return stdout
 
-    def _wait(self, process: subprocess.Popen[bytes], *, watch: bool) -> None:
+    def _wait(
+        self,
+        process: subprocess.Popen[bytes],
+        *,
+        watch: bool,
+        output: tuple[IO[bytes], int | None],
+    ) -> None:
         while True:
             try:
                 process.wait(timeout=_POLL_SECONDS)
@@ -162,6 +175,8 @@ class _Git:
                 raise GitTimeout(f"the fetch took longer than {self.policy.timeout_seconds:g} s")
             if watch:
                 self.check_size()
+            _check_output(*output)
+        _check_output(*output)
         if watch:
             self.check_size()
 
@@ -171,6 +186,11 @@ class _Git:
                 f"the repository passed {self.policy.max_bytes} bytes (at {size}):"
                 " leave out data files and build output"
             )
+
+
+def _check_output(out: IO[bytes], limit: int | None) -> None:
+    if limit is not None and os.fstat(out.fileno()).st_size > limit:
+        raise GitTooLarge(f"git wrote more than {limit} bytes of output")
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -212,44 +232,109 @@ def clone_snapshot(
         # The intake strips a single top-level folder (GitHub's zip layout): give every path
         # one, so a repository whose files all sit in one folder keeps it.
         tar = git.run("archive", "--format=tar", "--prefix=commit/", "--end-of-options", commit)
-        descent = None
-        if starter_commit is not None:
-            descent = _descent(
-                git, (checked.url, wanted), commit, check_commit_sha(starter_commit)
-            )
+        starter = check_commit_sha(starter_commit) if starter_commit is not None else None
+        descent, history = _lineage(git, (checked.url, wanted), commit, policy, starter)
     snapshot = snapshot_bytes(tar, f"{checked.url}@{commit[:12]}", limits)
     return GitSnapshot(
-        snapshot=snapshot, url=checked.url, ref=ref or "HEAD", commit_sha=commit, descent=descent
+        snapshot=snapshot,
+        url=checked.url,
+        ref=ref or "HEAD",
+        commit_sha=commit,
+        descent=descent,
+        history=history,
     )
 
 
-def _descent(git: _Git, remote: tuple[str, str], commit: str, starter: str) -> str:
-    """Whether `commit` has `starter` in its history: "descends", "unrelated" (the whole
-    history was fetched and it is not there) or "unknown" (not within the newest
-    `ANCESTRY_DEPTH` commits, or deepening the shallow fetch failed: too large, too slow).
-
-    The snapshot's fetch is shallow (depth 1); the commit object still names its parents, so
-    the starter as the commit itself or a parent is found at no cost. Otherwise the fetch is
-    deepened once, under the same byte and time limits, and the history searched."""
+def _parents(git: _Git, commit: str) -> set[str]:
     head = git.run("cat-file", "commit", "--end-of-options", commit).decode("utf-8", "replace")
-    parents = {line.split()[1] for line in head.splitlines() if line.startswith("parent ")}
-    if starter == commit or starter in parents:
-        return "descends"
-    if not parents:
-        return "unrelated"
+    return {line.split()[1] for line in head.splitlines() if line.startswith("parent ")}
+
+
+def _deepen(git: _Git, remote: tuple[str, str], depth: int) -> str | None:
+    """Deepen the shallow fetch once, to `depth` commits, under the same limits; None, or why
+    it stopped short (the snapshot stands either way)."""
     try:
         git.run(
-            "fetch", "--quiet", f"--deepen={ANCESTRY_DEPTH - 1}", "--no-tags",
+            "fetch", "--quiet", f"--deepen={depth - 1}", "--no-tags",
             "--no-recurse-submodules", "--no-write-fetch-head", "--end-of-options", remote[0],
             f"+{remote[1]}:refs/takehome/deeper", watch=True,
         )  # fmt: skip
+    except GitTimeout:
+        return "the history fetch passed the time limit"
+    except GitTooLarge:
+        return "the history passed the size limit"
     except GitIntakeError:
-        return "unknown"
-    history = git.run("rev-list", f"--max-count={ANCESTRY_DEPTH}", "--end-of-options", commit)
-    if starter in history.decode().split():
+        return "the history could not be fetched"
+    return None
+
+
+def _shallow(git: _Git) -> set[str]:
+    """The commits at the shallow boundary whose parents were not fetched. git lists a root
+    commit fetched shallow there too: the commit object itself says it has no parents."""
+    try:
+        listed = (git.repo / "shallow").read_text().split()
+    except FileNotFoundError:
+        return set()
+    if len(listed) > _MAX_BOUNDARY:
+        return set(listed)
+    return {sha for sha in listed if _parents(git, sha)}
+
+
+def _lineage(
+    git: _Git, remote: tuple[str, str], commit: str, policy: GitPolicy, starter: str | None
+) -> tuple[str | None, GitHistory | None]:
+    """The commit's descent from `starter` (None without one) and its history (None when
+    `policy.history_commits` is 0), from one deepening of the fetch at most."""
+    parents = _parents(git, commit)
+    descent = None if starter is None else _quick_descent(commit, parents, starter)
+    search = starter if descent is None else None
+    depth = max(policy.history_commits, ANCESTRY_DEPTH if search else 0)
+    stopped = _deepen(git, remote, depth) if depth > 1 and parents else None
+    if search is not None:
+        descent = "unknown" if stopped else _search(git, commit, search)
+    wanted = policy.history_commits
+    return descent, _history(git, commit, wanted, stopped) if wanted > 0 else None
+
+
+def _quick_descent(commit: str, parents: set[str], starter: str) -> str | None:
+    """The descent when the commit object alone tells: the starter is the commit or a parent
+    ("descends"), or the commit is a root ("unrelated")."""
+    if starter == commit or starter in parents:
         return "descends"
-    shallow = git.run("rev-parse", "--is-shallow-repository").decode().strip() == "true"
-    return "unknown" if shallow else "unrelated"
+    return None if parents else "unrelated"
+
+
+def _search(git: _Git, commit: str, starter: str) -> str:
+    """Whether `commit` has `starter` in its deepened history: "descends", "unrelated" (the
+    whole history was fetched and it is not there) or "unknown" (not within the newest
+    `ANCESTRY_DEPTH` commits)."""
+    found = git.run("rev-list", f"--max-count={ANCESTRY_DEPTH + 1}", "--end-of-options", commit)
+    newest = found.decode().split()
+    if starter in newest[:ANCESTRY_DEPTH]:
+        return "descends"
+    # The fetch may go deeper than the search (a longer history): more commits than searched
+    # is "cannot tell", as a shallow end is.
+    return "unknown" if len(newest) > ANCESTRY_DEPTH or _shallow(git) else "unrelated"
+
+
+def _history(git: _Git, commit: str, limit: int, stopped: str | None) -> GitHistory:
+    """The newest `limit` commits (see `runner.gitintake._history`); after a timed-out
+    deepening nothing more can run, so only the note is kept."""
+    if stopped is not None and "time" in stopped:
+        return GitHistory(limit=limit, note=stopped)
+    try:
+        output = git.run(
+            "log", LOG_FORMAT, "--numstat", "--no-ext-diff", "--no-textconv", "--no-renames",
+            "--no-color", "--topo-order", f"--max-count={limit + 1}", "--end-of-options",
+            commit, max_output=_MAX_LOG_BYTES,
+        )  # fmt: skip
+        shallow = _shallow(git)
+    except GitIntakeError as exc:
+        return GitHistory(limit=limit, note=stopped or f"the history could not be read: {exc}")
+    commits = parse_log(output, shallow)
+    # After a deepening stopped at a limit, whatever git had written is not trusted as whole.
+    complete = stopped is None and not shallow and len(commits) <= limit
+    return GitHistory(commits=commits[:limit], limit=limit, complete=complete, note=stopped)
 
 
 def _check_tree(git: _Git, commit: str, limits: IntakeLimits) -> None:

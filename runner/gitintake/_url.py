@@ -62,6 +62,9 @@ class GitPolicy:
     allow_http: bool = False
     max_bytes: int = 50 * 1024 * 1024
     timeout_seconds: float = 60.0
+    history_commits: int = 200
+    """How many of the newest commits `clone_snapshot` records (`GitSnapshot.history`); 0:
+    none. Fetched under the same `max_bytes` and `timeout_seconds`."""
     resolver: Resolver = field(default=_resolve, compare=False, repr=False)
 
     def schemes(self) -> tuple[str, ...]:

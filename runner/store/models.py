@@ -21,6 +21,9 @@ Authentication (migration 0005): a reviewer's `session_generation` is written in
 session cookie and bumped on logout and disable, so older cookies stop working; `disabled_at`
 shuts a reviewer out (sessions and tokens); an API token has an expiry, a revocation time and a
 coarse last-use time.
+
+Git history (migration 0010): a Git submission's bounded commit history, one JSON row per
+submission (`SubmissionHistory`), written with the submission.
 """
 
 from __future__ import annotations
@@ -347,4 +350,14 @@ class MailOutbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     failed: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubmissionHistory(Base):
+    """A Git submission's history as fetched (`runner.gitintake.GitHistory`, stored as JSON):
+    the facts only; the reviewer's signals are derived when read (`runner.githistory`)."""
+
+    __tablename__ = "submission_histories"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -46,8 +47,20 @@ from runner.store.bindings import (
     supersede_queued,
 )
 from runner.store.db import Database
-from runner.store.models import ApiToken, Invite, Reviewer, Run, Submission, new_id, utcnow
+from runner.store.models import (
+    ApiToken,
+    Invite,
+    Reviewer,
+    Run,
+    Submission,
+    SubmissionHistory,
+    new_id,
+    utcnow,
+)
 from runner.store.secrets import hash_password, new_token, token_digest, verify_password
+
+if TYPE_CHECKING:
+    from runner.gitintake import GitHistory
 
 __all__ = [
     "DEFAULT_TOKEN_DAYS",
@@ -351,6 +364,8 @@ class NewSubmission:
     """For a Git submission: repository, ref, commit (and webhook delivery; see `bindings`)."""
     starter_descent: str | None = None
     """For a Git submission: "descends", "unrelated" or "unknown" (see `runner.starter`)."""
+    history: GitHistory | None = None
+    """For a Git submission: its newest commits (stored as `SubmissionHistory`)."""
 
 
 def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[str, str]:
@@ -379,6 +394,8 @@ def add_submission(db: Database, blobs: BlobStore, new: NewSubmission) -> tuple[
         session.flush()
         if new.git is not None:
             record_git(session, submission, new.git)
+        if new.history is not None:
+            session.add(SubmissionHistory(submission_id=submission.id, json=new.history.to_json()))
         run = Run(submission_id=submission.id)
         session.add(run)
         session.flush()

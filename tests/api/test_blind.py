@@ -27,6 +27,7 @@ from api.blinding import HIDDEN, Identity, pseudonym
 from api.services import Services
 from runner._manifest import Manifest, ManifestError, parse_manifest
 from runner.cli import cli
+from runner.gitintake import Commit, GitHistory
 from runner.intake import snapshot_bytes
 from runner.invites import InviteSpec, open_invite
 from runner.settings import Settings
@@ -73,6 +74,25 @@ def _invite(client: TestClient, headers: dict[str, str], **extra: Any) -> tuple[
     return made.json()["id"], made.json()["link"].rsplit("/", 1)[1]
 
 
+#: The commit's author is the candidate, and its subject names their address and repository.
+_HISTORY = GitHistory(
+    commits=[
+        Commit(
+            sha=SHA,
+            parents=[],
+            authored_at="2026-01-02T03:04:05+01:00",
+            committed_at="2026-01-02T03:04:05+01:00",
+            author_name=NAME,
+            author_email=EMAIL,
+            subject=f"solution by {EMAIL}, see {REPO}",
+            added=3,
+        )
+    ],
+    limit=200,
+    complete=True,
+)
+
+
 def _git_submission(svc: Services, invite_id: str) -> str:
     new = NewSubmission(
         challenge_id="calculator",
@@ -82,6 +102,7 @@ def _git_submission(svc: Services, invite_id: str) -> str:
         invite_id=invite_id,
         git=GitProvenance(repo_url=REPO, ref="main", commit_sha=SHA),
         starter_descent="unknown",
+        history=_HISTORY,
     )
     submission_id, _run = add_submission(svc.db, svc.blobs, new)
     return submission_id
@@ -420,7 +441,8 @@ def test_a_non_blind_invite_is_unchanged(client: TestClient, svc: Services) -> N
         f"{OWNER}-takehome@{SHA[:12]}",
     )
     page = client.get(f"/reviewer/submissions/{submission}", headers=viewer)
-    assert set(_named(page.content)) == {NAME.lower(), OWNER.lower()}
+    # The name, the repository's owner, and the address in the history's commit subject.
+    assert set(_named(page.content)) == {NAME.lower(), OWNER.lower(), EMAIL.lower()}
     invite_page = client.get(f"/reviewer/invites/{invite}", headers=viewer)
     assert set(_named(invite_page.content)) == set(NEEDLES)
 

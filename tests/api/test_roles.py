@@ -152,6 +152,7 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
         401,
     ),
     "changes page": ("GET", "/reviewer/submissions/{sub}/changes", dict, {"reviewer": 200}, 401),
+    "api history": ("GET", "/api/submissions/{sub}/history", dict, {"reviewer": 200}, 401),
     "junit": ("GET", "/api/submissions/{sub}/report.junit.xml", dict, {"reviewer": 200}, 401),
     "sarif": ("GET", "/api/submissions/{sub}/report.sarif", dict, {"reviewer": 200}, 401),
     "gradescope": (
