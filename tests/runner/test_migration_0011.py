@@ -26,7 +26,7 @@ _RUN = (
 
 
 def _check(db: Database) -> None:
-    db.migrate("0007")
+    db.migrate("0010")
     with db.engine.begin() as connection:
         connection.execute(sa.text(_SUBMISSION), {"now": _NOW})
         connection.execute(sa.text(_RUN), {"id": "before", "now": _NOW})
@@ -36,7 +36,7 @@ def _check(db: Database) -> None:
         connection.execute(sa.text(after), {"id": "after", "now": _NOW})
         rows = connection.execute(sa.text("SELECT id, repeat FROM runs ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [("after", 3), ("before", 1)]
-    downgrade(db, "0007")
+    downgrade(db, "0010")
     with db.engine.connect() as connection:
         columns = {c["name"] for c in sa.inspect(connection).get_columns("runs")}
         count = connection.execute(sa.text("SELECT count(*) FROM runs")).scalar()

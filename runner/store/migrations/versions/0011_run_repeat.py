@@ -1,7 +1,7 @@
 """Repeated hidden-test runs: a run's `repeat` (how many times it runs the hidden tests).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 
 One column with a server default, so SQLite adds it without rebuilding `runs` and every
 existing run stays as it was (one run of the hidden tests).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0010"
 
 
 def upgrade() -> None:
