@@ -79,13 +79,13 @@ def _variant(
     challenge: Challenge, pipeline: Pipeline, variant: Variant, reference: Report
 ) -> Outcome:
     category = variant.manifest.category
-    cap = variant.manifest.max_score
+    cap = variant.manifest.category_max
     report = pipeline.grade(challenge, variant.snapshot())
     got, ref = report.categories[category].score, reference.categories[category].score
     problems = []
     if got >= ref:
         problems.append(f"{category} {got:.1f} is not below the reference's {ref:.1f}")
     if cap is not None and got > cap:
-        problems.append(f"{category} {got:.1f} is above max_score {cap:g}")
+        problems.append(f"{category} {got:.1f} is above category_max {cap:g}")
     expectation = f"{category} < reference" + (f" and <= {cap:g}" if cap is not None else "")
     return Outcome(f"variant {variant.name}", report, expectation, tuple(problems))
