@@ -17,7 +17,7 @@ from pathlib import Path
 from runner._manifest import ManifestError
 from runner.intake import Snapshot
 
-__all__ = ["DiffStat", "check_overlay", "compose", "diffstat"]
+__all__ = ["DiffStat", "check_overlay", "compose", "diffstat", "write_tree"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,12 @@ def diffstat(before: Snapshot, after: Snapshot) -> DiffStat:
             if tag != "equal":
                 removed, added = removed + i2 - i1, added + j2 - j1
     return DiffStat(files, added, removed)
+
+
+def write_tree(snapshot: Snapshot, folder: Path) -> None:
+    """Write `snapshot`'s files under `folder` (created), exec bits as 0o755, the rest 0o644."""
+    for path, data in snapshot.files.items():
+        target = folder.joinpath(*path.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        target.chmod(0o755 if path in snapshot.executable else 0o644)

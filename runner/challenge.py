@@ -41,7 +41,7 @@ from runner._manifest import (
     parse_manifest,
     read_manifest,
 )
-from runner._overlay import DiffStat, check_overlay, compose, diffstat
+from runner._overlay import DiffStat, check_overlay, compose, diffstat, write_tree
 from runner.intake import IntakeError, Snapshot, snapshot_path
 from sandbox.spec import Limits
 
@@ -50,9 +50,9 @@ __all__ = [
     "Challenge",
     "ChallengeError",
     "ChallengeRegistry",
+    "DiffStat",
     "Manifest",
     "ManifestError",
-    "DiffStat",
     "UnknownChallenge",
     "UnknownVariant",
     "Variant",
@@ -60,6 +60,7 @@ __all__ = [
     "find_challenges",
     "get_challenge",
     "load_challenge",
+    "write_tree",
 ]
 
 MANIFEST = "challenge.toml"
@@ -175,9 +176,7 @@ class Challenge:
             return found[name]
         except KeyError:
             known = ", ".join(found) or "none"
-            raise UnknownVariant(
-                f"{self.id}: unknown variant {name!r} (known: {known})"
-            ) from None
+            raise UnknownVariant(f"{self.id}: unknown variant {name!r} (known: {known})") from None
 
 
 def _folder(path: Path) -> Snapshot:
