@@ -19,6 +19,8 @@ from runner.validate import Outcome
 
 __all__ = ["outcome_table", "print_outcomes"]
 
+_PIPED_WIDTH = 180
+
 
 def _row(outcome: Outcome) -> list[str]:
     report = outcome.report
@@ -50,7 +52,9 @@ def outcome_table(outcomes: Sequence[Outcome]) -> Table:
 
 def print_outcomes(console: Console, outcomes: Sequence[Outcome]) -> None:
     """Print the table, then why each failing solution failed."""
-    console.print(outcome_table(outcomes))
+    # Piped output (CI logs) is not wrapped at 80 columns: the table stays one line a solution.
+    width = None if console.is_terminal else max(console.width, _PIPED_WIDTH)
+    console.print(outcome_table(outcomes), width=width)
     for outcome in outcomes:
         if outcome.ok:
             continue
