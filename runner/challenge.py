@@ -107,7 +107,12 @@ def _variant(folder: Path, reference: Snapshot) -> Variant:
     files = {name: data for name, data in snap.files.items() if name != VARIANT_MANIFEST}
     overlay = Snapshot(files=files, executable=snap.executable & files.keys())
     check_overlay(folder, path, reference, overlay, manifest.remove)
-    return Variant(folder.name, folder, manifest, reference, overlay)
+    variant = Variant(folder.name, folder, manifest, reference, overlay)
+    try:
+        variant.snapshot()
+    except IntakeError as exc:  # e.g. an overlay file where the reference has a folder
+        raise ChallengeError(f"{folder}: does not compose with reference/: {exc}") from None
+    return variant
 
 
 @dataclass(frozen=True)

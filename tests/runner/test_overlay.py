@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner._overlay import DiffStat, compose, diffstat
-from runner.challenge import ManifestError, UnknownVariant, load_challenge
+from runner.challenge import ChallengeError, ManifestError, UnknownVariant, load_challenge
 from runner.intake import Snapshot
 
 REFERENCE = {
@@ -118,6 +118,13 @@ def test_bad_fields_name_the_file_and_field(tmp_path: Path, toml: str, field: st
     error = _error(root)
     assert error.path == root / "variants" / "flawed" / "variant.toml"
     assert error.field == field
+
+
+def test_an_overlay_file_where_the_reference_has_a_folder_is_refused(tmp_path: Path) -> None:
+    root = _pack(tmp_path / "calc", {"tests": "not a folder\n"})
+    with pytest.raises(ChallengeError, match="does not compose with reference/") as caught:
+        load_challenge(root).variants()
+    assert str(caught.value).startswith(f"{root / 'variants' / 'flawed'}: ")
 
 
 def test_an_unknown_variant_names_the_known(tmp_path: Path) -> None:
