@@ -242,7 +242,7 @@ def challenges_list(ctx: click.Context) -> None:
 def challenges_show(ctx: click.Context, challenge_id: str) -> None:
     """Show a challenge's manifest and the ids of its hidden tests."""
     challenge = _wiring(ctx).challenges.get(challenge_id)
-    _console.print_json(challenge.manifest.model_dump_json())
+    _console.print_json(challenge.manifest.model_dump_json(by_alias=True))
     _console.print(f"version hash: {challenge.version_hash}")
     expected = challenge.manifest.tests.expected or discover_test_ids(challenge.hidden_tests())
     _console.print(f"hidden tests ({len(expected)}):")
