@@ -52,9 +52,15 @@ def outcome_table(outcomes: Sequence[Outcome]) -> Table:
 
 def print_outcomes(console: Console, outcomes: Sequence[Outcome]) -> None:
     """Print the table, then why each failing solution failed."""
-    # Piped output (CI logs) is not wrapped at 80 columns: the table stays one line a solution.
-    width = None if console.is_terminal else max(console.width, _PIPED_WIDTH)
-    console.print(outcome_table(outcomes), width=width)
+    table = outcome_table(outcomes)
+    if console.is_terminal or console.width >= _PIPED_WIDTH:
+        console.print(table)
+    else:  # piped (a CI log): not squeezed into 80 columns, one line a solution
+        narrow, console.width = console.width, _PIPED_WIDTH
+        try:
+            console.print(table)
+        finally:
+            console.width = narrow
     for outcome in outcomes:
         if outcome.ok:
             continue

@@ -213,3 +213,16 @@ def test_the_table_shows_every_solution(tmp_path: Path) -> None:
     assert "1 file +" in lines["variant eval-shortcut"]
     assert "FAIL variant eval-shortcut: total 80.0 is above max_score 70" in text
     assert "verdict timed_out in tests.hidden: slow" in text
+
+
+def test_piped_output_keeps_one_line_a_solution(tmp_path: Path) -> None:
+    challenge = _pack(tmp_path)
+    outcomes = validate_challenge(challenge, Scripted(challenge, GOOD))
+    console = Console(record=True, width=80, force_terminal=False)
+    print_outcomes(console, outcomes)
+    text = console.export_text()
+    rows = [line for line in text.splitlines() if "variant " in line]
+    assert len(rows) == 2
+    assert "variant eval-shortcut" in rows[0]
+    assert "security < reference" in rows[0]
+    assert console.width == 80  # the console is left as it was
