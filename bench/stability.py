@@ -16,19 +16,29 @@ import time
 from pathlib import Path
 
 from graders.model import CATEGORIES
-from runner.challenge import get_challenge
+from runner.challenge import Challenge, get_challenge
 from runner.engine import open_engine
-from runner.intake import IntakeLimits, snapshot_path
+from runner.intake import Snapshot
 from runner.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _solutions(pack: Path, names: list[str]) -> list[str]:
+def _solutions(challenge: Challenge, names: list[str]) -> list[str]:
     if names:
         return names
-    variants = sorted(p.name for p in (pack / "variants").iterdir() if p.is_dir())
-    return ["reference", *(f"variants/{v}" for v in variants)]
+    return ["reference", *(f"variants/{v.name}" for v in challenge.variants())]
+
+
+def _snapshot(challenge: Challenge, name: str) -> Snapshot:
+    """A solution's tree through the challenge API (a variant is its reference + overlay)."""
+    if name == "reference":
+        return challenge.reference()
+    if name == "starter":
+        return challenge.starter()
+    if name.startswith("variants/"):
+        return challenge.variant(name.removeprefix("variants/")).snapshot()
+    raise SystemExit(f"{name!r}: expected reference, starter or variants/<name>")
 
 
 def main() -> None:
@@ -44,8 +54,8 @@ def main() -> None:
     print(f"{args.challenge}: {args.runs} gradings each (spread = max - min)")
     print(f"{'solution':32} {'overall':>15} " + " ".join(f"{c:>10}" for c in CATEGORIES))
     worst = 0.0
-    for name in _solutions(challenge.root, args.solutions):
-        snapshot = snapshot_path(challenge.root / name, IntakeLimits())
+    for name in _solutions(challenge, args.solutions):
+        snapshot = _snapshot(challenge, name)
         totals: list[float] = []
         per_category: dict[str, list[float]] = {c: [] for c in CATEGORIES}
         started = time.perf_counter()

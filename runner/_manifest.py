@@ -33,10 +33,12 @@ __all__ = [
     "LimitsSpec",
     "Manifest",
     "ManifestError",
+    "OverlayPath",
     "ReviewSpec",
     "RubricCriterion",
     "RubricLevel",
     "ServiceSpec",
+    "ValidateSpec",
     "VariantManifest",
     "Weights",
     "parse_manifest",
@@ -219,6 +221,13 @@ class RubricCriterion(_Model):
         return self.levels[-1].score
 
 
+class ValidateSpec(_Model):
+    """`[validate]`: the band `takehome challenges validate` holds the pack's starter to."""
+
+    starter_max: float = Field(default=25, ge=0, le=100)
+    """The highest overall score the untouched starter may reach."""
+
+
 class Manifest(_Model):
     """`challenge.toml`."""
 
@@ -239,6 +248,8 @@ class Manifest(_Model):
         Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")], dict[str, Option]
     ] = Field(default_factory=dict)
     service: ServiceSpec | None = None
+    # `validate` would shadow BaseModel.validate: the TOML key is the alias.
+    validation: ValidateSpec = Field(default=ValidateSpec(), alias="validate")
     rubric: tuple[RubricCriterion, ...] = Field(default=(), max_length=20, strict=False)
     """What reviewers score by hand (`[[rubric]]`); levels are kept sorted by score."""
 
@@ -267,13 +278,46 @@ class Manifest(_Model):
         return self
 
 
+_SEGMENT = r"[^/\\\x00-\x1f\x7f]+"
+OverlayPath = Annotated[
+    str, StringConstraints(pattern=rf"^{_SEGMENT}(?:/{_SEGMENT})*$", max_length=500)
+]
+
+
 class VariantManifest(_Model):
-    """`variants/<name>/variant.toml`: a flawed solution and where it must lose points."""
+    """`variants/<name>/variant.toml`: a flawed solution and where it must lose points.
+
+    The folder is an overlay on `reference/` (`runner._overlay`): the files that differ, and
+    `remove` for the reference's files or folders the variant does not have.
+    """
 
     category: Category
-    max_score: float | None = Field(default=None, ge=0, le=100)
+    category_max: float | None = Field(default=None, ge=0, le=100)
     """The highest score (0-100) the variant may reach in `category`."""
+    max_score: float | None = Field(default=None, ge=0, le=100)
+    """The highest overall score (0-100) the variant may reach."""
+    min_score: float | None = Field(default=None, ge=0, le=100)
+    """The lowest overall score (0-100) the variant may get."""
+    remove: tuple[OverlayPath, ...] = Field(default=(), strict=False)
+    """Paths (files or folders, relative to the reference) the variant deletes."""
     reason: OneLine = ""
+
+    @field_validator("remove")
+    @classmethod
+    def _normalised(cls, remove: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in remove:
+            if {".", ".."} & set(entry.split("/")):
+                raise ValueError(f"{entry!r} has a '.' or '..' component")
+        if len(set(remove)) != len(remove):
+            raise ValueError("a path is listed more than once")
+        return remove
+
+    @model_validator(mode="after")
+    def _band(self) -> VariantManifest:
+        low, high = self.min_score, self.max_score
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_score {low:g} is above max_score {high:g}")
+        return self
 
 
 def read_manifest(path: Path, model: type[_M]) -> _M:

@@ -7,7 +7,8 @@ Layout of a challenge folder::
     starter/             the repository handed to candidates
     tests/               the hidden tests (never shown to candidates)
     reference/           a solution that must score high
-    variants/<name>/     optional flawed solutions, each with a `variant.toml` (`VariantManifest`)
+    variants/<name>/     optional flawed solutions, each an overlay on reference/: the files that
+                         differ and a `variant.toml` (`VariantManifest`, `remove` for deletions)
 
 `starter/` and `tests/` are read once, through the same safe walk as a submission
 (`runner.intake.snapshot_path`: no symlinks, no special files, caches and `*.pyc` skipped), so the
@@ -17,7 +18,9 @@ Exception tree::
 
     ChallengeError                       a challenge pack is unusable (names the file or folder)
     ├── ManifestError                    challenge.toml / variant.toml: `<file>: <field>: <why>`
-    └── UnknownChallenge (LookupError)   no challenge has that id; lists the known ids
+    │                                    (also an overlay file identical to the reference's)
+    ├── UnknownChallenge (LookupError)   no challenge has that id; lists the known ids
+    └── UnknownVariant (LookupError)     the challenge has no variant of that name; lists them
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from runner._manifest import (
     parse_manifest,
     read_manifest,
 )
+from runner._overlay import DiffStat, check_overlay, compose, diffstat, write_tree
 from runner.intake import IntakeError, Snapshot, snapshot_path
 from sandbox.spec import Limits
 
@@ -46,17 +50,21 @@ __all__ = [
     "Challenge",
     "ChallengeError",
     "ChallengeRegistry",
+    "DiffStat",
     "Manifest",
     "ManifestError",
     "UnknownChallenge",
+    "UnknownVariant",
     "Variant",
     "VariantManifest",
     "find_challenges",
     "get_challenge",
     "load_challenge",
+    "write_tree",
 ]
 
 MANIFEST = "challenge.toml"
+VARIANT_MANIFEST = "variant.toml"
 _REQUIRED_DIRS = ("starter", "tests", "reference")
 _MiB = 1024 * 1024
 
@@ -65,19 +73,46 @@ class UnknownChallenge(ChallengeError, LookupError):
     """No challenge with the requested id is known."""
 
 
+class UnknownVariant(ChallengeError, LookupError):
+    """The challenge has no variant of that name."""
+
+
 @dataclass(frozen=True)
 class Variant:
-    """A flawed solution under `variants/<name>/` and the expectation it must meet."""
+    """A flawed solution under `variants/<name>/` and the expectation it must meet.
+
+    The folder is an overlay on the reference (`runner._overlay`): `overlay` holds its files
+    (`variant.toml` excluded), `snapshot()` the composed tree.
+    """
 
     name: str
     root: Path
     manifest: VariantManifest
+    reference: Snapshot = field(repr=False, compare=False)
+    overlay: Snapshot = field(repr=False, compare=False)
 
     def snapshot(self) -> Snapshot:
-        """The variant's source tree (`variant.toml` itself excluded)."""
-        snap = _folder(self.root)
-        files = {path: data for path, data in snap.files.items() if path != "variant.toml"}
-        return Snapshot(files=files, executable=snap.executable & files.keys())
+        """The variant's full source tree: the reference minus `remove`, the overlay on top."""
+        return compose(self.reference, self.overlay, self.manifest.remove)
+
+    def diffstat(self) -> DiffStat:
+        """How the variant differs from the reference."""
+        return diffstat(self.reference, self.snapshot())
+
+
+def _variant(folder: Path, reference: Snapshot) -> Variant:
+    path = folder / VARIANT_MANIFEST
+    manifest = read_manifest(path, VariantManifest)
+    snap = _folder(folder)
+    files = {name: data for name, data in snap.files.items() if name != VARIANT_MANIFEST}
+    overlay = Snapshot(files=files, executable=snap.executable & files.keys())
+    check_overlay(folder, path, reference, overlay, manifest.remove)
+    variant = Variant(folder.name, folder, manifest, reference, overlay)
+    try:
+        variant.snapshot()
+    except IntakeError as exc:  # e.g. an overlay file where the reference has a folder
+        raise ChallengeError(f"{folder}: does not compose with reference/: {exc}") from None
+    return variant
 
 
 @dataclass(frozen=True)
@@ -127,16 +162,26 @@ class Challenge:
         )
 
     def variants(self) -> list[Variant]:
-        """The flawed solutions, sorted by folder name."""
+        """The flawed solutions, sorted by folder name (each overlay checked as it loads)."""
         folder = self.root / "variants"
         if not folder.is_dir():
             return []
-        found = []
-        for child in sorted(folder.iterdir()):
-            if child.is_dir() and not child.is_symlink() and not child.name.startswith("."):
-                manifest = read_manifest(child / "variant.toml", VariantManifest)
-                found.append(Variant(child.name, child, manifest))
-        return found
+        children = [
+            child
+            for child in sorted(folder.iterdir())
+            if child.is_dir() and not child.is_symlink() and not child.name.startswith(".")
+        ]
+        reference = self.reference() if children else Snapshot(files={})
+        return [_variant(child, reference) for child in children]
+
+    def variant(self, name: str) -> Variant:
+        """The variant in `variants/<name>/`, or `UnknownVariant` listing the known names."""
+        found = {variant.name: variant for variant in self.variants()}
+        try:
+            return found[name]
+        except KeyError:
+            known = ", ".join(found) or "none"
+            raise UnknownVariant(f"{self.id}: unknown variant {name!r} (known: {known})") from None
 
 
 def _folder(path: Path) -> Snapshot:

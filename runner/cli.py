@@ -30,7 +30,7 @@ from rich.markup import escape
 from graders import MAX_REPEAT, discover_test_ids
 from graders.model import Report
 from runner.celery_app import run_worker
-from runner.challenge import ChallengeError
+from runner.challenge import ChallengeError, write_tree
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
@@ -55,7 +55,8 @@ from runner.store.records import (
     revoke_api_token,
     set_password,
 )
-from runner.validate import Outcome, validate_challenge
+from runner.validate import Outcome, default_jobs, validate_challenge
+from runner.validate_table import print_outcomes
 from runner.wiring import GraderChecksFailed, Wiring, docker_pipeline
 from sandbox import SandboxError
 from sandbox.docker import connect
@@ -323,7 +324,7 @@ def challenges_list(ctx: click.Context) -> None:
 def challenges_show(ctx: click.Context, challenge_id: str) -> None:
     """Show a challenge's manifest and the ids of its hidden tests."""
     challenge = _wiring(ctx).challenges.get(challenge_id)
-    _console.print_json(challenge.manifest.model_dump_json())
+    _console.print_json(challenge.manifest.model_dump_json(by_alias=True))
     _console.print(f"version hash: {challenge.version_hash}")
     expected = challenge.manifest.tests.expected or discover_test_ids(challenge.hidden_tests())
     _console.print(f"hidden tests ({len(expected)}):")
@@ -333,8 +334,14 @@ def challenges_show(ctx: click.Context, challenge_id: str) -> None:
 
 @challenges.command("validate")
 @click.argument("challenge_id", required=False)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    help="Gradings at once after the reference (default: CPUs / the pack's [limits] cpus,"
+    " at most TAKEHOME_CONCURRENCY).",
+)
 @click.pass_context
-def challenges_validate(ctx: click.Context, challenge_id: str | None) -> None:
+def challenges_validate(ctx: click.Context, challenge_id: str | None, jobs: int | None) -> None:
     """Grade reference, starter and variants; fail when a challenge does not separate them."""
     wiring = _wiring(ctx)
     found = wiring.challenges
@@ -343,7 +350,9 @@ def challenges_validate(ctx: click.Context, challenge_id: str | None) -> None:
     failed = 0
     for challenge in selected:
         _console.rule(challenge.manifest.id)
-        outcomes = validate_challenge(challenge, pipeline, on_graded=_print_outcome)
+        pool = jobs or default_jobs(challenge, wiring.settings.concurrency)
+        outcomes = validate_challenge(challenge, pipeline, on_graded=_print_outcome, jobs=pool)
+        print_outcomes(_console, outcomes)
         failed += sum(not o.ok for o in outcomes)
     if failed:
         raise CheckFailed(f"{failed} expectation(s) broken")
@@ -351,16 +360,37 @@ def challenges_validate(ctx: click.Context, challenge_id: str | None) -> None:
 
 
 def _print_outcome(outcome: Outcome) -> None:
-    r = outcome.report
-    cats = "  ".join(f"{k} {v.score:5.1f}" for k, v in r.categories.items())
-    mark = "[green]ok[/]" if outcome.ok else "[red]FAIL[/] " + "; ".join(outcome.problems)
+    mark = "[green]PASS[/]" if outcome.ok else "[red]FAIL[/]"
     _console.print(
-        f"{outcome.name:<28} {r.score:5.1f}  {cats}  ({outcome.expectation}) {mark}",
+        f"{mark} {escape(outcome.name)}  {outcome.report.score:5.1f}  ({outcome.seconds:.1f} s)",
         highlight=False,
     )
-    if not outcome.ok:  # say why, so a broken expectation can be diagnosed from the table
-        for verdict in r.verdicts:
-            _console.print(f"    verdict {verdict.kind.value} in {verdict.step}: {verdict.detail}")
+
+
+@challenges.command("variant")
+@click.argument("challenge_id")
+@click.argument("name")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the variant's full tree into (new or empty).",
+)
+@click.pass_context
+def challenges_variant(ctx: click.Context, challenge_id: str, name: str, out: Path) -> None:
+    """Write a variant's full tree (the reference with the overlay applied), for debugging."""
+    variant = _wiring(ctx).challenges.get(challenge_id).variant(name)
+    if out.exists() and any(out.iterdir()):
+        raise UsageProblem(f"{out}: not empty; name a new or empty folder")
+    snapshot = variant.snapshot()
+    write_tree(snapshot, out)
+    stat = variant.diffstat()
+    _console.print(
+        f"{escape(str(out))}: {len(snapshot.files)} files ({stat} against the reference)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @cli.group()

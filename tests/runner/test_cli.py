@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -27,6 +28,8 @@ TAKEHOME = str(Path(sys.executable).parent / "takehome")
 
 def takehome(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    if path := os.environ.get("PYTHONPATH"):  # a worktree run grades with that tree's code
+        base["PYTHONPATH"] = path
     return subprocess.run(
         [TAKEHOME, "--challenges-dir", str(CHALLENGES), *args],
         capture_output=True,
@@ -95,9 +98,11 @@ def test_usage_error() -> None:
 
 @pytest.mark.docker
 def test_grade_writes_json_and_html(tmp_path: Path, docker_client: object) -> None:
-    archive = tmp_path / "submission.tar.gz"
+    tree, archive = tmp_path / "eval-shortcut", tmp_path / "submission.tar.gz"
+    written = takehome("challenges", "variant", "calculator", "eval-shortcut", "--out", str(tree))
+    assert written.returncode == 0, written.stderr
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(CALCULATOR / "variants" / "eval-shortcut", arcname="candidate-repo")
+        tar.add(tree, arcname="candidate-repo")
     out_json, out_html = tmp_path / "report.json", tmp_path / "report.html"
     done = takehome(
         "grade",

@@ -13,6 +13,7 @@ import pytest
 import xmlschema
 
 from graders.model import Report
+from runner.challenge import load_challenge, write_tree
 from runner.junit import report_junit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,13 +31,15 @@ def _pythonpath() -> dict[str, str]:
 @pytest.mark.docker
 def test_grade_writes_gradescope_results(tmp_path: Path, docker_client: object) -> None:
     results_path, report_path = tmp_path / "results.json", tmp_path / "report.json"
+    tree = tmp_path / "eval-shortcut"  # the variant's full tree: reference + overlay
+    write_tree(load_challenge(CHALLENGES / "calculator").variant("eval-shortcut").snapshot(), tree)
     done = subprocess.run(
         [
             TAKEHOME,
             "--challenges-dir",
             str(CHALLENGES),
             "grade",
-            str(CHALLENGES / "calculator" / "variants" / "eval-shortcut"),
+            str(tree),
             "--challenge",
             "calculator",
             "--json",

@@ -1,1 +1,0 @@
-"""The dashboard aggregator: one user's profile, orders and recommendations in one answer."""

@@ -1,1 +1,0 @@
-"""A tiny key-value store over HTTP."""

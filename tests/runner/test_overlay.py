@@ -1,0 +1,152 @@
+"""Variants as overlays: composition, the checks made as a variant loads, and the diffstat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runner._overlay import DiffStat, compose, diffstat
+from runner.challenge import ChallengeError, ManifestError, UnknownVariant, load_challenge
+from runner.intake import Snapshot
+
+REFERENCE = {
+    "calc/__init__.py": "def add(a, b):\n    return a + b\n",
+    "calc/ops.py": "X = 1\n",
+    "tests/test_calc.py": "def test_add(): ...\n",
+    "tests/test_ops.py": "def test_ops(): ...\n",
+    "README.md": "# calc\n",
+}
+
+
+def _pack(root: Path, overlay: dict[str, str], toml: str = 'category = "tests"\n') -> Path:
+    files = {
+        "challenge.toml": (
+            'id = "calc"\ntitle = "Calc"\nversion = "1"\nframework = "python"\nmode = "unit"\n'
+        ),
+        "README.md": "# brief\n",
+        "starter/calc/__init__.py": "",
+        "tests/test_hidden.py": "def test_x(): ...\n",
+        **{f"reference/{path}": text for path, text in REFERENCE.items()},
+        **{f"variants/flawed/{path}": text for path, text in overlay.items()},
+        "variants/flawed/variant.toml": toml,
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def _error(root: Path) -> ManifestError:
+    with pytest.raises(ManifestError) as caught:
+        load_challenge(root).variants()
+    return caught.value
+
+
+def test_the_snapshot_is_the_reference_with_the_overlay_on_top(tmp_path: Path) -> None:
+    root = _pack(
+        tmp_path / "calc",
+        {"calc/__init__.py": "def add(a, b):\n    return a - b\n", "calc/extra.py": "Y = 2\n"},
+        'category = "tests"\nremove = ["tests", "README.md"]\n',
+    )
+    variant = load_challenge(root).variant("flawed")
+    snap = variant.snapshot()
+    assert dict(snap.files) == {
+        "calc/__init__.py": b"def add(a, b):\n    return a - b\n",
+        "calc/extra.py": b"Y = 2\n",
+        "calc/ops.py": b"X = 1\n",
+    }
+    assert set(variant.overlay.files) == {"calc/__init__.py", "calc/extra.py"}
+    # README.md (1 line), two test files (1 line each), one edited line, one added file.
+    assert variant.diffstat() == DiffStat(files=5, added=2, removed=4)
+
+
+def test_an_overlay_file_identical_to_the_reference_is_refused(tmp_path: Path) -> None:
+    root = _pack(tmp_path / "calc", {"calc/ops.py": "X = 1\n"})
+    error = _error(root)
+    assert error.path == root / "variants" / "flawed" / "calc" / "ops.py"
+    assert "identical to reference/calc/ops.py" in str(error)
+
+
+def test_a_copy_with_another_exec_bit_is_a_difference(tmp_path: Path) -> None:
+    root = _pack(tmp_path / "calc", {"calc/ops.py": "X = 1\n"})
+    (root / "variants" / "flawed" / "calc" / "ops.py").chmod(0o755)
+    variant = load_challenge(root).variant("flawed")
+    assert variant.snapshot().executable == {"calc/ops.py"}
+    assert variant.diffstat() == DiffStat(files=1, added=0, removed=0)
+
+
+def test_a_remove_entry_that_names_nothing_is_refused(tmp_path: Path) -> None:
+    toml = 'category = "tests"\nremove = ["tests", "calc/gone.py"]\n'
+    root = _pack(tmp_path / "calc", {}, toml)
+    error = _error(root)
+    assert (error.path, error.field) == (
+        root / "variants" / "flawed" / "variant.toml",
+        "remove[1]",
+    )
+    assert "'calc/gone.py' is not a file or folder of reference/" in str(error)
+
+
+def test_a_prefix_is_not_a_folder(tmp_path: Path) -> None:
+    root = _pack(tmp_path / "calc", {}, 'category = "tests"\nremove = ["tests/test_"]\n')
+    assert _error(root).field == "remove[0]"
+
+
+def test_removing_what_the_overlay_holds_is_refused(tmp_path: Path) -> None:
+    toml = 'category = "tests"\nremove = ["calc"]\n'
+    root = _pack(tmp_path / "calc", {"calc/extra.py": "Y = 2\n"}, toml)
+    error = _error(root)
+    assert error.field == "remove[0]"
+    assert "'calc' removes 'calc/extra.py', which the overlay also holds" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("toml", "field"),
+    [
+        ('remove = ["../reference/calc"]', "remove"),
+        ('remove = ["/etc/passwd"]', "remove[0]"),
+        ('remove = ["calc/", "tests"]', "remove[0]"),
+        ('remove = ["tests", "tests"]', "remove"),
+        ("min_score = 60\nmax_score = 50", ""),
+        ("max_score = 101", "max_score"),
+        ("category_max = -1", "category_max"),
+    ],
+)
+def test_bad_fields_name_the_file_and_field(tmp_path: Path, toml: str, field: str) -> None:
+    root = _pack(tmp_path / "calc", {}, f'category = "tests"\n{toml}\n')
+    error = _error(root)
+    assert error.path == root / "variants" / "flawed" / "variant.toml"
+    assert error.field == field
+
+
+def test_an_overlay_file_where_the_reference_has_a_folder_is_refused(tmp_path: Path) -> None:
+    root = _pack(tmp_path / "calc", {"tests": "not a folder\n"})
+    with pytest.raises(ChallengeError, match="does not compose with reference/") as caught:
+        load_challenge(root).variants()
+    assert str(caught.value).startswith(f"{root / 'variants' / 'flawed'}: ")
+
+
+def test_an_unknown_variant_names_the_known(tmp_path: Path) -> None:
+    root = _pack(tmp_path / "calc", {"calc/extra.py": "Y = 2\n"})
+    with pytest.raises(UnknownVariant, match=r"unknown variant 'nope' \(known: flawed\)"):
+        load_challenge(root).variant("nope")
+
+
+def test_compose_keeps_exec_bits_of_kept_files_only() -> None:
+    reference = Snapshot(
+        files={"run.sh": b"#!/bin/sh\n", "tool.sh": b"#!/bin/sh\n", "a.py": b""},
+        executable=frozenset({"run.sh", "tool.sh"}),
+    )
+    overlay = Snapshot(files={"tool.sh": b"#!/bin/sh\necho\n"})
+    composed = compose(reference, overlay, ("run.sh",))
+    assert set(composed.files) == {"tool.sh", "a.py"}
+    assert composed.executable == frozenset()  # the overlay's tool.sh is not executable
+
+
+def test_diffstat_counts_binary_files_without_lines() -> None:
+    before = Snapshot(files={"a.bin": b"\xff\x00", "b.txt": b"one\ntwo\n"})
+    after = Snapshot(files={"a.bin": b"\xfe\x00", "b.txt": b"one\nthree\nfour\n"})
+    assert diffstat(before, after) == DiffStat(files=2, added=2, removed=1)
+    assert str(DiffStat(1, 3, 0)) == "1 file +3 -0"
+    assert str(DiffStat(2, 0, 5)) == "2 files +0 -5"
