@@ -226,6 +226,10 @@ class ValidateSpec(_Model):
 
     starter_max: float = Field(default=25, ge=0, le=100)
     """The highest overall score the untouched starter may reach."""
+    jobs: int | None = Field(default=None, ge=1, le=64)
+    """At most this many solutions graded at once by `validate` (unset: as many as the CPUs
+    allow). 1 for a pack whose hidden tests measure load or latency in wall time, where a second
+    grading beside it would move the figures."""
 
 
 class Manifest(_Model):

@@ -69,7 +69,8 @@ def default_jobs(challenge: Challenge, concurrency: int | None = None) -> int:
     `concurrency` (the steps one grading runs at once, `TAKEHOME_CONCURRENCY`), at least 1."""
     cpus = os.cpu_count() or 1
     jobs = int(cpus // max(challenge.limits().cpus, 1.0))
-    return max(1, min(jobs, concurrency or cpus))
+    cap = challenge.manifest.validation.jobs or cpus
+    return max(1, min(jobs, concurrency or cpus, cap))
 
 
 def validate_challenge(

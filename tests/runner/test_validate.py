@@ -226,3 +226,11 @@ def test_piped_output_keeps_one_line_a_solution(tmp_path: Path) -> None:
     assert "variant eval-shortcut" in rows[0]
     assert "security < reference" in rows[0]
     assert console.width == 80  # the console is left as it was
+
+
+def test_a_packs_validate_jobs_caps_the_pool(tmp_path: Path) -> None:
+    serial = _pack(tmp_path / "serial")
+    path = serial.root / "challenge.toml"
+    path.write_text(path.read_text() + "\n[validate]\njobs = 1\n")
+    assert default_jobs(load_challenge(serial.root), concurrency=8) == 1
+    assert load_challenge(Path(__file__).parents[2] / "challenges" / "asyncio-scaling").manifest.validation.jobs == 1
