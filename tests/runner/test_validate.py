@@ -233,4 +233,5 @@ def test_a_packs_validate_jobs_caps_the_pool(tmp_path: Path) -> None:
     path = serial.root / "challenge.toml"
     path.write_text(path.read_text() + "\n[validate]\njobs = 1\n")
     assert default_jobs(load_challenge(serial.root), concurrency=8) == 1
-    assert load_challenge(Path(__file__).parents[2] / "challenges" / "asyncio-scaling").manifest.validation.jobs == 1
+    pack = load_challenge(Path(__file__).parents[2] / "challenges" / "asyncio-scaling")
+    assert pack.manifest.validation.jobs == 1
