@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import blind_view, blind_views, blinding
 from api.change_views import finding_origins
 from api.journey import form_email, form_hours, invite_mailed
+from api.openapi import CSRF_FORM, problems, redirect
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
@@ -40,7 +41,7 @@ def invite_link(svc: Services, token: str) -> str:
     return f"{base}/i/{token}"
 
 
-@router.get("", summary="Dashboard")
+@router.get("", summary="Dashboard", response_class=HTMLResponse)
 def dashboard(
     request: Request,
     *,
@@ -75,7 +76,13 @@ def dashboard(
     return csrf_page(request, svc, "dashboard.html", context)
 
 
-@router.post("/invites", summary="Create an invite")
+@router.post(
+    "/invites",
+    summary="Create an invite",
+    status_code=201,
+    response_class=HTMLResponse,
+    responses=problems(404),
+)
 def new_invite(
     request: Request,
     *,
@@ -161,7 +168,7 @@ def _snapshot(svc: Services, view: SubmissionView) -> Snapshot | None:
         return None
 
 
-@router.get("/submissions/{submission_id}", summary="Report page")
+@router.get("/submissions/{submission_id}", summary="Report page", response_class=HTMLResponse)
 def report_page(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -189,7 +196,14 @@ def report_page(
     return csrf_page(request, svc, "report.html", context)
 
 
-@router.post("/submissions/{submission_id}/regrade", summary="Regrade a submission")
+@router.post(
+    "/submissions/{submission_id}/regrade",
+    summary="Regrade a submission",
+    openapi_extra=CSRF_FORM,
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: redirect("Queued: back to the report page.")},
+)
 def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """Queue a new run; the old reports are kept."""
     del reviewer  # required for access only
@@ -197,7 +211,11 @@ def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response
     return RedirectResponse(f"/reviewer/submissions/{submission_id}", status_code=303)
 
 
-@router.get("/challenges/{challenge_id}/compare", summary="Compare submissions of a challenge")
+@router.get(
+    "/challenges/{challenge_id}/compare",
+    summary="Compare submissions of a challenge",
+    response_class=HTMLResponse,
+)
 def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """Every graded submission of a challenge side by side, by category, best first."""
     challenge = svc.challenges.get(challenge_id)
