@@ -32,6 +32,7 @@ The rest comes from here:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from fastapi import FastAPI
@@ -133,9 +134,13 @@ def redirect(description: str) -> dict[str, Any]:
     }
 
 
-def form_fields(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """An object schema of text fields `names` (`required` among them)."""
-    schema: dict[str, Any] = {"type": "object", "properties": {n: _TEXT for n in names}}
+def form_fields(
+    *names: str, required: tuple[str, ...] = (), choices: dict[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """An object schema of text fields `names` (`required` among them; `choices`: a field's
+    allowed values)."""
+    properties = {n: {"enum": list(choices[n])} if n in (choices or {}) else _TEXT for n in names}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = list(required)
     return schema
@@ -160,7 +165,10 @@ CSRF_FORM = request_body(
 def upload_body(*, candidate: bool = False) -> dict[str, Any]:
     """`openapi_extra` of a submission (`api.uploads`, `api.gitsubmit`): a multipart archive,
     or the Git fields as JSON or an urlencoded form; a reviewer's names a challenge or invite."""
-    target = {} if candidate else {"challenge": _TEXT, "invite": _TEXT}
+    target: dict[str, Any] = {} if candidate else {"challenge": _TEXT, "invite": _TEXT}
+    named: dict[str, Any] = (
+        {} if candidate else {"anyOf": [{"required": ["challenge"]}, {"required": ["invite"]}]}
+    )
     archive = {
         "type": "string",
         "format": "binary",
@@ -170,6 +178,7 @@ def upload_body(*, candidate: bool = False) -> dict[str, Any]:
         "type": "object",
         "required": ["git_url"],
         "properties": {"git_url": _TEXT, "ref": _TEXT, **target},
+        **named,
     }
     return request_body(
         "The archive as multipart/form-data (field `archive`), or a public repository to fetch"
@@ -180,6 +189,7 @@ def upload_body(*, candidate: bool = False) -> dict[str, Any]:
                 "type": "object",
                 "required": ["archive"],
                 "properties": {"archive": archive, **target},
+                **named,
             },
             "application/json": git,
             "application/x-www-form-urlencoded": git,

@@ -202,7 +202,7 @@ def _created(request: Request, made: dict[str, Any], back: str) -> Response:
 
 
 def _binding_form(
-    repo_url: Annotated[str, Form(max_length=2048)],
+    repo_url: Annotated[str, Form(min_length=1, max_length=2048)],
     branch: Annotated[str, Form(max_length=200)] = "main",
     provider: Annotated[str, Form(pattern="^(github|gitlab)$")] = "github",
 ) -> BindingRequest:

@@ -30,7 +30,7 @@ from api.review_views import (
 from api.services import Services, Svc
 from api.views import SubmissionView, load_submission
 from runner.rubric import spreads
-from runner.store.models import RECOMMENDATIONS, Reviewer
+from runner.store.models import DECISIONS, RECOMMENDATIONS, Reviewer
 from runner.store.reviews import (
     InvalidReview,
     LevelEntry,
@@ -57,7 +57,9 @@ _RETURN = ("return_to", "return_file", "return_page", "csrf_token")
 
 
 def _form(*names: str, more: str = "") -> dict[str, Any]:
-    return request_body(f"The page's form.{more}", {_FORM: form_fields(*names)})
+    choices = {"value": DECISIONS, "recommendation": ("", *RECOMMENDATIONS)}  # "": none yet
+    fields = form_fields(*names, choices=choices)
+    return request_body(f"The page's form.{more}", {_FORM: fields})
 
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:

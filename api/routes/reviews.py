@@ -27,6 +27,7 @@ from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from runner.rubric import spreads
 from runner.store import Invite
+from runner.store.models import DECISIONS
 from runner.store.records import NotFound
 from runner.store.reviews import (
     LevelEntry,
@@ -92,7 +93,7 @@ class ReviewBody(_Body):
 class DecisionBody(_Body):
     """The team's decision: `advance`, `hold` or `reject`, with a reason."""
 
-    value: str
+    value: str = Field(json_schema_extra={"enum": list(DECISIONS)})  # checked by the store
     reason: str
 
 

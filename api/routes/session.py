@@ -62,8 +62,8 @@ def login_form(request: Request, svc: Svc, next: str = "/reviewer") -> Response:
 async def login(
     request: Request,
     svc: Svc,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    email: Annotated[str, Form(min_length=1)],  # FastAPI reads an empty field as missing
+    password: Annotated[str, Form(min_length=1)],
     next: Annotated[str, Form()] = "/reviewer",
 ) -> Response:
     """Check the credentials; on success set the session cookie and go to `next`."""
