@@ -32,7 +32,7 @@ The rest comes from here:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from fastapi import FastAPI
@@ -135,11 +135,12 @@ def redirect(description: str) -> dict[str, Any]:
 
 
 def form_fields(
-    *names: str, required: tuple[str, ...] = (), choices: dict[str, Sequence[str]] | None = None
+    *names: str, required: tuple[str, ...] = (), choices: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, Any]:
     """An object schema of text fields `names` (`required` among them; `choices`: a field's
     allowed values)."""
-    properties = {n: {"enum": list(choices[n])} if n in (choices or {}) else _TEXT for n in names}
+    allowed = choices or {}
+    properties = {n: {"enum": list(allowed[n])} if n in allowed else _TEXT for n in names}
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         schema["required"] = list(required)
