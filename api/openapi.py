@@ -120,7 +120,9 @@ def problems(*statuses: int, **descriptions: str) -> Responses:
     return found
 
 
-def content(description: str, *media_types: str, schema: dict[str, Any] | None = None) -> Any:
+def content(
+    description: str, *media_types: str, schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A success response of `media_types` (each with `schema`, a string by default)."""
     body = schema if schema is not None else _TEXT
     return {"description": description, "content": {m: {"schema": body} for m in media_types}}

@@ -8,10 +8,12 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
-from api.openapi import ERROR_SCHEMA
+from api.auth import CurrentReviewer
+from api.openapi import ERROR_SCHEMA, install_openapi, problems
 
 _EITHER: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
 _ERROR_REF = "#/components/schemas/Error"
@@ -183,3 +185,31 @@ def test_fastapis_validation_errors_answer_in_the_error_shape(
     )
     assert page.status_code == 422
     assert page.headers["content-type"].startswith("text/html")
+
+
+def test_a_routes_errors_follow_from_its_shape() -> None:
+    """`install_openapi` derives the statuses from the route: no route lists them by hand."""
+    app = FastAPI()
+
+    @app.post("/things/{thing}", responses=problems(409))
+    def change(thing: str, reviewer: CurrentReviewer, limit: int = 1) -> dict[str, str]:
+        del reviewer, limit
+        return {"thing": thing}
+
+    @app.get("/open")
+    def look() -> dict[str, str]:
+        return {}
+
+    install_openapi(app)
+    paths = app.openapi()["paths"]
+    changed = paths["/things/{thing}"]["post"]
+    expected = {"200", "400", "401", "403", "404", "408", "409", "413", "422"}
+    assert set(changed["responses"]) == expected
+    assert changed["security"] == _EITHER
+    assert changed["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": _ERROR_REF
+    }
+    looked = paths["/open"]["get"]
+    assert set(looked["responses"]) == {"200"}
+    assert looked["security"] == []
+    assert "HTTPValidationError" not in app.openapi()["components"]["schemas"]
