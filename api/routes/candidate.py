@@ -149,6 +149,7 @@ def _starter_repo(svc: Services, token: str) -> StarterRepo:
 
 
 _STARTER_ERRORS = problems(409, 410, 503)
+_ARCHIVE = {"type": "string", "format": "binary"}
 
 
 def _download(repo: StarterRepo, data: bytes, suffix: str, media_type: str) -> Response:
@@ -164,7 +165,10 @@ def _download(repo: StarterRepo, data: bytes, suffix: str, media_type: str) -> R
     "/starter.zip",
     summary="The starter as a zip holding a one-commit Git repository",
     response_class=Response,
-    responses={200: content("The starter repository.", "application/zip"), **_STARTER_ERRORS},
+    responses={
+        200: content("The starter repository.", "application/zip", schema=_ARCHIVE),
+        **_STARTER_ERRORS,
+    },
 )
 async def starter_zip(token: str, svc: Svc) -> Response:
     """The starter of the invite's challenge version; 409 not_started before Start (timed)."""
@@ -177,7 +181,10 @@ async def starter_zip(token: str, svc: Svc) -> Response:
     "/starter.tar.gz",
     summary="The starter as a .tar.gz holding a Git repository",
     response_class=Response,
-    responses={200: content("The starter repository.", "application/gzip"), **_STARTER_ERRORS},
+    responses={
+        200: content("The starter repository.", "application/gzip", schema=_ARCHIVE),
+        **_STARTER_ERRORS,
+    },
 )
 async def starter_tar_gz(token: str, svc: Svc) -> Response:
     """The starter of the invite's challenge version; 409 not_started before Start (timed)."""
