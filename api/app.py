@@ -24,6 +24,7 @@ from api.apidocs import install_docs, openapi_url
 from api.errors import install_error_handlers
 from api.journey import mail_sender
 from api.limits import BodyLimits, RouteLimits
+from api.openapi import install_openapi
 from api.routes import (
     api_json,
     bindings,
@@ -156,6 +157,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
         """Answers while the service runs."""
         return {"status": "ok"}
 
+    install_openapi(app)  # last: it completes every route's error answers and security
     return app
 
 

@@ -32,6 +32,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request, Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import CsrfFailed, NotAuthenticated
 from api.limits import text_form
@@ -65,6 +66,23 @@ SESSION_COOKIE = "takehome_session"
 CSRF_COOKIE = "takehome_csrf"
 _SESSION_SECONDS = 12 * 3600
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The two ways in, as FastAPI security schemes: read here with auto_error off (this module
+# answers 401 itself), declared so that the OpenAPI document lists them (`api.openapi`).
+_BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An API token (`takehome tokens create`): `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+_SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description=(
+        "The session cookie set by `POST /login`. A request by cookie with an unsafe method"
+        " (POST, PUT, DELETE) also needs the CSRF token of the `takehome_csrf` cookie, echoed"
+        " in the `X-CSRF-Token` header or a form's `csrf_token` field."
+    ),
+    auto_error=False,
+)
 
 
 def _sign(secret: str, purpose: str, value: str) -> str:
@@ -197,15 +215,15 @@ async def check_csrf(request: Request, svc: Services) -> None:
 
 
 async def current_reviewer(
-    request: Request, svc: Annotated[Services, Depends(services)]
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    cookie: Annotated[str | None, Depends(_SESSION)],
 ) -> Reviewer:
     """FastAPI dependency: the reviewer behind the bearer token or the session cookie."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token:
-        return _token_reviewer(svc, token.strip())
-    claim = _decode_session(
-        svc.settings.secret_key, request.cookies.get(SESSION_COOKIE, ""), time.time()
-    )
+    if bearer is not None and bearer.credentials.strip():
+        return _token_reviewer(svc, bearer.credentials.strip())
+    claim = _decode_session(svc.settings.secret_key, cookie or "", time.time())
     with svc.db.reading() as session:
         found = session.get(Reviewer, claim.reviewer_id) if claim else None
     if (

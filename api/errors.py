@@ -32,13 +32,19 @@
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
 
+| FastAPI's `RequestValidationError`         | 422    | invalid_request     |
+| Starlette's `HTTPException` (no route, 405, ...) | its own | `_HTTP_CODES`, or `http_<status>` |
+
 A `QueueFull`, `RateLimited` or `GitUnreachable` answer carries `Retry-After` (seconds). Git
 forms are refused by `UploadRefused` with 411 length_required, 413 too_large or 400
 malformed_form (also a form with a file part or too many fields); a binding's push cap is a 409
 limit_reached like an invite's.
 
-The body is JSON `{"error": code, "detail": message}`, or a small HTML page when the client
-asked for HTML (a browser form).
+The body is JSON `{"error": code, "detail": message}` (plus `message`, a sentence for people,
+for the codes in `_HUMAN`), or a small HTML page when the client asked for HTML (a browser form):
+one shape for every error the service answers, FastAPI's own included (its validation errors'
+`loc` and `msg` are joined into `detail`). The OpenAPI document declares it once as the `Error`
+schema (`api.openapi`).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -105,6 +112,7 @@ _HUMAN = {
     "clone_timeout": "Fetching the repository took too long.",
     "queue_full": "Too many submissions are waiting to be graded. Please try again later.",
     "rate_limited": "Too many submission attempts in a short time. Please wait and try again.",
+    "invalid_request": "A parameter or field of the request is missing or not of its type.",
     "body_timeout": "The request body stopped arriving. Check the connection and try again.",
 }
 
@@ -228,6 +236,36 @@ def _fixed(status: int, code: str) -> Any:
     return handler
 
 
+_HTTP_CODES = {
+    400: "malformed_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+_MAX_INVALID = 10  # validation errors named in one `detail`
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    http = cast(HTTPException, exc)
+    if http.status_code in {204, 304}:  # no body allowed
+        return Response(status_code=http.status_code, headers=http.headers)
+    code = _HTTP_CODES.get(http.status_code, f"http_{http.status_code}")
+    response = _problem(request, http.status_code, code, str(http.detail))
+    response.headers.update(http.headers or {})  # e.g. 405's Allow
+    return response
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    errors = cast(RequestValidationError, exc).errors()
+    parts = [
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+        for e in errors[:_MAX_INVALID]
+    ]
+    more = f" (and {len(errors) - _MAX_INVALID} more)" if len(errors) > _MAX_INVALID else ""
+    return _problem(request, 422, "invalid_request", "; ".join(parts) + more)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping above on `app`."""
     app.add_exception_handler(IntakeError, _intake)
@@ -251,3 +289,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
     app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))
     app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(HTTPException, _http)

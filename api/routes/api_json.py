@@ -17,6 +17,7 @@ from api.change_views import finding_origins
 from api.exports import report_csv, report_junit, report_sarif_text
 from api.gitsubmit import api_git_submission, read_git_fields
 from api.journey import invite_mailed, service_base
+from api.openapi import content, problems, upload_body
 from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
@@ -40,6 +41,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["json api"])
 _VERSION = version("takehome")
+_OBJECT = {"type": "object"}
 
 
 class InviteRequest(BaseModel):
@@ -79,7 +81,7 @@ def challenges(svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/invites", status_code=201, summary="Create an invite")
+@router.post("/invites", status_code=201, summary="Create an invite", responses=problems(404))
 def new_invite(body: InviteRequest, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Create an invite and return its link (shown once)."""
     spec = InviteSpec(
@@ -120,7 +122,13 @@ def mail_preferences(body: MailPreferences, svc: Svc, reviewer: CurrentReviewer)
     return {"graded": found.notify_graded_since is not None, "smtp": bool(svc.settings.smtp_url)}
 
 
-@router.post("/submissions", status_code=202, summary="Submit an archive")
+@router.post(
+    "/submissions",
+    status_code=202,
+    summary="Submit an archive",
+    openapi_extra=upload_body(),
+    responses=problems(404, 409, 410, 411, 415, 422, 429, 503),
+)
 async def submit(request: Request, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """Multipart: `archive` plus `challenge` (an id) or `invite` (an invite token). Or JSON or
     an urlencoded form with `git_url` (optional `ref`) instead of `archive`: the repository is
@@ -236,14 +244,24 @@ def _report(svc: Services, submission_id: str) -> Report:
     return Report.from_stored(_report_text(svc, submission_id))
 
 
-@router.get("/submissions/{submission_id}/report", summary="Report (JSON)")
+@router.get(
+    "/submissions/{submission_id}/report",
+    summary="Report (JSON)",
+    response_class=Response,
+    responses={200: content("The report.", "application/json", schema=_OBJECT)},
+)
 def report_json(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The current report, as the grading engine wrote it."""
     del reviewer
     return Response(_report_text(svc, submission_id), media_type="application/json")
 
 
-@router.get("/submissions/{submission_id}/report.junit.xml", summary="Report (JUnit XML)")
+@router.get(
+    "/submissions/{submission_id}/report.junit.xml",
+    summary="Report (JUnit XML)",
+    response_class=Response,
+    responses={200: content("JUnit XML (`junit-10.xsd`).", "application/xml")},
+)
 def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The hidden tests as JUnit XML."""
     del reviewer
@@ -251,7 +269,12 @@ def report_junit_xml(submission_id: str, svc: Svc, reviewer: CurrentReviewer) ->
     return Response(report_junit(report, name=submission_id), media_type="application/xml")
 
 
-@router.get("/submissions/{submission_id}/report.sarif", summary="Report (SARIF 2.1.0)")
+@router.get(
+    "/submissions/{submission_id}/report.sarif",
+    summary="Report (SARIF 2.1.0)",
+    response_class=Response,
+    responses={200: content("A SARIF 2.1.0 log.", "application/sarif+json", schema=_OBJECT)},
+)
 def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The findings in the candidate's code as SARIF 2.1.0 (never the hidden tests)."""
     del reviewer
@@ -261,7 +284,9 @@ def report_sarif(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> Res
 
 
 @router.get(
-    "/submissions/{submission_id}/report.gradescope.json", summary="Report (Gradescope results)"
+    "/submissions/{submission_id}/report.gradescope.json",
+    summary="Report (Gradescope results)",
+    responses={200: content("Gradescope's results.json.", "application/json", schema=_OBJECT)},
 )
 def report_gradescope_json(
     submission_id: str, svc: Svc, reviewer: CurrentReviewer
@@ -278,7 +303,12 @@ def report_gradescope_json(
     return report_gradescope(report, policy)
 
 
-@router.get("/challenges/{challenge_id}/submissions.csv", summary="Challenge scores (CSV)")
+@router.get(
+    "/challenges/{challenge_id}/submissions.csv",
+    summary="Challenge scores (CSV)",
+    response_class=Response,
+    responses={200: content("One row per submission (RFC 4180, UTF-8).", "text/csv")},
+)
 def challenge_csv(
     challenge_id: str, svc: Svc, reviewer: CurrentReviewer, bom: bool = False
 ) -> Response:

@@ -14,13 +14,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import Identity, blinding
 from api.gitsubmit import git_policy
+from api.openapi import HTML, Responses, problems
 from api.pages import render, wants_html
 from api.review_views import invite_decision_context
 from api.services import Services, Svc
@@ -34,6 +35,12 @@ from runner.store.records import InviteExpired, NotFound, invite_for_token
 __all__ = ["router"]
 
 router = APIRouter(tags=["repository bindings"])
+#: Refusals of a binding: the invite's bindings used up, the invite expired.
+_REFUSED = problems(409, 410)
+#: A form's answer: the binding as JSON, or the page showing its secret once.
+_CREATED: Responses = {
+    201: {"description": "The binding, with its webhook secret.", "content": HTML}
+}
 
 
 class BindingRequest(BaseModel):
@@ -112,7 +119,12 @@ def _bind(
     }
 
 
-@router.post("/api/invites/{invite_id}/bindings", status_code=201, summary="Bind a repository")
+@router.post(
+    "/api/invites/{invite_id}/bindings",
+    status_code=201,
+    summary="Bind a repository",
+    responses=_REFUSED,
+)
 def bind_json(
     invite_id: str, body: BindingRequest, svc: Svc, reviewer: CurrentReviewer
 ) -> dict[str, Any]:
@@ -162,7 +174,11 @@ def timeline_json(invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[s
     }
 
 
-@router.get("/reviewer/invites/{invite_id}", summary="Invite page: pushes and bindings")
+@router.get(
+    "/reviewer/invites/{invite_id}",
+    summary="Invite page: pushes and bindings",
+    response_class=HTMLResponse,
+)
 def invite_page(request: Request, invite_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """The invite's timeline of submissions with scores (latest marked), its bindings and the
     decision on the invite as a whole."""
@@ -186,7 +202,7 @@ def _created(request: Request, made: dict[str, Any], back: str) -> Response:
 
 
 def _binding_form(
-    repo_url: Annotated[str, Form(max_length=2048)],
+    repo_url: Annotated[str, Form(min_length=1, max_length=2048)],
     branch: Annotated[str, Form(max_length=200)] = "main",
     provider: Annotated[str, Form(pattern="^(github|gitlab)$")] = "github",
 ) -> BindingRequest:
@@ -197,7 +213,12 @@ def _binding_form(
 BindingForm = Annotated[BindingRequest, Depends(_binding_form)]
 
 
-@router.post("/reviewer/invites/{invite_id}/bindings", summary="Bind a repository (form)")
+@router.post(
+    "/reviewer/invites/{invite_id}/bindings",
+    summary="Bind a repository (form)",
+    status_code=201,
+    responses={**_CREATED, **_REFUSED},
+)
 def bind_form(
     request: Request,
     invite_id: str,
@@ -211,7 +232,12 @@ def bind_form(
     return _created(request, made, f"/reviewer/invites/{invite_id}")
 
 
-@router.post("/i/{token}/bindings", summary="Bind my repository (candidate)")
+@router.post(
+    "/i/{token}/bindings",
+    summary="Bind my repository (candidate)",
+    status_code=201,
+    responses={**_CREATED, **_REFUSED},
+)
 async def bind_candidate(
     token: str,
     request: Request,

@@ -14,12 +14,13 @@ from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.auth import check_csrf, csrf_page
 from api.feedback import candidate_view
 from api.gitsubmit import candidate_git_submission, read_git_fields
 from api.journey import ci_examples, clock_context, service_base
+from api.openapi import CSRF_FORM, HTML, content, problems, redirect, upload_body
 from api.pages import markdown_html, render, wants_html
 from api.services import Services, Svc
 from api.uploads import check_open, client_address, read_upload
@@ -57,7 +58,12 @@ def _human_size(size: int) -> str:
     return f"{mib:.0f} MiB" if mib >= 1 else f"{size // 1024} KiB"
 
 
-@router.get("", summary="Invite page: the brief and the upload form")
+@router.get(
+    "",
+    summary="Invite page: the brief and the upload form",
+    response_class=HTMLResponse,
+    responses=problems(404),
+)
 def invite_page(token: str, request: Request, svc: Svc) -> Response:
     """The challenge's brief (rendered markdown) and the upload form, with the size limit."""
     invite = _invite(svc, token)
@@ -83,7 +89,15 @@ def invite_page(token: str, request: Request, svc: Svc) -> Response:
     return csrf_page(request, svc, "invite.html", context)
 
 
-@router.post("/start", summary="Start the clock of a timed invite")
+@router.post(
+    "/start",
+    summary="Start the clock of a timed invite",
+    openapi_extra=CSRF_FORM,
+    responses={
+        303: redirect("A browser's form: back to the invite page."),
+        **problems(403, 410, s403="`csrf`: the page's CSRF token is missing or wrong."),
+    },
+)
 async def start(token: str, request: Request, svc: Svc) -> Response:
     """Start the clock now (once: pressing Start again moves nothing); needs the CSRF token."""
     await check_csrf(request, svc)
@@ -134,6 +148,10 @@ def _starter_repo(svc: Services, token: str) -> StarterRepo:
     return cached
 
 
+_STARTER_ERRORS = problems(409, 410, 503)
+_ARCHIVE = {"type": "string", "format": "binary"}
+
+
 def _download(repo: StarterRepo, data: bytes, suffix: str, media_type: str) -> Response:
     headers = {
         "Content-Disposition": f'attachment; filename="{repo.name}{suffix}"',
@@ -143,7 +161,15 @@ def _download(repo: StarterRepo, data: bytes, suffix: str, media_type: str) -> R
     return Response(data, media_type=media_type, headers=headers)
 
 
-@router.get("/starter.zip", summary="The starter as a zip holding a one-commit Git repository")
+@router.get(
+    "/starter.zip",
+    summary="The starter as a zip holding a one-commit Git repository",
+    response_class=Response,
+    responses={
+        200: content("The starter repository.", "application/zip", schema=_ARCHIVE),
+        **_STARTER_ERRORS,
+    },
+)
 async def starter_zip(token: str, svc: Svc) -> Response:
     """The starter of the invite's challenge version; 409 not_started before Start (timed)."""
     repo = await run_in_threadpool(_starter_repo, svc, token)
@@ -151,7 +177,15 @@ async def starter_zip(token: str, svc: Svc) -> Response:
     return _download(repo, data, ".zip", "application/zip")
 
 
-@router.get("/starter.tar.gz", summary="The starter as a .tar.gz holding a Git repository")
+@router.get(
+    "/starter.tar.gz",
+    summary="The starter as a .tar.gz holding a Git repository",
+    response_class=Response,
+    responses={
+        200: content("The starter repository.", "application/gzip", schema=_ARCHIVE),
+        **_STARTER_ERRORS,
+    },
+)
 async def starter_tar_gz(token: str, svc: Svc) -> Response:
     """The starter of the invite's challenge version; 409 not_started before Start (timed)."""
     repo = await run_in_threadpool(_starter_repo, svc, token)
@@ -159,7 +193,16 @@ async def starter_tar_gz(token: str, svc: Svc) -> Response:
     return _download(repo, data, ".tar.gz", "application/gzip")
 
 
-@router.post("/submissions", status_code=202, summary="Submit an archive for grading")
+@router.post(
+    "/submissions",
+    status_code=202,
+    summary="Submit an archive for grading",
+    openapi_extra=upload_body(candidate=True),
+    responses={
+        303: redirect("A browser's form: to the submission's status page."),
+        **problems(403, 409, 410, 411, 415, 422, 429, 503),
+    },
+)
 async def submit(token: str, request: Request, svc: Svc) -> Response:
     """Upload a .zip/.tar/.tar.gz (form field `archive`); 202 with the status URL in Location."""
     # Everything that can refuse without the body comes first: rate limits, the invite's
@@ -192,7 +235,11 @@ async def submit(token: str, request: Request, svc: Svc) -> Response:
     return JSONResponse(body, status_code=202, headers={"Location": location})
 
 
-@router.get("/submissions/{submission_id}", summary="Status of a submission")
+@router.get(
+    "/submissions/{submission_id}",
+    summary="Status of a submission",
+    responses={200: {"description": "JSON, or a page when HTML is asked for.", "content": HTML}},
+)
 def submission_status(token: str, submission_id: str, request: Request, svc: Svc) -> Response:
     """State and, as the challenge's feedback policy allows, test outcomes and scores."""
     # One SELECT of columns through a plain connection, the report's summary and not the report:

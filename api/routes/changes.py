@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from api.auth import CurrentReviewer, csrf_page
@@ -236,6 +236,7 @@ def _page_context(view: SubmissionView, changes: Changes, where: _Where) -> dict
     "/reviewer/submissions/{submission_id}/changes",
     tags=["reviewer pages"],
     summary="Changes page",
+    response_class=HTMLResponse,
 )
 async def changes_page(
     request: Request,

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 
+from api.openapi import content
 from api.services import Services, Svc
 from sandbox.docker import connect
 
@@ -19,6 +20,14 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["service"])
 _log = logging.getLogger("takehome.ops")
+_READINESS = {
+    "type": "object",
+    "required": ["status", "checks"],
+    "properties": {
+        "status": {"enum": ["ready", "not ready"]},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
 
 
 def _database(svc: Services) -> None:
@@ -62,7 +71,14 @@ def checks(svc: Services) -> dict[str, str]:
     return results
 
 
-@router.get("/readyz", summary="Readiness")
+@router.get(
+    "/readyz",
+    summary="Readiness",
+    responses={
+        200: content("Ready: every check is ok.", "application/json", schema=_READINESS),
+        503: content("Not ready: the failing checks.", "application/json", schema=_READINESS),
+    },
+)
 async def readyz(svc: Svc) -> Response:
     """200 when the database, the broker or Docker, and the graders' self-checks pass; else 503."""
     results = await run_in_threadpool(checks, svc)
@@ -71,7 +87,12 @@ async def readyz(svc: Svc) -> Response:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: content("The Prometheus text format.", "text/plain")},
+)
 def metrics(svc: Svc) -> Response:
     """Queue depth and runs by state (from the database); grading counters of this process."""
     body = generate_latest(REGISTRY) + generate_latest(svc.metrics)

@@ -14,12 +14,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.auth import CurrentReviewer, csrf_page
 from api.blinding import blind_view
 from api.change_views import changes_url, line_anchor
+from api.openapi import form_fields, problems, redirect, request_body
 from api.review_views import (
     candidate_label,
     review_summaries,
@@ -29,7 +30,7 @@ from api.review_views import (
 from api.services import Services, Svc
 from api.views import SubmissionView, load_submission
 from runner.rubric import spreads
-from runner.store.models import RECOMMENDATIONS, Reviewer
+from runner.store.models import DECISIONS, RECOMMENDATIONS, Reviewer
 from runner.store.reviews import (
     InvalidReview,
     LevelEntry,
@@ -50,6 +51,15 @@ router = APIRouter(prefix="/reviewer", tags=["reviewer pages"])
 _MAX_PAGE = 10_000
 _MAX_PATH = 1024
 _NUMBER = re.compile(r"[0-9]{1,9}")
+_FORM = "application/x-www-form-urlencoded"
+_BACK = redirect("Saved: back to the review page (or the changes page: `return_to`).")
+_RETURN = ("return_to", "return_file", "return_page", "csrf_token")
+
+
+def _form(*names: str, more: str = "") -> dict[str, Any]:
+    choices = {"value": DECISIONS, "recommendation": ("", *RECOMMENDATIONS)}  # "": none yet
+    fields = form_fields(*names, choices=choices)
+    return request_body(f"The page's form.{more}", {_FORM: fields})
 
 
 def _view(svc: Services, submission_id: str) -> SubmissionView:
@@ -68,7 +78,9 @@ def _back(submission_id: str, page: str = "review") -> Response:
     return RedirectResponse(f"/reviewer/submissions/{submission_id}/{page}", status_code=303)
 
 
-@router.get("/submissions/{submission_id}/review", summary="Review page")
+@router.get(
+    "/submissions/{submission_id}/review", summary="Review page", response_class=HTMLResponse
+)
 def review_page(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -120,7 +132,20 @@ def _levels(form: FormData, view_rubric: list[str]) -> dict[str, LevelEntry]:
     return levels
 
 
-@router.post("/submissions/{submission_id}/review", summary="Save or submit my review (form)")
+@router.post(
+    "/submissions/{submission_id}/review",
+    summary="Save or submit my review (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+    openapi_extra=_form(
+        "summary",
+        "recommendation",
+        "action",
+        "csrf_token",
+        more=" Per rubric criterion also `level.<id>` and `note.<id>`.",
+    ),
+    responses={303: _BACK, **problems(422)},
+)
 async def review_form(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -181,7 +206,14 @@ def _back_to_changes(submission_id: str, form: FormData, at: LineComment) -> Res
     return RedirectResponse(url, status_code=303)
 
 
-@router.post("/submissions/{submission_id}/review/comments", summary="Comment on a line (form)")
+@router.post(
+    "/submissions/{submission_id}/review/comments",
+    summary="Comment on a line (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+    openapi_extra=_form("file", "line", "text", *_RETURN),
+    responses={303: _BACK, **problems(422)},
+)
 async def add_comment(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -190,7 +222,12 @@ async def add_comment(
 
 
 @router.post(
-    "/submissions/{submission_id}/review/comments/delete", summary="Remove a comment (form)"
+    "/submissions/{submission_id}/review/comments/delete",
+    summary="Remove a comment (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+    openapi_extra=_form("index", *_RETURN),
+    responses={303: _BACK, **problems(422)},
 )
 async def delete_comment(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
@@ -199,7 +236,12 @@ async def delete_comment(
     return await _edit_comments(request, svc, submission_id, reviewer, add=False)
 
 
-@router.get("/submissions/{submission_id}/calibration", summary="Calibration page")
+@router.get(
+    "/submissions/{submission_id}/calibration",
+    summary="Calibration page",
+    response_class=HTMLResponse,
+    responses=problems(403),
+)
 def calibration_page(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -225,7 +267,14 @@ def calibration_page(
     return csrf_page(request, svc, "calibration.html", context)
 
 
-@router.post("/submissions/{submission_id}/decision", summary="Record a decision (form)")
+@router.post(
+    "/submissions/{submission_id}/decision",
+    summary="Record a decision (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+    openapi_extra=_form("value", "reason", "scope", "csrf_token"),
+    responses={303: redirect("Recorded: back to the report page."), **problems(422)},
+)
 async def decision_form(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -246,7 +295,14 @@ async def decision_form(
     return RedirectResponse(f"/reviewer/submissions/{submission_id}", status_code=303)
 
 
-@router.post("/invites/{invite_id}/decision", summary="Record a decision on an invite (form)")
+@router.post(
+    "/invites/{invite_id}/decision",
+    summary="Record a decision on an invite (form)",
+    status_code=303,
+    response_class=RedirectResponse,
+    openapi_extra=_form("value", "reason", "csrf_token"),
+    responses={303: redirect("Recorded: back to the invite page."), **problems(422)},
+)
 async def invite_decision_form(
     request: Request, invite_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:

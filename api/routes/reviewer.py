@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from api.auth import CurrentReviewer, csrf_page
@@ -13,6 +13,7 @@ from api.blinding import blind_view, blind_views, blinding
 from api.change_views import finding_origins
 from api.history_views import history_view
 from api.journey import form_email, form_hours, invite_mailed
+from api.openapi import problems, redirect
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
@@ -42,7 +43,7 @@ def invite_link(svc: Services, token: str) -> str:
     return f"{base}/i/{token}"
 
 
-@router.get("", summary="Dashboard")
+@router.get("", summary="Dashboard", response_class=HTMLResponse)
 def dashboard(
     request: Request,
     *,
@@ -77,14 +78,20 @@ def dashboard(
     return csrf_page(request, svc, "dashboard.html", context)
 
 
-@router.post("/invites", summary="Create an invite")
+@router.post(
+    "/invites",
+    summary="Create an invite",
+    status_code=201,
+    response_class=HTMLResponse,
+    responses=problems(404),
+)
 def new_invite(
     request: Request,
     *,
     svc: Svc,
     reviewer: CurrentReviewer,
-    challenge: Annotated[str, Form()],
-    candidate: Annotated[str, Form(max_length=254)],
+    challenge: Annotated[str, Form(min_length=1)],
+    candidate: Annotated[str, Form(min_length=1, max_length=254)],
     expires_days: Annotated[float, Form(gt=0, le=365)] = 7,
     max_submissions: Annotated[int, Form(ge=1, le=100)] = 3,
     clock: Annotated[str, Form(pattern="^(untimed|estimate|custom)$")] = "untimed",
@@ -163,7 +170,7 @@ def _snapshot(svc: Services, view: SubmissionView) -> Snapshot | None:
         return None
 
 
-@router.get("/submissions/{submission_id}", summary="Report page")
+@router.get("/submissions/{submission_id}", summary="Report page", response_class=HTMLResponse)
 def report_page(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
@@ -193,20 +200,31 @@ def report_page(
     return csrf_page(request, svc, "report.html", context)
 
 
-@router.post("/submissions/{submission_id}/regrade", summary="Regrade a submission")
+@router.post(
+    "/submissions/{submission_id}/regrade",
+    summary="Regrade a submission",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: redirect("Queued: back to the report page.")},
+)
 def regrade(
     submission_id: str,
     svc: Svc,
     reviewer: CurrentReviewer,
     repeat: Annotated[int, Form(ge=1, le=MAX_REPEAT)] = 1,
 ) -> Response:
-    """Queue a new run (the hidden tests run `repeat` times); the old reports are kept."""
+    """Queue a new run (the hidden tests run `repeat` times); the old reports are kept. The
+    form's body (its `repeat` and the CSRF token) is documented by FastAPI from `repeat`."""
     del reviewer  # required for access only
     enqueue_regrade(svc.db, submission_id, repeat)
     return RedirectResponse(f"/reviewer/submissions/{submission_id}", status_code=303)
 
 
-@router.get("/challenges/{challenge_id}/compare", summary="Compare submissions of a challenge")
+@router.get(
+    "/challenges/{challenge_id}/compare",
+    summary="Compare submissions of a challenge",
+    response_class=HTMLResponse,
+)
 def compare(request: Request, challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """Every graded submission of a challenge side by side, by category, best first."""
     challenge = svc.challenges.get(challenge_id)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import CurrentReviewer
 from api.blinding import blind_view, blind_views
 from api.exports import review_export_json
+from api.openapi import content, problems
 from api.review_views import (
     decision_json,
     review_json,
@@ -26,6 +27,7 @@ from api.services import Services, Svc
 from api.views import SubmissionView, list_submissions, load_submission
 from runner.rubric import spreads
 from runner.store import Invite
+from runner.store.models import DECISIONS
 from runner.store.records import NotFound
 from runner.store.reviews import (
     LevelEntry,
@@ -46,31 +48,8 @@ __all__ = ["ReviewBody", "router"]
 
 router = APIRouter(prefix="/api", tags=["reviews"])
 
-_TEXT = {"type": "string"}
-#: A 422 is either FastAPI's malformed-body answer or the domain's (`api.errors`): document both.
-_INVALID: dict[int | str, dict[str, Any]] = {
-    422: {
-        "description": "A malformed body, or a review or decision the submission cannot take",
-        "content": {
-            "application/json": {
-                "schema": {
-                    "anyOf": [
-                        {
-                            "type": "object",
-                            "required": ["error", "detail"],
-                            "properties": {"error": _TEXT, "detail": _TEXT, "message": _TEXT},
-                        },
-                        {
-                            "type": "object",
-                            "required": ["detail"],
-                            "properties": {"detail": {"type": "array"}},
-                        },
-                    ]
-                }
-            }
-        },
-    }
-}
+#: A review or decision the submission cannot take (`api.errors`: invalid_review, ...).
+_INVALID = problems(403, 422)
 
 
 class _Body(BaseModel):
@@ -114,7 +93,7 @@ class ReviewBody(_Body):
 class DecisionBody(_Body):
     """The team's decision: `advance`, `hold` or `reject`, with a reason."""
 
-    value: str
+    value: str = Field(json_schema_extra={"enum": list(DECISIONS)})  # checked by the store
     reason: str
 
 
@@ -206,14 +185,20 @@ def put_review(
     return _mine(svc, submission_id, reviewer.id)
 
 
-@router.get("/reviews/{review_id}/revisions", summary="A review's history")
+@router.get(
+    "/reviews/{review_id}/revisions", summary="A review's history", responses=problems(403)
+)
 def review_revisions(review_id: str, svc: Svc, reviewer: CurrentReviewer) -> list[dict[str, Any]]:
     """Every saved revision of your review; of another's, its submitted ones once yours is."""
     with svc.db.reading() as session:
         return [revision_json(r) for r in revisions(session, review_id, reviewer.id)]
 
 
-@router.get("/submissions/{submission_id}/calibration", summary="Calibration of the reviews")
+@router.get(
+    "/submissions/{submission_id}/calibration",
+    summary="Calibration of the reviews",
+    responses=problems(403),
+)
 def calibration(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str, Any]:
     """Per criterion each reviewer's level and the spread (after your own review is submitted)."""
     view = _view(svc, submission_id)
@@ -305,7 +290,18 @@ def rubric(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> list[dict[
     return [c.model_dump() for c in svc.challenges.get(challenge_id).manifest.rubric]
 
 
-@router.get("/challenges/{challenge_id}/submissions.json", summary="Challenge export (JSON)")
+@router.get(
+    "/challenges/{challenge_id}/submissions.json",
+    summary="Challenge export (JSON)",
+    response_class=Response,
+    responses={
+        200: content(
+            "One entry per submission: scores, review summary, decision.",
+            "application/json",
+            schema={"type": "array", "items": {"type": "object"}},
+        )
+    },
+)
 def challenge_json(challenge_id: str, svc: Svc, reviewer: CurrentReviewer) -> Response:
     """Every submission of the challenge: scores, rubric score, recommendations and decision."""
     svc.challenges.get(challenge_id)

@@ -12,7 +12,7 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import (
     check_csrf,
@@ -23,6 +23,7 @@ from api.auth import (
     is_https,
     start_session,
 )
+from api.openapi import CSRF_FORM, problems, redirect
 from api.services import Svc
 
 __all__ = ["router"]
@@ -35,18 +36,34 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/reviewer"
 
 
-@router.get("/login", summary="Login form")
+@router.get("/login", summary="Login form", response_class=HTMLResponse)
 def login_form(request: Request, svc: Svc, next: str = "/reviewer") -> Response:
     """The reviewer login form."""
     return csrf_page(request, svc, "login.html", {"next": _safe_next(next), "failed": False})
 
 
-@router.post("/login", summary="Log in")
+@router.post(
+    "/login",
+    summary="Log in",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: redirect("Logged in: to `next`, with the session cookie."),
+        **problems(
+            401,
+            403,
+            429,
+            s401="Wrong e-mail or password: the login form again.",
+            s403="`csrf`: the form's CSRF token is missing or wrong.",
+            s429="Too many failed logins: the login form again, with `Retry-After`.",
+        ),
+    },
+)
 async def login(
     request: Request,
     svc: Svc,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    email: Annotated[str, Form(min_length=1)],  # FastAPI reads an empty field as missing
+    password: Annotated[str, Form(min_length=1)],
     next: Annotated[str, Form()] = "/reviewer",
 ) -> Response:
     """Check the credentials; on success set the session cookie and go to `next`."""
@@ -81,7 +98,17 @@ def _throttled(request: Request, svc: Svc, next: str, wait: float) -> Response:
     return response
 
 
-@router.post("/logout", summary="Log out")
+@router.post(
+    "/logout",
+    summary="Log out",
+    openapi_extra=CSRF_FORM,
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={
+        303: redirect("Logged out: to `/login`."),
+        **problems(403, s403="`csrf`: the form's CSRF token is missing or wrong."),
+    },
+)
 async def logout(request: Request, svc: Svc) -> Response:
     """Revoke the session and drop its cookie."""
     await check_csrf(request, svc)

@@ -53,6 +53,7 @@ from fastapi.responses import JSONResponse, Response
 from api.errors import WebhookRefused
 from api.gitsubmit import snapshot_git
 from api.jsonbody import JsonRefused, loads_bounded
+from api.openapi import content, problems, webhook_body
 from api.services import Services, Svc
 from api.uploads import check_open
 from runner.gitintake import GitIntakeError, GitSnapshot, check_commit_sha, normalise_repo_url
@@ -73,6 +74,12 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 _log = logging.getLogger("takehome.webhooks")
 _ZERO_SHA = "0" * 40
 _BINDING_ID = re.compile(r"[0-9a-f]{32}")  # `runner.store.models.new_id`
+_JSON = "application/json"
+_ANSWERS = {
+    200: content("Pong, ignored (`ignored`: why) or a duplicate delivery.", _JSON, schema={}),
+    202: content("Accepted: the submission the push became.", _JSON, schema={"type": "object"}),
+    **problems(401, 403, 409, 410, 422, 429, 503),
+}
 
 
 @dataclass(frozen=True)
@@ -194,7 +201,12 @@ def _gitlab_delivery_key(request: Request, commit: str) -> str:
     return key
 
 
-@router.post("/github/{binding_id}", summary="GitHub webhook (push, ping)")
+@router.post(
+    "/github/{binding_id}",
+    summary="GitHub webhook (push, ping)",
+    openapi_extra=webhook_body("github"),
+    responses=_ANSWERS,
+)
 async def github(binding_id: str, request: Request, svc: Svc) -> Response:
     """A GitHub delivery for a repository binding, signed with its secret."""
     body = await _body(request, svc, binding_id)
@@ -224,7 +236,12 @@ async def github(binding_id: str, request: Request, svc: Svc) -> Response:
     return await _accept(svc, binding, push)
 
 
-@router.post("/gitlab/{binding_id}", summary="GitLab webhook (Push Hook)")
+@router.post(
+    "/gitlab/{binding_id}",
+    summary="GitLab webhook (Push Hook)",
+    openapi_extra=webhook_body("gitlab"),
+    responses=_ANSWERS,
+)
 async def gitlab(binding_id: str, request: Request, svc: Svc) -> Response:
     """A GitLab delivery for a repository binding, with its secret token."""
     body = await _body(request, svc, binding_id)
