@@ -28,6 +28,7 @@
 | `InvalidReview`                            | 422    | invalid_review      |
 | `IncompleteReview`                         | 422    | incomplete_review   |
 | `NotYourReview`                            | 403    | not_your_review     |
+| `CommentGone` (removing a removed comment) | 409    | comment_gone        |
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
 
@@ -64,6 +65,7 @@ from runner.store.records import (
     SubmissionLimitReached,
 )
 from runner.store.reviews import (
+    CommentGone,
     IncompleteReview,
     InvalidDecision,
     InvalidReview,
@@ -241,6 +243,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidReview, _fixed(422, "invalid_review"))
     app.add_exception_handler(IncompleteReview, _fixed(422, "incomplete_review"))
     app.add_exception_handler(NotYourReview, _fixed(403, "not_your_review"))
+    app.add_exception_handler(CommentGone, _fixed(409, "comment_gone"))
     app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
     app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))
     app.add_exception_handler(RateLimited, _rate_limited)

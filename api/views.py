@@ -24,6 +24,7 @@ __all__ = [
     "human_duration",
     "list_submissions",
     "load_submission",
+    "open_report_json",
     "queue_position",
 ]
 
@@ -246,12 +247,31 @@ def current_report_json(reader: Reader, submission_id: str) -> str | None:
     return reader.execute(_CURRENT_REPORT_JSON, {"submission_id": submission_id}).scalar()
 
 
-# The two hot reads, built once (building a SELECT costs more than running it).
+def open_report_json(reader: Reader, submission_id: str) -> str | None:
+    """The current report's JSON as stored, when its submission's invite is not blind (one
+    SELECT, built once); None when there is no report, no such submission, or the invite is
+    blind (a blind invite's report may need scrubbing: `api.blinding` decides)."""
+    row = reader.execute(_OPEN_REPORT_JSON, {"submission_id": submission_id}).first()
+    return None if row is None or row.blind else row.json
+
+
+# The hot reads, built once (building a SELECT costs more than running it).
 _CANDIDATE_SUBMISSION = _query(with_report=False).where(
     Submission.id == bindparam("submission_id"), Invite.token_hash == bindparam("token_digest")
 )
 _CURRENT_REPORT_JSON = select(StoredReport.json).where(
     StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
+)
+
+
+_OPEN_REPORT_JSON = (
+    select(StoredReport.json, Invite.blind)
+    .select_from(StoredReport)
+    .join(Submission, Submission.id == StoredReport.submission_id)
+    .outerjoin(Invite, Invite.id == Submission.invite_id)
+    .where(
+        StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
+    )
 )
 
 

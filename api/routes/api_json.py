@@ -20,7 +20,7 @@ from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
-from api.views import list_submissions, load_submission
+from api.views import list_submissions, load_submission, open_report_json
 from graders.model import Report
 from runner.challenge import UnknownChallenge
 from runner.gradescope import report_gradescope
@@ -184,7 +184,12 @@ def regrade(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[str
 
 def _report_text(svc: Services, submission_id: str) -> str:
     # The stored text as the engine wrote it; only a blind invite's provenance is scrubbed
-    # (api.blinding), so the report is never re-serialised otherwise.
+    # (api.blinding), so the report is never re-serialised otherwise. The common case (a
+    # report, not blind) is one SELECT on a plain connection; the rest takes the full read.
+    with svc.db.engine.connect() as connection:
+        stored = open_report_json(connection, submission_id)
+    if stored is not None:
+        return stored
     with svc.db.reading() as session:
         view = blind_view(session, svc, load_submission(session, submission_id))
     if view.report_json is None:
