@@ -31,6 +31,8 @@
 | `CommentGone` (removing a removed comment) | 409    | comment_gone        |
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
+| `ReportUnreadable` (stored report: exports, changes) | 409 | report_unreadable |
+| `BlobError` (a stored snapshot missing or damaged)   | 409 | blob_unreadable   |
 
 A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by
 `UploadRefused` with 411 length_required, 413 too_large or 400 malformed_form (also a form with
@@ -50,6 +52,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.pages import render, wants_html
+from api.views import ReportUnreadable
+from runner.blobs import BlobError, BlobNotFound
 from runner.challenge import UnknownChallenge
 from runner.changes import ChangesNotFound
 from runner.gitintake import GitIntakeError
@@ -216,6 +220,14 @@ async def _queue_full(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _blob(request: Request, exc: Exception) -> Response:
+    # The blob's digest and path stay in the log, not in the answer.
+    missing = isinstance(exc, BlobNotFound)
+    what = "missing" if missing else "damaged (its content does not match its digest)"
+    detail = f"a stored file of this submission (its snapshot) is {what}: ask an admin to check"
+    return _problem(request, 409, "blob_unreadable", detail)
+
+
 def _fixed(status: int, code: str) -> Any:
     async def handler(request: Request, exc: Exception) -> Response:
         return _problem(request, status, code, str(exc) or code)
@@ -247,3 +259,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
     app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))
     app.add_exception_handler(RateLimited, _rate_limited)
+    app.add_exception_handler(ReportUnreadable, _fixed(409, "report_unreadable"))
+    app.add_exception_handler(BlobError, _blob)

@@ -17,6 +17,7 @@ from runner.store.summary import ReportSummary
 
 __all__ = [
     "Reader",
+    "ReportUnreadable",
     "SubmissionView",
     "candidate_submission",
     "current_report",
@@ -26,6 +27,7 @@ __all__ = [
     "load_submission",
     "open_report_json",
     "queue_position",
+    "read_report",
 ]
 
 #: What the read functions query through: an ORM session, or a plain connection (cheaper per
@@ -33,6 +35,24 @@ __all__ = [
 Reader = Session | Connection
 
 _SORTS = {"created", "-created", "score", "-score"}
+
+
+class ReportUnreadable(ValueError):
+    """A stored report this code cannot read: not JSON, a schema version it does not know
+    (`graders.model.ReportSchemaError`) or a shape its version does not have (pydantic)."""
+
+
+def read_report(stored: str) -> Report:
+    """`Report.from_stored`, with every way a stored report can be unreadable raised as
+    `ReportUnreadable` (mapped once to HTTP: `api.errors`)."""
+    try:
+        return Report.from_stored(stored)
+    except ValueError as exc:  # JSONDecodeError, ReportSchemaError, ValidationError
+        raise ReportUnreadable(f"the stored report cannot be read: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
 def human_duration(seconds: float) -> str:
@@ -87,7 +107,7 @@ class SubmissionView:
 
     def report(self) -> Report | None:
         """The current report, parsed (None in a view loaded without it)."""
-        return Report.from_stored(self.report_json) if self.report_json else None
+        return read_report(self.report_json) if self.report_json else None
 
     def summary(self) -> ReportSummary | None:
         """The current report's summary: the stored one, or one made from the report JSON when

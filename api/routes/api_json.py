@@ -20,7 +20,7 @@ from api.review_views import review_summaries
 from api.routes.reviewer import invite_link
 from api.services import Services, Svc
 from api.uploads import accepted, read_upload, submission_target
-from api.views import list_submissions, load_submission, open_report_json
+from api.views import list_submissions, load_submission, open_report_json, read_report
 from graders.model import Report
 from runner.challenge import UnknownChallenge
 from runner.gradescope import report_gradescope
@@ -198,7 +198,7 @@ def _report_text(svc: Services, submission_id: str) -> str:
 
 
 def _report(svc: Services, submission_id: str) -> Report:
-    return Report.from_stored(_report_text(svc, submission_id))
+    return read_report(_report_text(svc, submission_id))
 
 
 @router.get("/submissions/{submission_id}/report", summary="Report (JSON)")
