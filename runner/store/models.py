@@ -33,6 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "DECISIONS",
+    "FINAL_DECISIONS",
     "RECOMMENDATIONS",
     "REVIEW_STATES",
     "RUN_STATES",
@@ -63,6 +64,9 @@ REVIEW_STATES = ("draft", "submitted")
 RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
 #: The team's decision on a submission or an invite.
 DECISIONS = ("advance", "hold", "reject")
+#: The decisions that close a candidate's case: only these end blind review (`api.blinding`);
+#: `hold` keeps the candidate hidden.
+FINAL_DECISIONS = ("advance", "reject")
 
 
 def new_id() -> str:

@@ -376,6 +376,35 @@ def test_a_decision_on_the_invite_reveals_it_too(client: TestClient, world: Worl
     assert one["candidate"] == NAME
 
 
+def test_a_hold_keeps_the_candidate_hidden(
+    app: FastAPI, client: TestClient, svc: Services, world: World
+) -> None:
+    """Only a final decision (advance, reject) ends blind review: `hold` is not one."""
+    bearer = TestClient(app)
+    _login(client, "viewer@example.com")
+    for url in (
+        f"/api/submissions/{world.git_sub}/decision",
+        f"/api/invites/{world.invite}/decision",
+    ):
+        held = client.post(url, json={"value": "hold", "reason": "wait"}, headers=world.viewer)
+        assert held.status_code == 201, held.text
+    assert _sweep(app, world, client, bearer) == {}
+    one = client.get(f"/api/submissions/{world.git_sub}", headers=world.viewer).json()
+    assert one["candidate"] == pseudonym(svc.settings.secret_key, world.invite)
+    advanced = client.post(
+        f"/api/submissions/{world.git_sub}/decision",
+        json={"value": "advance", "reason": "after all"},
+        headers=world.viewer,
+    )
+    assert advanced.status_code == 201, advanced.text
+    assert (
+        client.get(f"/api/submissions/{world.upload_sub}", headers=world.viewer).json()[
+            "candidate"
+        ]
+        == NAME
+    )
+
+
 def test_the_pseudonym_is_stable_and_differs_across_invites(
     client: TestClient, svc: Services, world: World
 ) -> None:
