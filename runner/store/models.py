@@ -146,7 +146,7 @@ class Invite(Base):
     """The candidate's e-mail address, when given: invite link and notices (with SMTP)."""
     # Blind review (migration 0007).
     blind: Mapped[bool] = mapped_column(default=False, server_default=false())
-    """Reviewers see a pseudonym instead of who it is until a decision (`api.blinding`)."""
+    """Reviewers see a pseudonym instead of who it is until a final decision (`api.blinding`)."""
 
     def deadline(self) -> datetime | None:
         """Start plus the time limit; None while untimed or not started."""
