@@ -222,7 +222,7 @@ async def current_reviewer(
 
 def _token_reviewer(svc: Services, token: str) -> Reviewer:
     # One SELECT of columns on a plain connection (every API request makes it).
-    with svc.db.engine.connect() as connection:
+    with svc.db.single_read() as connection:
         use = token_use(connection, token)
     if use is None:
         raise NotAuthenticated("unknown, expired or revoked API token")

@@ -186,7 +186,7 @@ def _report_text(svc: Services, submission_id: str) -> str:
     # The stored text as the engine wrote it; only a blind invite's provenance is scrubbed
     # (api.blinding), so the report is never re-serialised otherwise. The common case (a
     # report, not blind) is one SELECT on a plain connection; the rest takes the full read.
-    with svc.db.engine.connect() as connection:
+    with svc.db.single_read() as connection:
         stored = open_report_json(connection, submission_id)
     if stored is not None:
         return stored

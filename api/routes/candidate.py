@@ -197,7 +197,7 @@ def submission_status(token: str, submission_id: str, request: Request, svc: Svc
     """State and, as the challenge's feedback policy allows, test outcomes and scores."""
     # One SELECT of columns through a plain connection, the report's summary and not the report:
     # candidates poll this page.
-    with svc.db.engine.connect() as connection:
+    with svc.db.single_read() as connection:
         view = candidate_submission(connection, token_digest(token), submission_id)
         queued = view is not None and view.state == "queued"
         position = queue_position(connection, view) if view is not None and queued else None

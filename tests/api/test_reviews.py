@@ -392,11 +392,11 @@ def test_the_review_pages_with_a_session_and_csrf(
     html = client.get(page, headers=HTML).text
     assert "look here" in html
     assert 'id="review-state">submitted' in html
-    comment = re.search(r'name="comment" value="([0-9a-f]{16})"', html)
-    assert comment
+    shown = re.search(r'name="comment" value="([0-9a-f]{16})"', html)
+    assert shown
     removed = client.post(
         f"{page}/comments/delete",
-        data={"comment": comment.group(1), "csrf_token": csrf},
+        data={"comment": shown.group(1), "csrf_token": csrf},
         follow_redirects=False,
     )
     assert removed.status_code == 303
