@@ -211,8 +211,8 @@ async def report_json(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -
     """The current report, as the grading engine wrote it."""
     del reviewer
     # One indexed SELECT, run here on the event loop like the token check before it: sending
-    # it to a worker thread costs more than the query (and the GIL hand-offs between 8 busy
-    # threads and the loop were what made this read's p99). The rest goes to a thread.
+    # it to a worker thread and back (a GIL hand-off each way) costs about as much as the
+    # query. The rest (blind, no report yet) goes to a thread.
     stored = _open_report(svc, submission_id)
     if stored is None:
         stored = await run_in_threadpool(_report_text, svc, submission_id)

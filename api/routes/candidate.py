@@ -198,10 +198,9 @@ async def submission_status(
 ) -> Response:
     """State and, as the challenge's feedback policy allows, test outcomes and scores."""
     # One SELECT of columns through a plain connection, the report's summary and not the report:
-    # candidates poll this page. It runs here, on the event loop: an indexed SELECT costs less
-    # than the hop to a worker thread and back (and the GIL hand-offs between busy threads and
-    # the loop were what made this read's p99). The rare answers (404, the HTML page) go to a
-    # thread.
+    # candidates poll this page. It runs here, on the event loop: the hop to a worker thread
+    # and back (a GIL hand-off each way) costs about as much as the indexed SELECT. The rare
+    # answers (404, the HTML page) go to a thread.
     with svc.db.single_read() as connection:
         view = candidate_submission(connection, token_digest(token), submission_id)
         queued = view is not None and view.state == "queued"
