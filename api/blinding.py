@@ -1,8 +1,9 @@
 """Blind review: the one place where a candidate's identity is shown to a reviewer, or hidden.
 
 An invite made with `blind` (`runner.invites.InviteSpec.blind`, or the challenge's
-`[review] blind`) hides who it is from reviewers until a decision is recorded on the invite or on
-any of its submissions (the pseudonym is per invite, so one decided submission would link the
+`[review] blind`) hides who it is from reviewers until a final decision (`advance` or `reject`,
+`runner.store.models.FINAL_DECISIONS`; `hold` is not one) is recorded on the invite or on any of
+its submissions (the pseudonym is per invite, so one decided submission would link the
 others to the name anyway). While it is hidden, every reviewer page, JSON answer and export gets
 from here, instead of the stored values:
 
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session
 from api.services import Services
 from api.views import SubmissionView
 from runner.store import Invite, RepoBinding, Submission
-from runner.store.models import Decision
+from runner.store.models import FINAL_DECISIONS, Decision
 
 __all__ = [
     "HIDDEN",
@@ -167,12 +168,14 @@ class Blinding:
 
 
 def _decided(session: Session, invite_ids: Collection[str]) -> set[str]:
-    """The invites with a decision on them or on any of their submissions."""
-    on_invite = select(Decision.invite_id).where(Decision.invite_id.in_(invite_ids))
+    """The invites with a final decision (`FINAL_DECISIONS`: not `hold`) on them or on any of
+    their submissions."""
+    final = Decision.value.in_(FINAL_DECISIONS)
+    on_invite = select(Decision.invite_id).where(Decision.invite_id.in_(invite_ids), final)
     on_submission = (
         select(Submission.invite_id)
         .join(Decision, Decision.submission_id == Submission.id)
-        .where(Submission.invite_id.in_(invite_ids))
+        .where(Submission.invite_id.in_(invite_ids), final)
     )
     found = set(session.scalars(on_invite)) | set(session.scalars(on_submission))
     return {invite_id for invite_id in found if invite_id is not None}

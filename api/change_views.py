@@ -88,8 +88,8 @@ class ShownComment:
     reviewer: str
     text: str
     mine: bool
-    index: int | None
-    """Its position in the viewer's own review (for the remove form); None for another's."""
+    id: str | None
+    """Its id in the viewer's own review (for the remove form); None for another's."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,8 @@ def _add(
     *,
     mine: bool,
 ) -> None:
-    for index, comment in enumerate(comments):
-        shown = ShownComment(who, comment.text, mine, index if mine else None)
+    for comment in comments:
+        shown = ShownComment(who, comment.text, mine, comment.id if mine else None)
         found.setdefault((comment.file, comment.line), []).append(shown)
 
 

@@ -29,8 +29,11 @@
 | `InvalidReview`                            | 422    | invalid_review      |
 | `IncompleteReview`                         | 422    | incomplete_review   |
 | `NotYourReview`                            | 403    | not_your_review     |
+| `CommentGone` (removing a removed comment) | 409    | comment_gone        |
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
+| `ReportUnreadable` (stored report: exports, changes) | 409 | report_unreadable |
+| `BlobError` (a stored snapshot missing or damaged)   | 409 | blob_unreadable   |
 
 | FastAPI's `RequestValidationError`         | 422    | invalid_request     |
 | Starlette's `HTTPException` (no route, 405, ...) | its own | `_HTTP_CODES`, or `http_<status>` |
@@ -58,6 +61,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.pages import render, wants_html
+from api.views import ReportUnreadable
+from runner.blobs import BlobError, BlobNotFound
 from runner.challenge import UnknownChallenge
 from runner.changes import ChangesNotFound
 from runner.gitintake import GitIntakeError, GitUnreachable
@@ -73,6 +78,7 @@ from runner.store.records import (
     SubmissionLimitReached,
 )
 from runner.store.reviews import (
+    CommentGone,
     IncompleteReview,
     InvalidDecision,
     InvalidReview,
@@ -229,6 +235,14 @@ async def _queue_full(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _blob(request: Request, exc: Exception) -> Response:
+    # The blob's digest and path stay in the log, not in the answer.
+    missing = isinstance(exc, BlobNotFound)
+    what = "missing" if missing else "damaged (its content does not match its digest)"
+    detail = f"a stored file of this submission (its snapshot) is {what}: ask an admin to check"
+    return _problem(request, 409, "blob_unreadable", detail)
+
+
 def _fixed(status: int, code: str) -> Any:
     async def handler(request: Request, exc: Exception) -> Response:
         return _problem(request, status, code, str(exc) or code)
@@ -286,8 +300,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidReview, _fixed(422, "invalid_review"))
     app.add_exception_handler(IncompleteReview, _fixed(422, "incomplete_review"))
     app.add_exception_handler(NotYourReview, _fixed(403, "not_your_review"))
+    app.add_exception_handler(CommentGone, _fixed(409, "comment_gone"))
     app.add_exception_handler(ReviewsHidden, _fixed(403, "review_first"))
     app.add_exception_handler(InvalidDecision, _fixed(422, "invalid_decision"))
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(ReportUnreadable, _fixed(409, "report_unreadable"))
+    app.add_exception_handler(BlobError, _blob)

@@ -17,6 +17,7 @@ from runner.store.summary import ReportSummary
 
 __all__ = [
     "Reader",
+    "ReportUnreadable",
     "SubmissionView",
     "candidate_submission",
     "current_report",
@@ -24,7 +25,9 @@ __all__ = [
     "human_duration",
     "list_submissions",
     "load_submission",
+    "open_report_json",
     "queue_position",
+    "read_report",
 ]
 
 #: What the read functions query through: an ORM session, or a plain connection (cheaper per
@@ -32,6 +35,24 @@ __all__ = [
 Reader = Session | Connection
 
 _SORTS = {"created", "-created", "score", "-score"}
+
+
+class ReportUnreadable(ValueError):
+    """A stored report this code cannot read: not JSON, a schema version it does not know
+    (`graders.model.ReportSchemaError`) or a shape its version does not have (pydantic)."""
+
+
+def read_report(stored: str) -> Report:
+    """`Report.from_stored`, with every way a stored report can be unreadable raised as
+    `ReportUnreadable` (mapped once to HTTP: `api.errors`)."""
+    try:
+        return Report.from_stored(stored)
+    except ValueError as exc:  # JSONDecodeError, ReportSchemaError, ValidationError
+        raise ReportUnreadable(f"the stored report cannot be read: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
 
 
 def human_duration(seconds: float) -> str:
@@ -86,7 +107,7 @@ class SubmissionView:
 
     def report(self) -> Report | None:
         """The current report, parsed (None in a view loaded without it)."""
-        return Report.from_stored(self.report_json) if self.report_json else None
+        return read_report(self.report_json) if self.report_json else None
 
     def summary(self) -> ReportSummary | None:
         """The current report's summary: the stored one, or one made from the report JSON when
@@ -246,12 +267,31 @@ def current_report_json(reader: Reader, submission_id: str) -> str | None:
     return reader.execute(_CURRENT_REPORT_JSON, {"submission_id": submission_id}).scalar()
 
 
-# The two hot reads, built once (building a SELECT costs more than running it).
+def open_report_json(reader: Reader, submission_id: str) -> str | None:
+    """The current report's JSON as stored, when its submission's invite is not blind (one
+    SELECT, built once); None when there is no report, no such submission, or the invite is
+    blind (a blind invite's report may need scrubbing: `api.blinding` decides)."""
+    row = reader.execute(_OPEN_REPORT_JSON, {"submission_id": submission_id}).first()
+    return None if row is None or row.blind else row.json
+
+
+# The hot reads, built once (building a SELECT costs more than running it).
 _CANDIDATE_SUBMISSION = _query(with_report=False).where(
     Submission.id == bindparam("submission_id"), Invite.token_hash == bindparam("token_digest")
 )
 _CURRENT_REPORT_JSON = select(StoredReport.json).where(
     StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
+)
+
+
+_OPEN_REPORT_JSON = (
+    select(StoredReport.json, Invite.blind)
+    .select_from(StoredReport)
+    .join(Submission, Submission.id == StoredReport.submission_id)
+    .outerjoin(Invite, Invite.id == Submission.invite_id)
+    .where(
+        StoredReport.submission_id == bindparam("submission_id"), StoredReport.current.is_(True)
+    )
 )
 
 

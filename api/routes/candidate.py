@@ -10,7 +10,7 @@ a GET never does (link prefetchers and mail scanners follow links)."""
 from __future__ import annotations
 
 import threading
-from typing import Any, NoReturn
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +24,7 @@ from api.openapi import CSRF_FORM, HTML, content, problems, redirect, upload_bod
 from api.pages import markdown_html, render, wants_html
 from api.services import Services, Svc
 from api.uploads import check_open, client_address, read_upload
-from api.views import candidate_submission, list_submissions, load_submission, queue_position
+from api.views import candidate_submission, list_submissions, queue_position
 from runner.intake import IntakeLimits, Snapshot, snapshot_bytes
 from runner.starter import StarterRepo, build_starter, remember_starter, starter_for
 from runner.store import Invite
@@ -240,16 +240,20 @@ async def submit(token: str, request: Request, svc: Svc) -> Response:
     summary="Status of a submission",
     responses={200: {"description": "JSON, or a page when HTML is asked for.", "content": HTML}},
 )
-def submission_status(token: str, submission_id: str, request: Request, svc: Svc) -> Response:
+async def submission_status(
+    token: str, submission_id: str, request: Request, svc: Svc
+) -> Response:
     """State and, as the challenge's feedback policy allows, test outcomes and scores."""
     # One SELECT of columns through a plain connection, the report's summary and not the report:
-    # candidates poll this page.
-    with svc.db.engine.connect() as connection:
+    # candidates poll this page. It runs here, on the event loop: the hop to a worker thread
+    # and back (a GIL hand-off each way) costs about as much as the indexed SELECT. The rare
+    # answers (404, the HTML page) go to a thread.
+    with svc.db.single_read() as connection:
         view = candidate_submission(connection, token_digest(token), submission_id)
         queued = view is not None and view.state == "queued"
         position = queue_position(connection, view) if view is not None and queued else None
     if view is None:
-        _not_found(svc, token, submission_id)
+        raise await run_in_threadpool(_not_found, svc, token)
     policy = svc.challenges.get(view.challenge_id).manifest.feedback.policy
     data = candidate_view(view, policy)
     if position is not None:
@@ -259,14 +263,11 @@ def submission_status(token: str, submission_id: str, request: Request, svc: Svc
     if not wants_html(request):
         return JSONResponse(data)
     context = {"token": token, "data": data, "policy": policy}
-    return render(request, "status.html", context)
+    return await run_in_threadpool(render, request, "status.html", context)
 
 
-def _not_found(svc: Services, token: str, submission_id: str) -> NoReturn:
-    """Raise the `NotFound` that says which of the two is unknown: the invite or the submission."""
+def _not_found(svc: Services, token: str) -> NotFound:
+    """The `NotFound` that says which of the two is unknown: the invite or the submission."""
     with svc.db.reading() as session:
         invite = invite_for_token(session, token)
-        if invite is None:
-            raise NotFound("no such invite")
-        load_submission(session, submission_id, invite_id=invite.id, with_report=False)
-    raise NotFound("no such submission")
+    return NotFound("no such invite" if invite is None else "no such submission")

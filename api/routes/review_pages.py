@@ -42,6 +42,7 @@ from runner.store.reviews import (
     record_decision,
     reviews_seen,
     save_review,
+    without_comment,
 )
 
 __all__ = ["router"]
@@ -175,21 +176,15 @@ async def _edit_comments(
     view = await run_in_threadpool(_view, svc, submission_id)
     target = await run_in_threadpool(review_target, svc, view)
     current, _state = await run_in_threadpool(_current, svc, submission_id, reviewer.id)
-    comments = list(current.comments)
     if add:
         raw_line = str(form.get("line", "")).strip()
         line = _number(raw_line)
         if line is None:
             raise InvalidReview("comments.line", f"{raw_line[:20]!r} is not a line number")
         touched = LineComment(str(form.get("file", "")), line, str(form.get("text", "")))
-        comments.append(touched)
-    else:
-        raw_index = str(form.get("index", ""))
-        index = _number(raw_index)
-        if index is None or index >= len(comments):
-            raise InvalidReview("comments", f"no comment number {raw_index[:20]!r}")
-        touched = comments.pop(index)
-    content = dataclasses.replace(current, comments=tuple(comments))
+        content = dataclasses.replace(current, comments=(*current.comments, touched))
+    else:  # by the comment's id: a stale page never removes another comment
+        content, touched = without_comment(current, str(form.get("comment", "")))
     await run_in_threadpool(lambda: save_review(svc.db, target, reviewer.id, content))
     if form.get("return_to") == "changes":
         return _back_to_changes(submission_id, form, touched)
@@ -232,7 +227,7 @@ async def add_comment(
 async def delete_comment(
     request: Request, submission_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:
-    """Remove comment number `index` from your review."""
+    """Remove the comment whose id is `comment` from your review (409 if it is gone)."""
     return await _edit_comments(request, svc, submission_id, reviewer, add=False)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from runner.settings import Settings
@@ -52,6 +52,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._single_reads = engine.execution_options(takehome_single_read=True)
         self._writers = sessionmaker(
             engine.execution_options(takehome_immediate=True), expire_on_commit=False
         )
@@ -61,6 +62,14 @@ class Database:
         """A session for reads; closed (rolled back) at the end."""
         with self._sessions() as session:
             yield session
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """A plain connection for one SELECT (the hot reads: a candidate's poll, an API token):
+        no ORM session, and on SQLite no explicit BEGIN (one statement is its own consistent
+        read, and the round trip costs as much as the SELECT)."""
+        with self._single_reads.connect() as connection:
+            yield connection
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -100,7 +109,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get("takehome_immediate", False)
+        options = connection.get_execution_options()
+        if options.get("takehome_single_read", False):
+            return  # autocommit: the one SELECT runs in its own implicit read transaction
+        immediate = options.get("takehome_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine

@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "DECISIONS",
+    "FINAL_DECISIONS",
     "RECOMMENDATIONS",
     "REVIEW_STATES",
     "RUN_STATES",
@@ -66,6 +67,9 @@ REVIEW_STATES = ("draft", "submitted")
 RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
 #: The team's decision on a submission or an invite.
 DECISIONS = ("advance", "hold", "reject")
+#: The decisions that close a candidate's case: only these end blind review (`api.blinding`);
+#: `hold` keeps the candidate hidden.
+FINAL_DECISIONS = ("advance", "reject")
 
 
 def new_id() -> str:
@@ -145,7 +149,7 @@ class Invite(Base):
     """The candidate's e-mail address, when given: invite link and notices (with SMTP)."""
     # Blind review (migration 0007).
     blind: Mapped[bool] = mapped_column(default=False, server_default=false())
-    """Reviewers see a pseudonym instead of who it is until a decision (`api.blinding`)."""
+    """Reviewers see a pseudonym instead of who it is until a final decision (`api.blinding`)."""
 
     def deadline(self) -> datetime | None:
         """Start plus the time limit; None while untimed or not started."""

@@ -15,6 +15,7 @@ Exception tree (all `StoreError`s of `runner.store.records`)::
     ReviewError
     ├── InvalidReview        a level, criterion, comment or recommendation that does not exist
     │   └── IncompleteReview     submitting without every criterion's level or a recommendation
+    ├── CommentGone          removing a line comment (by its id) the review no longer has
     ├── NotYourReview        editing another reviewer's review
     └── ReviewsHidden        asking for others' reviews before submitting one's own
     InvalidDecision          a decision value not in `DECISIONS`, an empty reason, no target
@@ -22,9 +23,12 @@ Exception tree (all `StoreError`s of `runner.store.records`)::
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -47,6 +51,7 @@ from runner.store.records import NotFound, StoreError
 __all__ = [
     "MAX_COMMENTS",
     "MAX_TEXT",
+    "CommentGone",
     "IncompleteReview",
     "InvalidDecision",
     "InvalidReview",
@@ -65,12 +70,14 @@ __all__ = [
     "edit_review",
     "my_review",
     "my_reviews",
+    "new_comment_id",
     "record_decision",
     "reviews_seen",
     "revisions",
     "save_review",
     "submit_review",
     "submitted_reviews",
+    "without_comment",
 ]
 
 MAX_TEXT = 20_000
@@ -95,6 +102,10 @@ class IncompleteReview(InvalidReview):
     """A review cannot be submitted yet: a criterion has no level, or no recommendation."""
 
 
+class CommentGone(ReviewError):
+    """Removing a line comment the review does not have (any more): a stale page."""
+
+
 class NotYourReview(ReviewError):
     """A reviewer tried to change another reviewer's review."""
 
@@ -115,13 +126,45 @@ class LevelEntry:
     note: str = ""
 
 
+_COMMENT_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def new_comment_id() -> str:
+    """A fresh line comment id (16 hex digits)."""
+    return secrets.token_hex(8)
+
+
 @dataclass(frozen=True)
 class LineComment:
-    """A comment on one line of one file of the submission."""
+    """A comment on one line of one file of the submission, with its stable id (kept in the
+    review's body; a form removes a comment by it, never by its position)."""
 
     file: str
     line: int
     text: str
+    id: str = field(default_factory=new_comment_id)
+
+
+def _stored_comment(entry: dict[str, Any], position: int) -> LineComment:
+    """A comment as stored; one stored before comments had ids gets one derived from its
+    content and position (the same at every read, and stored with the review's next save)."""
+    if "id" in entry:
+        return LineComment(**entry)
+    key = json.dumps([entry["file"], entry["line"], entry["text"], position])
+    derived = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return LineComment(entry["file"], entry["line"], entry["text"], derived)
+
+
+def without_comment(content: ReviewContent, comment_id: str) -> tuple[ReviewContent, LineComment]:
+    """`content` less the comment with `comment_id`, and that comment: `InvalidReview` for
+    what is not a comment id, `CommentGone` when the review has no such comment (any more)."""
+    if not _COMMENT_ID.fullmatch(comment_id):
+        raise InvalidReview("comments", f"{comment_id[:20]!r} is not a comment id")
+    kept = tuple(c for c in content.comments if c.id != comment_id)
+    removed = next((c for c in content.comments if c.id == comment_id), None)
+    if removed is None:
+        raise CommentGone("that comment is not in your review (any more): reload the page")
+    return replace(content, comments=kept), removed
 
 
 @dataclass(frozen=True)
@@ -154,7 +197,7 @@ def content_of(review: Review | ReviewRevision) -> ReviewContent:
     data: dict[str, Any] = json.loads(review.body)
     return ReviewContent(
         levels={cid: LevelEntry(**entry) for cid, entry in data["levels"].items()},
-        comments=tuple(LineComment(**comment) for comment in data["comments"]),
+        comments=tuple(_stored_comment(c, i) for i, c in enumerate(data["comments"])),
         summary=data["summary"],
         recommendation=review.recommendation,
     )

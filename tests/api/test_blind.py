@@ -208,7 +208,7 @@ _WRITES: dict[tuple[str, str], dict[str, Any] | str] = {
         "data": {"file": "calc/ops.py", "line": "1", "text": "t"}
     },
     ("POST", "/reviewer/submissions/{submission_id}/review/comments/delete"): {
-        "data": {"index": "0"}
+        "data": {"comment": "{comment}"}  # filled with the id of one of the viewer's comments
     },
     ("POST", "/reviewer/submissions/{submission_id}/regrade"): {},
     ("POST", "/api/submissions/{submission_id}/regrade"): {},
@@ -285,6 +285,19 @@ def _sweep(app: FastAPI, world: World, session: TestClient, bearer: TestClient) 
     return leaks
 
 
+def _with_comment(how: dict[str, Any], bearer: TestClient, world: World) -> dict[str, Any]:
+    """`how` with a `{comment}` form value replaced by the id of one of the viewer's comments
+    (a comment is removed by its id, read from the review page)."""
+    if how.get("data", {}).get("comment") != "{comment}":
+        return how
+    page = bearer.get(
+        f"/reviewer/submissions/{world.git_sub}/review", headers={**world.viewer, **HTML}
+    )
+    found = re.search(r'name="comment" value="([0-9a-f]{16})"', page.text)
+    assert found, "the viewer has no comment to remove"
+    return {**how, "data": {**how["data"], "comment": found.group(1)}}
+
+
 def test_no_reviewer_route_names_a_blind_candidate_before_the_decision(
     app: FastAPI, client: TestClient, svc: Services, world: World
 ) -> None:
@@ -295,7 +308,9 @@ def test_no_reviewer_route_names_a_blind_candidate_before_the_decision(
         if isinstance(how, str):
             continue
         url = _fill(path, world, world.git_sub)
-        answer = bearer.request(method, url, headers=world.viewer, **how)
+        answer = bearer.request(
+            method, url, headers=world.viewer, **_with_comment(how, bearer, world)
+        )
         assert answer.status_code < 400, (method, url, answer.text[:300])
         assert _named(answer.content) == [], (method, url)
         if "data" in how:  # a form: again with the cookie session and its CSRF token
@@ -303,7 +318,7 @@ def test_no_reviewer_route_names_a_blind_candidate_before_the_decision(
             answer = client.request(
                 method,
                 url,
-                data={**how["data"], "csrf_token": csrf},
+                data={**_with_comment(how, bearer, world)["data"], "csrf_token": csrf},
                 files=how.get("files"),
                 headers={"X-CSRF-Token": csrf},
                 follow_redirects=True,
@@ -380,6 +395,35 @@ def test_a_decision_on_the_invite_reveals_it_too(client: TestClient, world: Worl
     assert decided.status_code == 201, decided.text
     one = client.get(f"/api/submissions/{world.upload_sub}", headers=world.viewer).json()
     assert one["candidate"] == NAME
+
+
+def test_a_hold_keeps_the_candidate_hidden(
+    app: FastAPI, client: TestClient, svc: Services, world: World
+) -> None:
+    """Only a final decision (advance, reject) ends blind review: `hold` is not one."""
+    bearer = TestClient(app)
+    _login(client, "viewer@example.com")
+    for url in (
+        f"/api/submissions/{world.git_sub}/decision",
+        f"/api/invites/{world.invite}/decision",
+    ):
+        held = client.post(url, json={"value": "hold", "reason": "wait"}, headers=world.viewer)
+        assert held.status_code == 201, held.text
+    assert _sweep(app, world, client, bearer) == {}
+    one = client.get(f"/api/submissions/{world.git_sub}", headers=world.viewer).json()
+    assert one["candidate"] == pseudonym(svc.settings.secret_key, world.invite)
+    advanced = client.post(
+        f"/api/submissions/{world.git_sub}/decision",
+        json={"value": "advance", "reason": "after all"},
+        headers=world.viewer,
+    )
+    assert advanced.status_code == 201, advanced.text
+    assert (
+        client.get(f"/api/submissions/{world.upload_sub}", headers=world.viewer).json()[
+            "candidate"
+        ]
+        == NAME
+    )
 
 
 def test_the_pseudonym_is_stable_and_differs_across_invites(

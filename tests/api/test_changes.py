@@ -9,12 +9,14 @@ from pathlib import Path
 import docker
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from api import create_app
 from api.services import Services
 from graders.model import CategoryResult, Finding, Report
 from runner.challenge import load_challenge
 from runner.settings import Settings
+from runner.store import StoredReport, Submission
 from runner.store.records import create_api_token, create_reviewer
 from tests.fakeservice import CALCULATOR, CHALLENGES, grade_all, tar_gz
 
@@ -335,3 +337,38 @@ def test_real_findings_are_placed_on_their_lines(
     assert (coverage["origin"], coverage["starter_line"]) == ("inherited", 9)
     assert changes["categories"]["security"]["introduced"] >= 1
     assert changes["categories"]["coverage"]["inherited"] == 1
+
+
+#: Stored reports this code cannot read: not JSON, a schema version from the future, a shape
+#: its version does not have.
+UNREADABLE = ("not a report", '{"schema_version": 99}', '{"score": "high", "categories": 3}')
+
+
+@pytest.mark.parametrize("stored", UNREADABLE)
+def test_an_unreadable_report_or_a_missing_snapshot_is_a_409(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str], stored: str
+) -> None:
+    submission = _submit(client, reviewer_headers, _one_line_change())
+    grade_all(svc)
+    with svc.db.writing() as session:
+        session.execute(update(StoredReport).values(json=stored))
+    urls = (
+        f"/api/submissions/{submission}/changes",
+        f"/reviewer/submissions/{submission}/changes",
+    )
+    for url in urls:
+        answer = client.get(url, headers=reviewer_headers)
+        assert (answer.status_code, answer.json()["error"]) == (409, "report_unreadable"), url
+        assert "stored report cannot be read" in answer.json()["detail"]
+    page = client.get(urls[1], headers={**reviewer_headers, "Accept": "text/html"})
+    assert page.status_code == 409
+    assert "stored report cannot be read" in page.text
+    # The snapshot gone from the blob store: a 409 that names no path.
+    with svc.db.reading() as session:
+        digest = session.scalars(select(Submission.snapshot_digest)).one()
+    hexdigest = digest.partition(":")[2]
+    (svc.blobs.root / "sha256" / hexdigest[:2] / hexdigest[2:]).unlink()
+    for url in urls:
+        answer = client.get(url, headers=reviewer_headers)
+        assert (answer.status_code, answer.json()["error"]) == (409, "blob_unreadable"), url
+        assert str(svc.settings.data_dir) not in answer.text

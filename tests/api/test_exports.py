@@ -15,6 +15,7 @@ import pytest
 import xmlschema
 from defusedxml.ElementTree import fromstring as parse_xml
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from api.exports import BOM, report_csv, report_junit, report_sarif
 from api.services import Services
@@ -29,6 +30,7 @@ from graders.model import (
     Verdict,
     VerdictKind,
 )
+from runner.store import StoredReport
 from tests.fakeservice import FAILING_TEST, SECRET_MESSAGE, grade_all, reference_archive
 
 JUNIT_XSD = Path(__file__).resolve().parents[1] / "fixtures" / "schemas" / "junit-10.xsd"
@@ -344,3 +346,33 @@ def test_gradescope_over_http(
     # calculator's policy is `scores`: tests visible, their messages not.
     assert {t["visibility"] for t in results["tests"]} == {"visible"}
     assert "HIDDEN-ORACLE-SECRET" not in response.text
+
+
+#: Stored reports this code cannot read: not JSON, a schema version from the future, a shape
+#: its version does not have.
+UNREADABLE = ("not a report", '{"schema_version": 99}', '{"score": "high", "categories": 3}')
+
+
+@pytest.mark.parametrize("stored", UNREADABLE)
+def test_exports_of_an_unreadable_report_are_a_409(
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
+    reviewer_headers: dict[str, str],
+    stored: str,
+) -> None:
+    token = make_invite()
+    sub = client.post(
+        f"/i/{token}/submissions", files={"archive": ("a.tgz", reference_archive())}
+    ).json()["id"]
+    grade_all(svc)
+    with svc.db.writing() as session:
+        session.execute(update(StoredReport).values(json=stored))
+    base = f"/api/submissions/{sub}/report"
+    for suffix in (".junit.xml", ".sarif", ".gradescope.json"):
+        answer = client.get(base + suffix, headers=reviewer_headers)
+        assert answer.status_code == 409, suffix
+        assert answer.json()["error"] == "report_unreadable", suffix
+        assert "stored report cannot be read" in answer.json()["detail"]
+    # The JSON report is the stored text, served as it is (it is not parsed).
+    assert client.get(base, headers=reviewer_headers).text == stored

@@ -136,9 +136,12 @@ def test_a_line_comment_from_the_changes_page(
     mine = bee.get(f"/api/submissions/{graded.sub}/reviews/mine").json()
     assert mine["state"] == "draft"
     assert mine["comments"] == [{"file": CALC_INIT, "line": graded.eval_line, "text": B_COMMENT}]
+    comment = re.search(r'name="comment" value="([0-9a-f]{16})"', row)
+    assert comment
+    form = {"comment": comment.group(1), "csrf_token": csrf}
     removed = bee.post(
         f"{target}/delete",
-        data={"index": "0", "csrf_token": csrf, "return_to": "changes", "return_page": "1"},
+        data={**form, "return_to": "changes", "return_page": "1"},
         follow_redirects=False,
     )
     assert removed.status_code == 303
@@ -176,7 +179,7 @@ def test_the_comment_forms_only_return_to_this_service(
     assert odd_page.status_code == 303
     assert "page=1#" in odd_page.headers["location"]
     delete = bee.post(
-        f"{target}/delete", data={"index": "\u00b2", "csrf_token": csrf}, follow_redirects=False
+        f"{target}/delete", data={"comment": "\u00b2", "csrf_token": csrf}, follow_redirects=False
     )
     assert delete.status_code == 422
     comments = bee.get(f"/api/submissions/{graded.sub}/reviews/mine").json()["comments"]

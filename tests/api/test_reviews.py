@@ -392,8 +392,12 @@ def test_the_review_pages_with_a_session_and_csrf(
     html = client.get(page, headers=HTML).text
     assert "look here" in html
     assert 'id="review-state">submitted' in html
+    shown = re.search(r'name="comment" value="([0-9a-f]{16})"', html)
+    assert shown
     removed = client.post(
-        f"{page}/comments/delete", data={"index": "0", "csrf_token": csrf}, follow_redirects=False
+        f"{page}/comments/delete",
+        data={"comment": shown.group(1), "csrf_token": csrf},
+        follow_redirects=False,
     )
     assert removed.status_code == 303
     assert client.get(f"/api/submissions/{team.sub}/reviews/mine").json()["comments"] == []
@@ -457,3 +461,65 @@ def test_a_challenge_can_fold_the_rubric_into_an_overall_score(
     assert float(row["rubric_score"]) == 83.3
     expected = round((report["score"] * 100 + 83.3 * 50) / 150, 1)
     assert float(row["overall_with_rubric"]) == pytest.approx(expected, abs=0.1)
+
+
+def _comment_ids(client: TestClient, team: Team) -> list[str]:
+    page = client.get(f"/reviewer/submissions/{team.sub}/review", headers={**team.a, **HTML})
+    return re.findall(r'name="comment" value="([0-9a-f]{16})"', page.text)
+
+
+def _texts(client: TestClient, team: Team) -> list[str]:
+    mine = client.get(f"/api/submissions/{team.sub}/reviews/mine", headers=team.a).json()
+    return [comment["text"] for comment in mine["comments"]]
+
+
+def test_a_stale_page_never_removes_another_comment(client: TestClient, team: Team) -> None:
+    comments = [{"file": "calc/ops.py", "line": n, "text": f"comment {n}"} for n in (1, 2, 3)]
+    assert _save(client, team, team.a, {"comments": comments}).status_code == 201
+    stale = _comment_ids(client, team)  # the page as loaded, before any removal
+    assert len(set(stale)) == 3
+    assert _comment_ids(client, team) == stale  # stable across reads
+    delete = f"/reviewer/submissions/{team.sub}/review/comments/delete"
+    first = client.post(delete, data={"comment": stale[1]}, headers=team.a, follow_redirects=False)
+    assert first.status_code == 303
+    assert _texts(client, team) == ["comment 1", "comment 3"]
+    # The same form again (a stale page, a double click): a clear 409, nothing else removed.
+    again = client.post(delete, data={"comment": stale[1]}, headers=team.a)
+    assert again.status_code == 409
+    assert again.json()["error"] == "comment_gone"
+    assert _texts(client, team) == ["comment 1", "comment 3"]
+    on_page = client.post(
+        delete, data={"comment": stale[1]}, headers={**team.a, **HTML}, follow_redirects=False
+    )
+    assert on_page.status_code == 409
+    assert "reload the page" in on_page.text
+    # The stale page's other forms still remove exactly the comment they show.
+    last = client.post(delete, data={"comment": stale[2]}, headers=team.a, follow_redirects=False)
+    assert last.status_code == 303
+    assert _texts(client, team) == ["comment 1"]
+    assert _comment_ids(client, team) == stale[:1]
+    for bad in ("", "1", "\u00b2" * 16, "0" * 17):
+        refused = client.post(delete, data={"comment": bad}, headers=team.a)
+        assert refused.status_code == 422, bad
+    assert _texts(client, team) == ["comment 1"]
+
+
+def test_comments_stored_without_ids_get_stable_ones(
+    client: TestClient, svc: Services, team: Team
+) -> None:
+    comments = [{"file": "calc/ops.py", "line": 2, "text": "same"}] * 2
+    assert _save(client, team, team.a, {"comments": comments}).status_code == 201
+    with svc.db.writing() as session:  # as stored before comments had ids
+        review = session.scalars(select(Review)).one()
+        body = json.loads(review.body)
+        body["comments"] = [{k: v for k, v in c.items() if k != "id"} for c in body["comments"]]
+        review.body = json.dumps(body)
+    ids = _comment_ids(client, team)
+    assert len(set(ids)) == 2
+    assert _comment_ids(client, team) == ids
+    delete = f"/reviewer/submissions/{team.sub}/review/comments/delete"
+    removed = client.post(delete, data={"comment": ids[0]}, headers=team.a, follow_redirects=False)
+    assert removed.status_code == 303
+    assert _comment_ids(client, team) == ids[1:]  # the other one kept its id, now stored
+    assert client.post(delete, data={"comment": ids[0]}, headers=team.a).status_code == 409
+    assert _texts(client, team) == ["same"]

@@ -6,6 +6,7 @@ reviewer routes a candidate (or anyone) can only present it as a bearer token, w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ class World:
     reviewer: dict[str, str]
     review: str = ""
     invite: str = ""
+    comment: str = ""
+    """The id of the review's line comment (a form removes a comment by its id)."""
 
 
 @pytest.fixture
@@ -54,7 +57,14 @@ def world(
         max_submissions=1,
         created_by=None,
     )
-    return World(token_a, token_b, sub_a, reviewer_headers, review.json()["id"], invite.id)
+    page = client.get(
+        f"/reviewer/submissions/{sub_a}/review",
+        headers={**reviewer_headers, "Accept": "text/html"},
+    )
+    comment = re.search(r'name="comment" value="([0-9a-f]{16})"', page.text)
+    assert comment, page.text[:300]
+    ids = (review.json()["id"], invite.id, comment.group(1))
+    return World(token_a, token_b, sub_a, reviewer_headers, *ids)
 
 
 def _review() -> dict[str, Any]:
@@ -243,7 +253,7 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
     "comment delete form": (
         "POST",
         "/reviewer/submissions/{sub}/review/comments/delete",
-        lambda: {"data": {"index": "0"}},
+        lambda: {"data": {"comment": "{comment}"}},  # filled with the review's comment id
         {"reviewer": 303},
         401,
     ),
@@ -277,7 +287,10 @@ def test_role_matrix(client: TestClient, world: World, route: str, who: str) -> 
     method, template, kwargs, allowed, denied = ROUTES[route]
     token, headers = _as(world, who)
     path = template.format(token=token, sub=world.sub_a, review=world.review, invite=world.invite)
-    response = client.request(method, path, headers=headers, follow_redirects=False, **kwargs())
+    request = kwargs()
+    if "data" in request and request["data"].get("comment") == "{comment}":
+        request["data"] = {**request["data"], "comment": world.comment}
+    response = client.request(method, path, headers=headers, follow_redirects=False, **request)
     assert response.status_code == allowed.get(who, denied), response.text
     if response.status_code >= 400:
         assert world.token_a not in response.text
