@@ -1,0 +1,310 @@
+"""The similarity index: fingerprints of every graded submission, compared as each one arrives.
+
+`SimilarityIndex.check(submission_id, challenge, snapshot)` (called by the worker once a report
+is stored) in one write transaction:
+
+1. fingerprints the snapshot (`runner.similarity.fingerprints`), every k-gram of the challenge's
+   starter and hidden tests excluded as boilerplate;
+2. replaces the submission's rows in the inverted index (`similarity_fingerprints`) and its
+   pairs (a regrade computes them again);
+3. asks the index which other submissions of the challenge share its hashes: one query on the
+   (challenge, hash) index, in chunks of `_CHUNK` hashes, counted per submission in SQL. Other
+   submissions of the same invite are skipped (a candidate's own earlier push is not a signal);
+4. scores each (`pair_score`) and, for the best `MAX_PAIRS` at or above the threshold, reads
+   their matching rows to make the matched regions, stored as `SimilarityPair` rows;
+5. compares with the challenge's reference and each variant (overlaid on the reference), whose
+   fingerprints are made from the pack once per challenge version and kept in memory: the best
+   match at or above the threshold is stored, and the pages flag it as a possible leaked
+   reference solution.
+
+`record(...)` is what the worker calls: it never raises. A failure is logged and stored as a
+"failed" `SimilarityCheck` with the error; the grading it follows is already complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from runner.challenge import Challenge
+from runner.intake import Snapshot
+from runner.similarity.fingerprints import (
+    Fingerprint,
+    all_hashes,
+    fingerprint_files,
+    match_regions,
+    pair_score,
+)
+from runner.store import Database
+from runner.store.models import Submission, utcnow
+from runner.store.similarity import SimilarityCheck, SimilarityFingerprint, SimilarityPair
+
+__all__ = ["MAX_PAIRS", "MIN_FINGERPRINTS", "PackPrints", "SimilarityIndex"]
+
+_log = logging.getLogger("takehome.similarity")
+
+#: Pairs stored per submission with other submissions (the best ones): a reviewer reads a few.
+MAX_PAIRS = 50
+#: A side with fewer distinct fingerprints is not compared: a near-empty submission (or one that
+#: is mostly the starter) would score 100% on a handful of shared lines.
+MIN_FINGERPRINTS = 5
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class PackPrints:
+    """A challenge version's boilerplate hashes and its own solutions' fingerprints."""
+
+    boilerplate: frozenset[int]
+    """Every k-gram hash of the starter and the hidden tests."""
+    solutions: dict[str, tuple[str, list[Fingerprint]]]
+    """By name ("reference", "variant <folder>"): the kind and the fingerprints."""
+
+
+def _pack_prints(challenge: Challenge) -> PackPrints:
+    boilerplate = all_hashes(challenge.starter().files) | all_hashes(challenge.hidden_tests())
+    reference = dict(challenge.reference().files)
+    solutions = {"reference": ("reference", fingerprint_files(reference, exclude=boilerplate))}
+    for variant in challenge.variants():
+        files = {**reference, **variant.snapshot().files}
+        solutions[variant.name] = ("variant", fingerprint_files(files, exclude=boilerplate))
+    return PackPrints(frozenset(boilerplate), solutions)
+
+
+def _distinct(prints: Iterable[Fingerprint]) -> int:
+    return len({fp.hash for fp in prints})
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class SimilarityIndex:
+    """Fingerprints submissions of each challenge and stores their similar pairs."""
+
+    def __init__(self, db: Database, threshold: float) -> None:
+        """`threshold`: the lowest score stored as a pair (`Settings.similarity_threshold`)."""
+        self._db = db
+        self.threshold = threshold
+        self._packs: dict[tuple[str, str], PackPrints] = {}
+        self._lock = threading.Lock()
+
+    def pack(self, challenge: Challenge) -> PackPrints:
+        """The pack's fingerprints, made once per challenge version (`version_hash`)."""
+        key = (challenge.id, challenge.version_hash)
+        with self._lock:
+            found = self._packs.get(key)
+            if found is None:
+                found = self._packs[key] = _pack_prints(challenge)
+            return found
+
+    def record(self, submission_id: str, challenge: Challenge, snapshot: Snapshot) -> None:
+        """`check`, logged and recorded as failed instead of raising (the worker's hook)."""
+        try:
+            self.check(submission_id, challenge, snapshot)
+        except Exception as exc:  # a signal's failure must never fail the grading
+            _log.exception("submission %s: similarity check failed", submission_id)
+            self._record_failure(submission_id, challenge, f"{type(exc).__name__}: {exc}")
+
+    def _record_failure(self, submission_id: str, challenge: Challenge, error: str) -> None:
+        try:
+            with self._db.writing() as session:
+                self._forget(session, submission_id)
+                session.add(
+                    self._check_row(session, submission_id, challenge, "failed", error=error)
+                )
+        except Exception:  # the database itself is down: the log line above is all we have
+            _log.exception("submission %s: cannot record the failed check", submission_id)
+
+    def check(self, submission_id: str, challenge: Challenge, snapshot: Snapshot) -> int:
+        """Fingerprint, index and compare one submission; the number of pairs stored."""
+        pack = self.pack(challenge)
+        prints = fingerprint_files(snapshot.files, exclude=pack.boilerplate)
+        with self._db.writing() as session:
+            self._forget(session, submission_id)
+            check = self._check_row(
+                session, submission_id, challenge, "done", fingerprints=_distinct(prints)
+            )
+            session.add(check)
+            session.add_all(
+                SimilarityFingerprint(
+                    challenge_id=challenge.id,
+                    submission_id=submission_id,
+                    hash=fp.hash,
+                    path=fp.path,
+                    first_line=fp.first_line,
+                    last_line=fp.last_line,
+                )
+                for fp in prints
+            )
+            pairs = self._pack_pairs(check, prints, pack)
+            if check.fingerprints >= MIN_FINGERPRINTS:
+                pairs += self._submission_pairs(session, check, prints)
+            session.add_all(pairs)
+            return len(pairs)
+
+    @staticmethod
+    def _forget(session: Session, submission_id: str) -> None:
+        session.execute(
+            delete(SimilarityFingerprint).where(
+                SimilarityFingerprint.submission_id == submission_id
+            )
+        )
+        session.execute(
+            delete(SimilarityPair).where(
+                or_(
+                    SimilarityPair.submission_id == submission_id,
+                    SimilarityPair.other_submission_id == submission_id,
+                )
+            )
+        )
+        session.execute(
+            delete(SimilarityCheck).where(SimilarityCheck.submission_id == submission_id)
+        )
+
+    @staticmethod
+    def _check_row(
+        session: Session,
+        submission_id: str,
+        challenge: Challenge,
+        state: str,
+        *,
+        fingerprints: int = 0,
+        error: str | None = None,
+    ) -> SimilarityCheck:
+        invite_id = session.scalar(
+            select(Submission.invite_id).where(Submission.id == submission_id)
+        )
+        return SimilarityCheck(
+            submission_id=submission_id,
+            challenge_id=challenge.id,
+            invite_id=invite_id,
+            version_hash=challenge.version_hash,
+            state=state,
+            fingerprints=fingerprints,
+            error=error[:4000] if error else None,
+            checked_at=utcnow(),
+        )
+
+    def _pair(
+        self, check: SimilarityCheck, prints: list[Fingerprint], other: list[Fingerprint]
+    ) -> tuple[float, int, str] | None:
+        """Score, shared count and regions JSON, or None below the threshold."""
+        shared = len({fp.hash for fp in prints} & {fp.hash for fp in other})
+        score = pair_score(shared, check.fingerprints, _distinct(other))
+        if score < self.threshold or min(check.fingerprints, _distinct(other)) < MIN_FINGERPRINTS:
+            return None
+        regions = [region.as_json() for region in match_regions(prints, other)]
+        return score, shared, json.dumps(regions)
+
+    def _pack_pairs(
+        self, check: SimilarityCheck, prints: list[Fingerprint], pack: PackPrints
+    ) -> list[SimilarityPair]:
+        best: SimilarityPair | None = None
+        for name, (kind, other) in pack.solutions.items():
+            found = self._pair(check, prints, other)
+            if found is not None and (best is None or found[0] > best.score):
+                best = SimilarityPair(
+                    challenge_id=check.challenge_id,
+                    submission_id=check.submission_id,
+                    other_kind=kind,
+                    other_name=name,
+                    score=found[0],
+                    matched=found[1],
+                    regions=found[2],
+                )
+        return [best] if best is not None else []
+
+    def _shared_counts(
+        self, session: Session, check: SimilarityCheck, hashes: Sequence[int]
+    ) -> dict[str, int]:
+        """Distinct hashes shared with each other submission of the challenge (one indexed
+        query per chunk; chunks hold disjoint hashes, so their counts add up)."""
+        counts: dict[str, int] = {}
+        table = SimilarityFingerprint
+        for chunk in _chunks(hashes):
+            rows = session.execute(
+                select(table.submission_id, func.count(func.distinct(table.hash)))
+                .where(
+                    table.challenge_id == check.challenge_id,
+                    table.hash.in_(chunk),
+                    table.submission_id != check.submission_id,
+                )
+                .group_by(table.submission_id)
+            )
+            for other_id, count in rows:
+                counts[other_id] = counts.get(other_id, 0) + count
+        return counts
+
+    def _candidates(
+        self, session: Session, check: SimilarityCheck, counts: dict[str, int]
+    ) -> list[tuple[float, str, int]]:
+        """(score, submission, shared) of the best `MAX_PAIRS` others at or above the
+        threshold, other submissions of the same invite left out."""
+        rows = session.execute(
+            select(
+                SimilarityCheck.submission_id,
+                SimilarityCheck.fingerprints,
+                SimilarityCheck.invite_id,
+            ).where(
+                SimilarityCheck.submission_id.in_(list(counts)), SimilarityCheck.state == "done"
+            )
+        )
+        found = []
+        for other_id, size, invite_id in rows:
+            if check.invite_id is not None and invite_id == check.invite_id:
+                continue
+            if size < MIN_FINGERPRINTS:
+                continue
+            score = pair_score(counts[other_id], check.fingerprints, size)
+            if score >= self.threshold:
+                found.append((score, other_id, counts[other_id]))
+        found.sort(reverse=True)
+        return found[:MAX_PAIRS]
+
+    def _submission_pairs(
+        self, session: Session, check: SimilarityCheck, prints: list[Fingerprint]
+    ) -> list[SimilarityPair]:
+        hashes = sorted({fp.hash for fp in prints})
+        counts = self._shared_counts(session, check, hashes)
+        if not counts:
+            return []
+        pairs = []
+        for score, other_id, shared in self._candidates(session, check, counts):
+            other = self._prints_of(session, other_id, hashes)
+            regions = [region.as_json() for region in match_regions(prints, other)]
+            pairs.append(
+                SimilarityPair(
+                    challenge_id=check.challenge_id,
+                    submission_id=check.submission_id,
+                    other_submission_id=other_id,
+                    other_kind="submission",
+                    other_name="",
+                    score=score,
+                    matched=shared,
+                    regions=json.dumps(regions),
+                )
+            )
+        return pairs
+
+    @staticmethod
+    def _prints_of(
+        session: Session, submission_id: str, hashes: Sequence[int]
+    ) -> list[Fingerprint]:
+        table = SimilarityFingerprint
+        found: list[Fingerprint] = []
+        for chunk in _chunks(hashes):
+            rows = session.execute(
+                select(table.hash, table.path, table.first_line, table.last_line).where(
+                    table.submission_id == submission_id, table.hash.in_(chunk)
+                )
+            )
+            found += [Fingerprint(*row) for row in rows]
+        return found
