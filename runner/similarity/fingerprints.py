@@ -6,8 +6,11 @@ Pure functions, no database. How a file becomes fingerprints:
    identifier that is not a keyword becomes `N`, every string (f-strings as a whole) `S`, every
    number `0`; comments, blank-line `NL` tokens and the encoding marker are dropped, and so is a
    comma right before a closing bracket (a formatter's "magic trailing comma"). Logical line ends,
-   `INDENT` and `DEDENT` stay: renaming every variable or reformatting the file (line length,
-   indentation width, quotes, blank lines, comments) leaves the token sequence as it was.
+   `INDENT` and `DEDENT` stay. Grouping parentheses (a "(" that does not follow a name, a
+   closing bracket or a string, i.e. is not a call) are dropped with their ")": formatters add
+   and remove them when they wrap long lines. Renaming every variable or reformatting the file
+   (line length, indentation width, quotes, blank lines, comments, wrapping) leaves the token
+   sequence as it was.
 2. **k-grams** (`kgram_hashes`): each run of `K` consecutive tokens is hashed with blake2b cut to
    8 bytes (a signed 64-bit integer, a PostgreSQL BIGINT); Python's `hash()` is salted per process
    and would not be stable across workers and restarts. Each k-gram keeps its line range.
@@ -60,6 +63,8 @@ _DROPPED = frozenset(
     {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.ERRORTOKEN}
 )
 _CLOSING = frozenset({")", "]", "}"})
+#: A "(" after one of these is a call (or a def's parameters); after anything else it groups.
+_CALLABLE = frozenset({"N", ")", "]", "S"})
 _FSTRING_START = getattr(tokenize, "FSTRING_START", None)  # Python 3.12+
 _FSTRING_END = getattr(tokenize, "FSTRING_END", None)
 
@@ -108,28 +113,52 @@ def _raw_tokens(source: str) -> Iterator[tokenize.TokenInfo]:
         return
 
 
+class _Normaliser:
+    """Turns raw tokens into compared ones, one at a time (`push`), into `out`."""
+
+    def __init__(self) -> None:
+        self.out: list[Token] = []
+        self._fstrings = 0
+        self._fstring_line = 0
+        self._parens: list[bool] = []  # per open "(": kept (a call) or dropped (grouping)
+
+    def push(self, raw: tokenize.TokenInfo) -> None:
+        if raw.type in _DROPPED or self._in_fstring(raw):
+            return
+        text = _normal(raw)
+        if text in _CLOSING and self.out and self.out[-1].text == ",":
+            self.out.pop()
+        if text == "(":
+            kept = bool(self.out) and self.out[-1].text in _CALLABLE
+            self._parens.append(kept)
+            if not kept:
+                return
+        elif text == ")" and self._parens and not self._parens.pop():
+            return
+        self.out.append(Token(text, raw.start[0], raw.end[0]))
+
+    def _in_fstring(self, raw: tokenize.TokenInfo) -> bool:
+        """Whether `raw` is part of an f-string (Python 3.12 splits them): it becomes one `S`."""
+        if _FSTRING_START is not None and raw.type == _FSTRING_START:
+            self._fstrings += 1
+            if self._fstrings == 1:
+                self._fstring_line = raw.start[0]
+            return True
+        if not self._fstrings:
+            return False
+        if raw.type == _FSTRING_END:
+            self._fstrings -= 1
+            if not self._fstrings:
+                self.out.append(Token("S", self._fstring_line, raw.end[0]))
+        return True
+
+
 def normalised_tokens(source: str) -> list[Token]:
     """The tokens of Python `source` as they are compared (see the module docstring)."""
-    out: list[Token] = []
-    fstring_depth, fstring_line = 0, 0
+    normaliser = _Normaliser()
     for raw in _raw_tokens(source):
-        if raw.type in _DROPPED:
-            continue
-        if _FSTRING_START is not None and raw.type == _FSTRING_START:
-            fstring_depth += 1
-            fstring_line = fstring_line if fstring_depth > 1 else raw.start[0]
-            continue
-        if fstring_depth:
-            if raw.type == _FSTRING_END:
-                fstring_depth -= 1
-                if not fstring_depth:
-                    out.append(Token("S", fstring_line, raw.end[0]))
-            continue
-        text = _normal(raw)
-        if text in _CLOSING and out and out[-1].text == ",":
-            out.pop()
-        out.append(Token(text, raw.start[0], raw.end[0]))
-    return out
+        normaliser.push(raw)
+    return normaliser.out
 
 
 def _hash(texts: Sequence[str]) -> int:
@@ -252,6 +281,18 @@ def _by_hash(prints: Iterable[Fingerprint]) -> dict[int, list[Fingerprint]]:
     return found
 
 
+def _pairs(mine: list[Fingerprint], other: list[Fingerprint]) -> list[Region]:
+    """The occurrences of one hash paired up: those in files of the same name when there are
+    any (a copy keeps its file layout more often than not), else every pair; capped."""
+    pairs = [
+        Region(a.path, a.first_line, a.last_line, b.path, b.first_line, b.last_line)
+        for a in mine[:_OCCURRENCES]
+        for b in other[:_OCCURRENCES]
+    ]
+    same = [pair for pair in pairs if pair.path == pair.other_path]
+    return same or pairs
+
+
 def _joins(region: Region, match: Region) -> bool:
     return (
         region.path == match.path
@@ -265,14 +306,13 @@ def _joins(region: Region, match: Region) -> bool:
 
 def match_regions(ours: Iterable[Fingerprint], theirs: Iterable[Fingerprint]) -> list[Region]:
     """The regions where the fingerprints of two submissions match, merged: every shared hash
-    pairs its occurrences, and pairs of one file pair that follow each other on both sides
-    (within `_REGION_GAP` lines) make one region."""
+    pairs its occurrences (`_pairs`), and pairs of one file pair that follow each other on both
+    sides (within `_REGION_GAP` lines) make one region."""
     mine, other = _by_hash(ours), _by_hash(theirs)
     matches = sorted(
-        Region(a.path, a.first_line, a.last_line, b.path, b.first_line, b.last_line)
+        match
         for value in mine.keys() & other.keys()
-        for a in mine[value][:_OCCURRENCES]
-        for b in other[value][:_OCCURRENCES]
+        for match in _pairs(mine[value], other[value])
     )
     regions: list[Region] = []
     for match in matches:
