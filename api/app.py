@@ -34,6 +34,7 @@ from api.routes import (
     reviewer,
     reviews,
     session,
+    similarity,
     webhooks,
 )
 from api.services import PipelineFactory, Services, docker_pipeline
@@ -55,6 +56,7 @@ _ROUTERS = (
     webhooks.router,
     reviews.router,
     review_pages.router,
+    similarity.router,
 )
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.

@@ -14,6 +14,7 @@ from api.change_views import finding_origins
 from api.journey import form_email, form_hours, invite_mailed
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
+from api.similarity_views import report_similarity
 from api.views import SubmissionView, list_submissions, load_submission
 from graders.caps import TRUNCATED_RULE, more_findings
 from graders.model import CATEGORIES, Report
@@ -185,6 +186,7 @@ def report_page(
         "review": review,
         "decisions": decision_context(svc, view),
         "origins": finding_origins(svc, view),
+        "similarity": report_similarity(svc, view.id),
     }
     return csrf_page(request, svc, "report.html", context)
 

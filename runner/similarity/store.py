@@ -45,7 +45,7 @@ from runner.store import Database
 from runner.store.models import Submission, utcnow
 from runner.store.similarity import SimilarityCheck, SimilarityFingerprint, SimilarityPair
 
-__all__ = ["MAX_PAIRS", "MIN_FINGERPRINTS", "PackPrints", "SimilarityIndex"]
+__all__ = ["MAX_PAIRS", "MIN_FINGERPRINTS", "PackPrints", "SimilarityIndex", "pack_solutions"]
 
 _log = logging.getLogger("takehome.similarity")
 
@@ -64,16 +64,25 @@ class PackPrints:
     boilerplate: frozenset[int]
     """Every k-gram hash of the starter and the hidden tests."""
     solutions: dict[str, tuple[str, list[Fingerprint]]]
-    """By name ("reference", "variant <folder>"): the kind and the fingerprints."""
+    """By name ("reference", or a variant's folder name): the kind and the fingerprints."""
+
+
+def pack_solutions(challenge: Challenge) -> dict[str, tuple[str, dict[str, bytes]]]:
+    """The pack's own solutions by name: "reference", and each variant (its folder name)
+    overlaid on the reference; each with its kind ("reference" or "variant") and its files."""
+    reference = dict(challenge.reference().files)
+    found = {"reference": ("reference", reference)}
+    for variant in challenge.variants():
+        found[variant.name] = ("variant", {**reference, **variant.snapshot().files})
+    return found
 
 
 def _pack_prints(challenge: Challenge) -> PackPrints:
     boilerplate = all_hashes(challenge.starter().files) | all_hashes(challenge.hidden_tests())
-    reference = dict(challenge.reference().files)
-    solutions = {"reference": ("reference", fingerprint_files(reference, exclude=boilerplate))}
-    for variant in challenge.variants():
-        files = {**reference, **variant.snapshot().files}
-        solutions[variant.name] = ("variant", fingerprint_files(files, exclude=boilerplate))
+    solutions = {
+        name: (kind, fingerprint_files(files, exclude=boilerplate))
+        for name, (kind, files) in pack_solutions(challenge).items()
+    }
     return PackPrints(frozenset(boilerplate), solutions)
 
 
