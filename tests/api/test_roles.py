@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.services import Services
 from runner.store.records import create_invite
+from runner.store.similarity import SimilarityPair
 from tests.fakeservice import grade_all, reference_archive
 
 IDENTITIES = ("anonymous", "candidate_a", "candidate_b", "reviewer", "bad_token")
@@ -28,6 +30,7 @@ class World:
     reviewer: dict[str, str]
     review: str = ""
     invite: str = ""
+    pair: str = ""
 
 
 @pytest.fixture
@@ -54,7 +57,9 @@ def world(
         max_submissions=1,
         created_by=None,
     )
-    return World(token_a, token_b, sub_a, reviewer_headers, review.json()["id"], invite.id)
+    with svc.db.reading() as session:  # sub_a, the reference itself, matches the reference
+        pair = session.scalars(select(SimilarityPair.id)).one()
+    return World(token_a, token_b, sub_a, reviewer_headers, review.json()["id"], invite.id, pair)
 
 
 def _review() -> dict[str, Any]:
@@ -147,6 +152,21 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
     "api changes file": (
         "GET",
         "/api/submissions/{sub}/changes?file=calc/__init__.py&page=1",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "api similarity": ("GET", "/api/submissions/{sub}/similarity", dict, {"reviewer": 200}, 401),
+    "similar pair page": (
+        "GET",
+        "/reviewer/submissions/{sub}/similarity/{pair}",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "challenge similarity": (
+        "GET",
+        "/reviewer/challenges/calculator/similarity",
         dict,
         {"reviewer": 200},
         401,
@@ -275,7 +295,9 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
 def test_role_matrix(client: TestClient, world: World, route: str, who: str) -> None:
     method, template, kwargs, allowed, denied = ROUTES[route]
     token, headers = _as(world, who)
-    path = template.format(token=token, sub=world.sub_a, review=world.review, invite=world.invite)
+    path = template.format(
+        token=token, sub=world.sub_a, review=world.review, invite=world.invite, pair=world.pair
+    )
     response = client.request(method, path, headers=headers, follow_redirects=False, **kwargs())
     assert response.status_code == allowed.get(who, denied), response.text
     if response.status_code >= 400:
