@@ -242,6 +242,8 @@ def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 _REGION_GAP = 3
 #: Occurrences of one hash per side paired up (repetitive code would pair every copy).
 _OCCURRENCES = 4
+#: Regions of one file pair a match may still join (matches come sorted by their first line).
+_LOOK_BACK = 8
 
 
 @dataclass(frozen=True, order=True)
@@ -276,9 +278,20 @@ def pair_score(shared: int, ours: int, theirs: int) -> float:
 
 def _by_hash(prints: Iterable[Fingerprint]) -> dict[int, list[Fingerprint]]:
     found: dict[int, list[Fingerprint]] = {}
-    for fp in sorted(prints):
+    for fp in prints:
         found.setdefault(fp.hash, []).append(fp)
+    for many in found.values():
+        if len(many) > 1:
+            many.sort(key=_place)
     return found
+
+
+def _place(fp: Fingerprint) -> tuple[str, int]:
+    return fp.path, fp.first_line
+
+
+def _order(region: Region) -> tuple[str, str, int, int]:
+    return region.path, region.other_path, region.first, region.other_first
 
 
 def _pairs(mine: list[Fingerprint], other: list[Fingerprint]) -> list[Region]:
@@ -310,24 +323,30 @@ def match_regions(ours: Iterable[Fingerprint], theirs: Iterable[Fingerprint]) ->
     sides (within `_REGION_GAP` lines) make one region."""
     mine, other = _by_hash(ours), _by_hash(theirs)
     matches = sorted(
-        match
-        for value in mine.keys() & other.keys()
-        for match in _pairs(mine[value], other[value])
+        (m for value in mine.keys() & other.keys() for m in _pairs(mine[value], other[value])),
+        key=_order,
     )
     regions: list[Region] = []
     for match in matches:
-        for index in range(len(regions) - 1, -1, -1):
-            region = regions[index]
-            if _joins(region, match):
-                regions[index] = Region(
-                    region.path,
-                    region.first,
-                    max(region.last, match.last),
-                    region.other_path,
-                    min(region.other_first, match.other_first),
-                    max(region.other_last, match.other_last),
-                )
-                break
-        else:
-            regions.append(match)
+        _merge_into(regions, match)
     return regions
+
+
+def _merge_into(regions: list[Region], match: Region) -> None:
+    """Extend the latest region of the same file pair that `match` joins (looking back at most
+    `_LOOK_BACK` regions), or start a new one."""
+    for index in range(len(regions) - 1, max(-1, len(regions) - 1 - _LOOK_BACK), -1):
+        region = regions[index]
+        if (region.path, region.other_path) != (match.path, match.other_path):
+            break
+        if _joins(region, match):
+            regions[index] = Region(
+                region.path,
+                region.first,
+                max(region.last, match.last),
+                region.other_path,
+                min(region.other_first, match.other_first),
+                max(region.other_last, match.other_last),
+            )
+            return
+    regions.append(match)

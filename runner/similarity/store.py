@@ -28,8 +28,9 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from runner.challenge import Challenge
@@ -55,6 +56,9 @@ MAX_PAIRS = 50
 #: is mostly the starter) would score 100% on a handful of shared lines.
 MIN_FINGERPRINTS = 5
 _CHUNK = 500
+#: The table itself: a Core executemany, not the ORM's bulk path (its per-row bookkeeping
+#: costs more than the insert).
+_FINGERPRINTS = cast(Table, SimilarityFingerprint.__table__)
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ class PackPrints:
 
     boilerplate: frozenset[int]
     """Every k-gram hash of the starter and the hidden tests."""
-    solutions: dict[str, tuple[str, list[Fingerprint]]]
-    """By name ("reference", or a variant's folder name): the kind and the fingerprints."""
+    solutions: dict[str, tuple[str, list[Fingerprint], frozenset[int]]]
+    """By name ("reference", or a variant's folder name): the kind, the fingerprints and their
+    distinct hashes."""
 
 
 def pack_solutions(challenge: Challenge) -> dict[str, tuple[str, dict[str, bytes]]]:
@@ -79,10 +84,10 @@ def pack_solutions(challenge: Challenge) -> dict[str, tuple[str, dict[str, bytes
 
 def _pack_prints(challenge: Challenge) -> PackPrints:
     boilerplate = all_hashes(challenge.starter().files) | all_hashes(challenge.hidden_tests())
-    solutions = {
-        name: (kind, fingerprint_files(files, exclude=boilerplate))
-        for name, (kind, files) in pack_solutions(challenge).items()
-    }
+    solutions = {}
+    for name, (kind, files) in pack_solutions(challenge).items():
+        prints = fingerprint_files(files, exclude=boilerplate)
+        solutions[name] = (kind, prints, frozenset(fp.hash for fp in prints))
     return PackPrints(frozenset(boilerplate), solutions)
 
 
@@ -142,17 +147,21 @@ class SimilarityIndex:
                 session, submission_id, challenge, "done", fingerprints=_distinct(prints)
             )
             session.add(check)
-            session.add_all(
-                SimilarityFingerprint(
-                    challenge_id=challenge.id,
-                    submission_id=submission_id,
-                    hash=fp.hash,
-                    path=fp.path,
-                    first_line=fp.first_line,
-                    last_line=fp.last_line,
+            if prints:  # one executemany, not an ORM object per row
+                session.execute(
+                    insert(_FINGERPRINTS),
+                    [
+                        {
+                            "challenge_id": challenge.id,
+                            "submission_id": submission_id,
+                            "hash": fp.hash,
+                            "path": fp.path,
+                            "first_line": fp.first_line,
+                            "last_line": fp.last_line,
+                        }
+                        for fp in prints
+                    ],
                 )
-                for fp in prints
-            )
             pairs = self._pack_pairs(check, prints, pack)
             if check.fingerprints >= MIN_FINGERPRINTS:
                 pairs += self._submission_pairs(session, check, prints)
@@ -202,34 +211,31 @@ class SimilarityIndex:
             checked_at=utcnow(),
         )
 
-    def _pair(
-        self, check: SimilarityCheck, prints: list[Fingerprint], other: list[Fingerprint]
-    ) -> tuple[float, int, str] | None:
-        """Score, shared count and regions JSON, or None below the threshold."""
-        shared = len({fp.hash for fp in prints} & {fp.hash for fp in other})
-        score = pair_score(shared, check.fingerprints, _distinct(other))
-        if score < self.threshold or min(check.fingerprints, _distinct(other)) < MIN_FINGERPRINTS:
-            return None
-        regions = [region.as_json() for region in match_regions(prints, other)]
-        return score, shared, json.dumps(regions)
-
     def _pack_pairs(
         self, check: SimilarityCheck, prints: list[Fingerprint], pack: PackPrints
     ) -> list[SimilarityPair]:
-        best: SimilarityPair | None = None
-        for name, (kind, other) in pack.solutions.items():
-            found = self._pair(check, prints, other)
-            if found is not None and (best is None or found[0] > best.score):
-                best = SimilarityPair(
-                    challenge_id=check.challenge_id,
-                    submission_id=check.submission_id,
-                    other_kind=kind,
-                    other_name=name,
-                    score=found[0],
-                    matched=found[1],
-                    regions=found[2],
-                )
-        return [best] if best is not None else []
+        """The best match among the pack's solutions, if it reaches the threshold."""
+        mine = {fp.hash for fp in prints}
+        scored = [
+            (pair_score(len(mine & hashes), len(mine), len(hashes)), name)
+            for name, (_kind, _prints, hashes) in pack.solutions.items()
+            if min(len(mine), len(hashes)) >= MIN_FINGERPRINTS
+        ]
+        if not scored or max(scored)[0] < self.threshold:
+            return []
+        score, name = max(scored)
+        kind, other, hashes = pack.solutions[name]
+        regions = [region.as_json() for region in match_regions(prints, other)]
+        pair = SimilarityPair(
+            challenge_id=check.challenge_id,
+            submission_id=check.submission_id,
+            other_kind=kind,
+            other_name=name,
+            score=score,
+            matched=len(mine & hashes),
+            regions=json.dumps(regions),
+        )
+        return [pair]
 
     def _shared_counts(
         self, session: Session, check: SimilarityCheck, hashes: Sequence[int]
@@ -285,10 +291,11 @@ class SimilarityIndex:
         counts = self._shared_counts(session, check, hashes)
         if not counts:
             return []
+        best = self._candidates(session, check, counts)
+        theirs = self._prints_of(session, check, [other_id for _, other_id, _ in best], hashes)
         pairs = []
-        for score, other_id, shared in self._candidates(session, check, counts):
-            other = self._prints_of(session, other_id, hashes)
-            regions = [region.as_json() for region in match_regions(prints, other)]
+        for score, other_id, shared in best:
+            regions = match_regions(prints, theirs.get(other_id, []))
             pairs.append(
                 SimilarityPair(
                     challenge_id=check.challenge_id,
@@ -298,22 +305,30 @@ class SimilarityIndex:
                     other_name="",
                     score=score,
                     matched=shared,
-                    regions=json.dumps(regions),
+                    regions=json.dumps([region.as_json() for region in regions]),
                 )
             )
         return pairs
 
     @staticmethod
     def _prints_of(
-        session: Session, submission_id: str, hashes: Sequence[int]
-    ) -> list[Fingerprint]:
+        session: Session, check: SimilarityCheck, others: list[str], hashes: Sequence[int]
+    ) -> dict[str, list[Fingerprint]]:
+        """The fingerprints of `others` among `hashes`, by submission (one query per chunk)."""
         table = SimilarityFingerprint
-        found: list[Fingerprint] = []
+        found: dict[str, list[Fingerprint]] = {}
+        if not others:
+            return found
         for chunk in _chunks(hashes):
             rows = session.execute(
-                select(table.hash, table.path, table.first_line, table.last_line).where(
-                    table.submission_id == submission_id, table.hash.in_(chunk)
+                select(
+                    table.submission_id, table.hash, table.path, table.first_line, table.last_line
+                ).where(
+                    table.challenge_id == check.challenge_id,
+                    table.hash.in_(chunk),
+                    table.submission_id.in_(others),
                 )
             )
-            found += [Fingerprint(*row) for row in rows]
+            for other_id, value, path, first, last in rows:
+                found.setdefault(other_id, []).append(Fingerprint(value, path, first, last))
         return found

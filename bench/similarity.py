@@ -1,0 +1,185 @@
+"""Similarity: a new submission against 1,000 earlier ones of the same challenge.
+
+The earlier submissions are synthetic: mutations of the data-pipeline reference (random lines of
+code of their own inserted, about one in six lines, and top-level definitions shuffled), so every
+one of them shares much of its code with the new one: the worst case for the index, each earlier
+submission is a candidate pair and the best `MAX_PAIRS` get their regions read and stored.
+
+Measured in the same run, each the median of `--runs` new submissions:
+
+* check: `SimilarityIndex.check` of a new submission (fingerprint it, index it, one indexed
+  query per chunk of hashes against the 1,000, score, read the regions of the best pairs, store);
+* fingerprint: `fingerprint_files` of the same submission alone (the floor: no database at all);
+* naive: what an index-free tool does, every earlier submission fingerprinted again and compared
+  with the new one in memory (the pairwise way, e.g. copydetect's).
+
+Printed: the times, check / fingerprint and naive / check. Run from the repository root:
+`python -m bench.similarity [--earlier 1000] [--runs 5] [--database-url URL]` (SQLite in a
+temporary folder by default; a PostgreSQL URL of an empty database works too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from runner.challenge import Challenge, load_challenge
+from runner.intake import Snapshot
+from runner.settings import Settings
+from runner.similarity.fingerprints import Fingerprint, all_hashes, fingerprint_files, pair_score
+from runner.similarity.store import SimilarityIndex
+from runner.store import Database, Submission, open_database
+from runner.store.models import utcnow
+from runner.store.similarity import SimilarityCheck, SimilarityFingerprint
+
+ROOT = Path(__file__).resolve().parents[1]
+_OPEN = ("(", "[", "{", ",", "\\", ":")
+
+
+def _junk(rng: random.Random) -> str:
+    a, b = rng.randrange(1000), rng.randrange(1000)
+    return rng.choice(
+        (
+            f"tmp_{a} = helper_{b}(value_{a}, {b})",
+            f"if flag_{a} > {b}: count_{a} += 1",
+            f"log_{a}.append([item_{b} for item_{b} in range({a})])",
+            f"assert check_{a}(x_{b}) is not None",
+        )
+    )
+
+
+def _mutate_text(text: str, rng: random.Random) -> str:
+    out: list[str] = []
+    for line in text.split("\n"):
+        previous = out[-1].rstrip() if out else ""
+        stripped = line.lstrip()
+        if stripped and not previous.endswith(_OPEN) and rng.random() < 1 / 6:
+            out.append(line[: len(line) - len(stripped)] + _junk(rng))
+        out.append(line)
+    blocks = "\n".join(out).split("\n\n\n")
+    head, rest = blocks[:1], blocks[1:]
+    rng.shuffle(rest)
+    return "\n\n\n".join(head + rest)
+
+
+def mutated(files: dict[str, bytes], seed: int) -> dict[str, bytes]:
+    """`files` with every Python file mutated (deterministic per `seed`)."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic code, not a secret
+    return {
+        path: _mutate_text(data.decode(), rng).encode() if path.endswith(".py") else data
+        for path, data in files.items()
+    }
+
+
+def _add_submission(db: Database, submission_id: str) -> None:
+    with db.writing() as session:
+        session.add(
+            Submission(
+                id=submission_id,
+                challenge_id="data-pipeline",
+                source_kind="upload",
+                filename="bench.zip",
+                snapshot_digest="sha256:00",
+            )
+        )
+
+
+def _index_only(
+    db: Database, challenge: Challenge, number: int, prints: list[Fingerprint]
+) -> None:
+    """An earlier submission's rows as `SimilarityIndex.check` leaves them, without comparing
+    it with the ones before (the setup, not what is measured)."""
+    submission_id = f"earlier{number}"
+    _add_submission(db, submission_id)
+    with db.writing() as session:
+        session.add(
+            SimilarityCheck(
+                submission_id=submission_id,
+                challenge_id=challenge.id,
+                invite_id=None,
+                version_hash=challenge.version_hash,
+                state="done",
+                fingerprints=len({fp.hash for fp in prints}),
+                checked_at=utcnow(),
+            )
+        )
+        session.execute(
+            insert(SimilarityFingerprint),
+            [
+                {
+                    "challenge_id": challenge.id,
+                    "submission_id": submission_id,
+                    "hash": fp.hash,
+                    "path": fp.path,
+                    "first_line": fp.first_line,
+                    "last_line": fp.last_line,
+                }
+                for fp in prints
+            ],
+        )
+
+
+def _naive(challenge: Challenge, new: dict[str, bytes], earlier: list[dict[str, bytes]]) -> int:
+    excluded = all_hashes(challenge.starter().files) | all_hashes(challenge.hidden_tests())
+    mine = {fp.hash for fp in fingerprint_files(new, exclude=excluded)}
+    similar = 0
+    for files in earlier:
+        theirs = {fp.hash for fp in fingerprint_files(files, exclude=excluded)}
+        similar += pair_score(len(mine & theirs), len(mine), len(theirs)) >= 0.5
+    return similar
+
+
+def _timed(action: object) -> float:
+    started = time.perf_counter()
+    action()  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--earlier", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    challenge = load_challenge(ROOT / "challenges" / "data-pipeline")
+    reference = dict(challenge.reference().files)
+    earlier = [mutated(reference, seed) for seed in range(args.earlier)]
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(Settings(data_dir=Path(folder), database_url=args.database_url))
+        index = SimilarityIndex(db, threshold=0.5)
+        started = time.perf_counter()
+        for number, files in enumerate(earlier):
+            _add_submission(db, f"earlier{number}")
+            index.check(f"earlier{number}", challenge, Snapshot(files=files))
+        print(
+            f"indexed {args.earlier} earlier submissions in {time.perf_counter() - started:.1f} s"
+        )
+        checks, prints, naives = [], [], []
+        for run in range(args.runs):
+            new = mutated(reference, 10**6 + run)
+            _add_submission(db, f"new{run}")
+            prints.append(_timed(lambda new=new: fingerprint_files(new)))
+            checks.append(
+                _timed(
+                    lambda new=new, run=run: index.check(
+                        f"new{run}", challenge, Snapshot(files=new)
+                    )
+                )
+            )
+            if run < 2:  # the naive way is slow: two runs are enough to see it
+                naives.append(_timed(lambda new=new: _naive(challenge, new, earlier)))
+        db.close()
+    check, alone, naive = (statistics.median(v) for v in (checks, prints, naives))
+    print(f"check against {args.earlier}: {check * 1000:.0f} ms (median of {args.runs})")
+    print(f"fingerprint alone: {alone * 1000:.0f} ms   check / fingerprint = {check / alone:.2f}")
+    print(f"naive pairwise: {naive * 1000:.0f} ms   naive / check = {naive / check:.1f}")
+
+
+if __name__ == "__main__":
+    main()
