@@ -128,14 +128,18 @@ class _Normaliser:
         text = _normal(raw)
         if text in _CLOSING and self.out and self.out[-1].text == ",":
             self.out.pop()
+        if self._kept(text):
+            self.out.append(Token(text, raw.start[0], raw.end[0]))
+
+    def _kept(self, text: str) -> bool:
+        """False for a grouping parenthesis and the one that closes it."""
         if text == "(":
             kept = bool(self.out) and self.out[-1].text in _CALLABLE
             self._parens.append(kept)
-            if not kept:
-                return
-        elif text == ")" and self._parens and not self._parens.pop():
-            return
-        self.out.append(Token(text, raw.start[0], raw.end[0]))
+            return kept
+        if text == ")" and self._parens:
+            return self._parens.pop()
+        return True
 
     def _in_fstring(self, raw: tokenize.TokenInfo) -> bool:
         """Whether `raw` is part of an f-string (Python 3.12 splits them): it becomes one `S`."""

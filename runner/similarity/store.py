@@ -3,6 +3,8 @@
 `SimilarityIndex.check(submission_id, challenge, snapshot)` (called by the worker once a report
 is stored) in one write transaction:
 
+0. on PostgreSQL takes the challenge's advisory lock (`_serialise`), so two workers checking
+   two submissions of one challenge at once still see each other;
 1. fingerprints the snapshot (`runner.similarity.fingerprints`), every k-gram of the challenge's
    starter and hidden tests excluded as boilerplate;
 2. replaces the submission's rows in the inverted index (`similarity_fingerprints`) and its
@@ -23,6 +25,7 @@ is stored) in one write transaction:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -30,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from runner.challenge import Challenge
@@ -91,6 +94,16 @@ def _pack_prints(challenge: Challenge) -> PackPrints:
     return PackPrints(frozenset(boilerplate), solutions)
 
 
+def _serialise(session: Session, challenge_id: str) -> None:
+    """One check of a challenge at a time: two checks running side by side (PostgreSQL, two
+    workers) would each miss the other's uncommitted fingerprints. SQLite's write transaction
+    already serialises them."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"similarity {challenge_id}".encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _distinct(prints: Iterable[Fingerprint]) -> int:
     return len({fp.hash for fp in prints})
 
@@ -142,6 +155,7 @@ class SimilarityIndex:
         pack = self.pack(challenge)
         prints = fingerprint_files(snapshot.files, exclude=pack.boilerplate)
         with self._db.writing() as session:
+            _serialise(session, challenge.id)
             self._forget(session, submission_id)
             check = self._check_row(
                 session, submission_id, challenge, "done", fingerprints=_distinct(prints)
