@@ -39,6 +39,7 @@ __all__ = [
     "Fingerprint",
     "K",
     "Region",
+    "RegionMatcher",
     "Token",
     "W",
     "all_hashes",
@@ -280,77 +281,79 @@ def pair_score(shared: int, ours: int, theirs: int) -> float:
     return shared / smaller if smaller > 0 else 0.0
 
 
-def _by_hash(prints: Iterable[Fingerprint]) -> dict[int, list[Fingerprint]]:
-    found: dict[int, list[Fingerprint]] = {}
+#: A match while regions are made: (path, other path, first, other first, last, other last);
+#: plain tuples sort and compare much faster than dataclasses, in the order merging needs.
+_Match = tuple[str, str, int, int, int, int]
+
+
+def _by_hash(prints: Iterable[Fingerprint]) -> dict[int, list[tuple[str, int, int]]]:
+    found: dict[int, list[tuple[str, int, int]]] = {}
     for fp in prints:
-        found.setdefault(fp.hash, []).append(fp)
+        found.setdefault(fp.hash, []).append((fp.path, fp.first_line, fp.last_line))
     for many in found.values():
         if len(many) > 1:
-            many.sort(key=_place)
+            many.sort()
     return found
 
 
-def _place(fp: Fingerprint) -> tuple[str, int]:
-    return fp.path, fp.first_line
-
-
-def _order(region: Region) -> tuple[str, str, int, int]:
-    return region.path, region.other_path, region.first, region.other_first
-
-
-def _pairs(mine: list[Fingerprint], other: list[Fingerprint]) -> list[Region]:
+def _pairs(mine: list[tuple[str, int, int]], other: list[tuple[str, int, int]]) -> list[_Match]:
     """The occurrences of one hash paired up: those in files of the same name when there are
     any (a copy keeps its file layout more often than not), else every pair; capped."""
     pairs = [
-        Region(a.path, a.first_line, a.last_line, b.path, b.first_line, b.last_line)
+        (a[0], b[0], a[1], b[1], a[2], b[2])
         for a in mine[:_OCCURRENCES]
         for b in other[:_OCCURRENCES]
     ]
-    same = [pair for pair in pairs if pair.path == pair.other_path]
+    same = [pair for pair in pairs if pair[0] == pair[1]]
     return same or pairs
 
 
-def _joins(region: Region, match: Region) -> bool:
+def _joins(region: _Match, match: _Match) -> bool:
     return (
-        region.path == match.path
-        and region.other_path == match.other_path
-        and match.first <= region.last + _REGION_GAP
-        and region.other_first - _REGION_GAP
-        <= match.other_first
-        <= region.other_last + _REGION_GAP
+        match[2] <= region[4] + _REGION_GAP
+        and region[3] - _REGION_GAP <= match[3] <= region[5] + _REGION_GAP
     )
+
+
+class RegionMatcher:
+    """Matches one submission's fingerprints against others' (`against`), indexed once."""
+
+    def __init__(self, ours: Iterable[Fingerprint]) -> None:
+        self._mine = _by_hash(ours)
+
+    def against(self, theirs: Iterable[Fingerprint]) -> list[Region]:
+        """The regions where the two match, merged: every shared hash pairs its occurrences
+        (`_pairs`), and pairs of one file pair that follow each other on both sides (within
+        `_REGION_GAP` lines) make one region."""
+        mine, other = self._mine, _by_hash(theirs)
+        matches = sorted(
+            m for value in mine.keys() & other.keys() for m in _pairs(mine[value], other[value])
+        )
+        merged: list[_Match] = []
+        for match in matches:
+            _merge_into(merged, match)
+        return [Region(m[0], m[2], m[4], m[1], m[3], m[5]) for m in merged]
 
 
 def match_regions(ours: Iterable[Fingerprint], theirs: Iterable[Fingerprint]) -> list[Region]:
-    """The regions where the fingerprints of two submissions match, merged: every shared hash
-    pairs its occurrences (`_pairs`), and pairs of one file pair that follow each other on both
-    sides (within `_REGION_GAP` lines) make one region."""
-    mine, other = _by_hash(ours), _by_hash(theirs)
-    matches = sorted(
-        (m for value in mine.keys() & other.keys() for m in _pairs(mine[value], other[value])),
-        key=_order,
-    )
-    regions: list[Region] = []
-    for match in matches:
-        _merge_into(regions, match)
-    return regions
+    """`RegionMatcher(ours).against(theirs)`."""
+    return RegionMatcher(ours).against(theirs)
 
 
-def _merge_into(regions: list[Region], match: Region) -> None:
+def _merge_into(regions: list[_Match], match: _Match) -> None:
     """Extend the latest region of the same file pair that `match` joins (looking back at most
     `_LOOK_BACK` regions), or start a new one."""
     for index in range(len(regions) - 1, max(-1, len(regions) - 1 - _LOOK_BACK), -1):
         region = regions[index]
-        if (region.path, region.other_path) != (match.path, match.other_path):
+        if region[:2] != match[:2]:
             break
         if _joins(region, match):
-            regions[index] = Region(
-                region.path,
-                region.first,
-                max(region.last, match.last),
-                region.other_path,
-                min(region.other_first, match.other_first),
-                max(region.other_last, match.other_last),
+            regions[index] = (
+                *region[:2],
+                region[2],
+                min(region[3], match[3]),
+                max(region[4], match[4]),
+                max(region[5], match[5]),
             )
             return
     regions.append(match)

@@ -40,6 +40,7 @@ from runner.challenge import Challenge
 from runner.intake import Snapshot
 from runner.similarity.fingerprints import (
     Fingerprint,
+    RegionMatcher,
     all_hashes,
     fingerprint_files,
     match_regions,
@@ -54,7 +55,7 @@ __all__ = ["MAX_PAIRS", "MIN_FINGERPRINTS", "PackPrints", "SimilarityIndex", "pa
 _log = logging.getLogger("takehome.similarity")
 
 #: Pairs stored per submission with other submissions (the best ones): a reviewer reads a few.
-MAX_PAIRS = 50
+MAX_PAIRS = 20
 #: A side with fewer distinct fingerprints is not compared: a near-empty submission (or one that
 #: is mostly the starter) would score 100% on a handful of shared lines.
 MIN_FINGERPRINTS = 5
@@ -307,9 +308,10 @@ class SimilarityIndex:
             return []
         best = self._candidates(session, check, counts)
         theirs = self._prints_of(session, check, [other_id for _, other_id, _ in best], hashes)
+        matcher = RegionMatcher(prints)
         pairs = []
         for score, other_id, shared in best:
-            regions = match_regions(prints, theirs.get(other_id, []))
+            regions = matcher.against(theirs.get(other_id, []))
             pairs.append(
                 SimilarityPair(
                     challenge_id=check.challenge_id,
