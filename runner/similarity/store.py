@@ -9,11 +9,14 @@ is stored) in one write transaction:
    starter and hidden tests excluded as boilerplate;
 2. replaces the submission's rows in the inverted index (`similarity_fingerprints`) and its
    pairs (a regrade computes them again);
-3. asks the index which other submissions of the challenge share its hashes: one query on the
-   (challenge, hash) index, in chunks of `_CHUNK` hashes, counted per submission in SQL. Other
+3. asks the index which other submissions of the challenge share its `_SAMPLE` smallest
+   hashes (a bottom-k sample of them): one query on the (challenge, hash) index, counted per
+   submission in SQL, so its cost does not grow with how much the others share. Other
    submissions of the same invite are skipped (a candidate's own earlier push is not a signal);
-4. scores each (`pair_score`) and, for the best `MAX_PAIRS` at or above the threshold, reads
-   their matching rows to make the matched regions, stored as `SimilarityPair` rows;
+4. estimates each one's score from the sample, and for the best `_VERIFIED` estimates (down to
+   `_SLACK` under the threshold) reads their rows among its hashes, computes the exact score
+   (`pair_score`) and, for the best `MAX_PAIRS` at or above the threshold, the matched regions,
+   stored as `SimilarityPair` rows;
 5. compares with the challenge's reference and each variant (overlaid on the reference), whose
    fingerprints are made from the pack once per challenge version and kept in memory: the best
    match at or above the threshold is stored, and the pages flag it as a possible leaked
@@ -60,6 +63,15 @@ MAX_PAIRS = 20
 #: is mostly the starter) would score 100% on a handful of shared lines.
 MIN_FINGERPRINTS = 5
 _CHUNK = 500
+#: Candidates are found from the new submission's `_SAMPLE` smallest hashes (a bottom-k
+#: sample: one indexed query over 128 hashes instead of all of them, whatever the number of
+#: earlier submissions sharing them); each candidate's score is then computed exactly.
+_SAMPLE = 128
+#: How far under the threshold an estimate may be and still get its exact comparison (about
+#: three standard errors of a 128-hash sample).
+_SLACK = 0.15
+#: Candidates compared exactly, the best estimates first.
+_VERIFIED = 2 * MAX_PAIRS
 #: The table itself: a Core executemany, not the ORM's bulk path (its per-row bookkeeping
 #: costs more than the insert).
 _FINGERPRINTS = cast(Table, SimilarityFingerprint.__table__)
@@ -274,44 +286,49 @@ class SimilarityIndex:
         return counts
 
     def _candidates(
-        self, session: Session, check: SimilarityCheck, counts: dict[str, int]
-    ) -> list[tuple[float, str, int]]:
-        """(score, submission, shared) of the best `MAX_PAIRS` others at or above the
-        threshold, other submissions of the same invite left out."""
+        self, session: Session, check: SimilarityCheck, hits: dict[str, int], sampled: int
+    ) -> list[str]:
+        """The others worth an exact comparison: estimated from how many of the `sampled`
+        hashes each shares (`_estimate`), at least `threshold - _SLACK`, the best
+        `_VERIFIED` of them; other submissions of the same invite left out."""
         rows = session.execute(
             select(
                 SimilarityCheck.submission_id,
                 SimilarityCheck.fingerprints,
                 SimilarityCheck.invite_id,
-            ).where(
-                SimilarityCheck.submission_id.in_(list(counts)), SimilarityCheck.state == "done"
-            )
+            ).where(SimilarityCheck.submission_id.in_(list(hits)), SimilarityCheck.state == "done")
         )
         found = []
         for other_id, size, invite_id in rows:
-            if check.invite_id is not None and invite_id == check.invite_id:
+            if size < MIN_FINGERPRINTS or (check.invite_id and invite_id == check.invite_id):
                 continue
-            if size < MIN_FINGERPRINTS:
-                continue
-            score = pair_score(counts[other_id], check.fingerprints, size)
-            if score >= self.threshold:
-                found.append((score, other_id, counts[other_id]))
+            shared = hits[other_id] / sampled * check.fingerprints
+            estimate = pair_score(round(shared), check.fingerprints, size)
+            if estimate >= self.threshold - _SLACK:
+                found.append((estimate, other_id))
         found.sort(reverse=True)
-        return found[:MAX_PAIRS]
+        return [other_id for _, other_id in found[:_VERIFIED]]
 
     def _submission_pairs(
         self, session: Session, check: SimilarityCheck, prints: list[Fingerprint]
     ) -> list[SimilarityPair]:
         hashes = sorted({fp.hash for fp in prints})
-        counts = self._shared_counts(session, check, hashes)
-        if not counts:
+        sample = hashes[:_SAMPLE]  # bottom-k: blake2b values are uniform, the smallest a sample
+        hits = self._shared_counts(session, check, sample)
+        if not hits:
             return []
-        best = self._candidates(session, check, counts)
-        theirs = self._prints_of(session, check, [other_id for _, other_id, _ in best], hashes)
+        candidates = self._candidates(session, check, hits, len(sample))
+        theirs = self._prints_of(session, check, candidates, hashes)
+        mine = set(hashes)
         matcher = RegionMatcher(prints)
         pairs = []
-        for score, other_id, shared in best:
-            regions = matcher.against(theirs.get(other_id, []))
+        for other_id in candidates:
+            other = theirs.get(other_id, [])
+            shared = len(mine & {fp.hash for fp in other})
+            score = pair_score(shared, check.fingerprints, self._size(session, other_id))
+            if score < self.threshold:
+                continue
+            regions = matcher.against(other)
             pairs.append(
                 SimilarityPair(
                     challenge_id=check.challenge_id,
@@ -324,7 +341,13 @@ class SimilarityIndex:
                     regions=json.dumps([region.as_json() for region in regions]),
                 )
             )
-        return pairs
+        pairs.sort(key=lambda pair: pair.score, reverse=True)
+        return pairs[:MAX_PAIRS]
+
+    @staticmethod
+    def _size(session: Session, submission_id: str) -> int:
+        found = session.get(SimilarityCheck, submission_id)
+        return found.fingerprints if found is not None else 0
 
     @staticmethod
     def _prints_of(
