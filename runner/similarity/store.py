@@ -318,7 +318,7 @@ class SimilarityIndex:
         if not hits:
             return []
         candidates = self._candidates(session, check, hits, len(sample))
-        theirs = self._prints_of(session, check, candidates, hashes)
+        theirs = self._prints_of(session, candidates, hashes)
         mine = set(hashes)
         matcher = RegionMatcher(prints)
         pairs = []
@@ -351,23 +351,22 @@ class SimilarityIndex:
 
     @staticmethod
     def _prints_of(
-        session: Session, check: SimilarityCheck, others: list[str], hashes: Sequence[int]
+        session: Session, others: list[str], hashes: Sequence[int]
     ) -> dict[str, list[Fingerprint]]:
-        """The fingerprints of `others` among `hashes`, by submission (one query per chunk)."""
+        """The fingerprints of `others` among `hashes`, by submission: their rows read through
+        the submission index (a few thousand rows), not the hash index (every posting of every
+        hash, a million when 1,000 submissions share them)."""
         table = SimilarityFingerprint
+        wanted = set(hashes)
         found: dict[str, list[Fingerprint]] = {}
         if not others:
             return found
-        for chunk in _chunks(hashes):
-            rows = session.execute(
-                select(
-                    table.submission_id, table.hash, table.path, table.first_line, table.last_line
-                ).where(
-                    table.challenge_id == check.challenge_id,
-                    table.hash.in_(chunk),
-                    table.submission_id.in_(others),
-                )
-            )
-            for other_id, value, path, first, last in rows:
+        rows = session.execute(
+            select(
+                table.submission_id, table.hash, table.path, table.first_line, table.last_line
+            ).where(table.submission_id.in_(others))
+        )
+        for other_id, value, path, first, last in rows:
+            if value in wanted:
                 found.setdefault(other_id, []).append(Fingerprint(value, path, first, last))
         return found
