@@ -243,14 +243,14 @@ class SimilarityIndex:
     ) -> list[SimilarityPair]:
         """The best match among the pack's solutions, if it reaches the threshold."""
         mine = {fp.hash for fp in prints}
-        scored = [
-            (pair_score(len(mine & hashes), len(mine), len(hashes)), name)
+        scored = [  # on a tie the reference itself wins over a variant
+            (pair_score(len(mine & hashes), len(mine), len(hashes)), name == "reference", name)
             for name, (_kind, _prints, hashes) in pack.solutions.items()
             if min(len(mine), len(hashes)) >= MIN_FINGERPRINTS
         ]
         if not scored or max(scored)[0] < self.threshold:
             return []
-        score, name = max(scored)
+        score, _is_reference, name = max(scored)
         kind, other, hashes = pack.solutions[name]
         regions = [region.as_json() for region in match_regions(prints, other)]
         pair = SimilarityPair(
