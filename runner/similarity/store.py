@@ -320,29 +320,30 @@ class SimilarityIndex:
         candidates = self._candidates(session, check, hits, len(sample))
         theirs = self._prints_of(session, candidates, hashes)
         mine = set(hashes)
-        matcher = RegionMatcher(prints)
-        pairs = []
+        scored = []
         for other_id in candidates:
             other = theirs.get(other_id, [])
             shared = len(mine & {fp.hash for fp in other})
             score = pair_score(shared, check.fingerprints, self._size(session, other_id))
-            if score < self.threshold:
-                continue
-            regions = matcher.against(other)
-            pairs.append(
-                SimilarityPair(
-                    challenge_id=check.challenge_id,
-                    submission_id=check.submission_id,
-                    other_submission_id=other_id,
-                    other_kind="submission",
-                    other_name="",
-                    score=score,
-                    matched=shared,
-                    regions=json.dumps([region.as_json() for region in regions]),
-                )
+            if score >= self.threshold:
+                scored.append((score, shared, other_id))
+        scored.sort(reverse=True)
+        matcher = RegionMatcher(prints)  # regions only for the pairs kept
+        return [
+            SimilarityPair(
+                challenge_id=check.challenge_id,
+                submission_id=check.submission_id,
+                other_submission_id=other_id,
+                other_kind="submission",
+                other_name="",
+                score=score,
+                matched=shared,
+                regions=json.dumps(
+                    [region.as_json() for region in matcher.against(theirs[other_id])]
+                ),
             )
-        pairs.sort(key=lambda pair: pair.score, reverse=True)
-        return pairs[:MAX_PAIRS]
+            for score, shared, other_id in scored[:MAX_PAIRS]
+        ]
 
     @staticmethod
     def _size(session: Session, submission_id: str) -> int:
