@@ -17,7 +17,7 @@ is stored) in one write transaction:
    `_SLACK` under the threshold) reads their rows among its hashes, computes the exact score
    (`pair_score`) and, for the best `MAX_PAIRS` at or above the threshold, the matched regions,
    stored as `SimilarityPair` rows;
-5. compares with the challenge's reference and each variant (overlaid on the reference), whose
+5. compares with the challenge's reference and each variant (its full tree as graded), whose
    fingerprints are made from the pack once per challenge version and kept in memory: the best
    match at or above the threshold is stored, and the pages flag it as a possible leaked
    reference solution.
@@ -89,12 +89,11 @@ class PackPrints:
 
 
 def pack_solutions(challenge: Challenge) -> dict[str, tuple[str, dict[str, bytes]]]:
-    """The pack's own solutions by name: "reference", and each variant (its folder name)
-    overlaid on the reference; each with its kind ("reference" or "variant") and its files."""
-    reference = dict(challenge.reference().files)
-    found = {"reference": ("reference", reference)}
+    """The pack's own solutions by name: "reference", and each variant (its folder name) as
+    graded (`Variant.snapshot()`); each with its kind ("reference" or "variant") and files."""
+    found = {"reference": ("reference", dict(challenge.reference().files))}
     for variant in challenge.variants():
-        found[variant.name] = ("variant", {**reference, **variant.snapshot().files})
+        found[variant.name] = ("variant", dict(variant.snapshot().files))
     return found
 
 
