@@ -36,6 +36,7 @@ from api.routes import (
     reviewer,
     reviews,
     session,
+    similarity,
     webhooks,
 )
 from api.services import PipelineFactory, Services, docker_pipeline
@@ -58,6 +59,7 @@ _ROUTERS = (
     reviews.router,
     review_pages.router,
     history.router,
+    similarity.router,
 )
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.

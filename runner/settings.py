@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     loop and outside the thread pool the other routes use."""
     api_token_days: float = Field(default=90.0, gt=0, le=3650)
     """Lifetime of an API token made by `takehome tokens create` without `--expires-days`."""
+    # Similarity across submissions (issue 18): signals for reviewers, never part of a score.
+    similarity: bool = True
+    """Fingerprint every graded submission and compare it with the others of its challenge and
+    with the challenge's reference and variants (docs/similarity.md)."""
+    similarity_threshold: float = Field(default=0.5, gt=0, le=1)
+    """The lowest similarity stored and shown as a pair: shared fingerprints over the smaller
+    side's (0.5: half of the smaller submission's code, starter excluded, is also in the other)."""
 
     @field_validator("challenge_dirs", mode="before")
     @classmethod

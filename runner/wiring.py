@@ -7,7 +7,8 @@
 - `queue`: the `RunQueue` over `db`, with the one set of arguments every process uses (lease,
   attempts, back-pressure limits, Retry-After);
 - `challenges`: the challenge packs of `settings.challenge_dirs`;
-- `pipeline()`: the grading pipeline, built once, under a lock, by `pipeline_factory`.
+- `pipeline()`: the grading pipeline, built once, under a lock, by `pipeline_factory`;
+- `similarity`: the similarity index the workers feed after each report (`runner.similarity`).
 
 Self-checks (DMOJ's executor self-test): **building the pipeline runs every registered grader's
 `check()` once**, in the sandbox the pipeline grades in (`checked`). The production factory,
@@ -48,6 +49,7 @@ from runner.engine import open_engine
 from runner.pipeline import Pipeline
 from runner.queue import RunQueue
 from runner.settings import Settings
+from runner.similarity import SimilarityIndex
 from runner.store import Database, open_database
 from runner.worker import Worker, WorkerPool
 from sandbox import Sandbox
@@ -173,6 +175,13 @@ class Wiring:
         """The challenge packs under `settings.challenge_dirs` (raises `ChallengeError`)."""
         return ChallengeRegistry.from_roots(*self.settings.challenge_dirs)
 
+    @cached_property
+    def similarity(self) -> SimilarityIndex | None:
+        """The similarity index over `db` (None when `settings.similarity` is off)."""
+        if not self.settings.similarity:
+            return None
+        return SimilarityIndex(self.db, self.settings.similarity_threshold)
+
     def open(self) -> None:
         """Open the database (migrating it) and read the challenge packs now, so that a broken
         setup fails at process start rather than on the first request or run."""
@@ -193,7 +202,14 @@ class Wiring:
 
     def worker(self, name: str | None = None) -> Worker:
         """A worker over this process's queue, blobs, challenges and pipeline."""
-        return Worker(self.queue, self.blobs, lambda: self.challenges, self.pipeline, name=name)
+        return Worker(
+            self.queue,
+            self.blobs,
+            lambda: self.challenges,
+            self.pipeline,
+            name=name,
+            similarity=self.similarity,
+        )
 
     def close(self) -> None:
         """Close the database if it was opened."""

@@ -9,6 +9,10 @@ the report. Verdicts about the candidate's code are in the report; faults decide
 
 The lease is renewed on every progress event of the pipeline, so a long grading keeps its run
 while a crashed worker's runs are taken over once their lease expires.
+
+Once the report is stored, the submission's similarity check runs (`similarity`, when given:
+`runner.similarity.SimilarityIndex.record`). It never raises: its failure is logged and recorded
+on its own, and the run is done whatever it finds.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from runner.intake import IntakeError, Snapshot
 from runner.metrics import RUNS_SETTLED, SANDBOX_FAILURES, record_report
 from runner.pipeline import Pipeline
 from runner.queue import Claim, RunQueue
+from runner.similarity import SimilarityIndex
 from sandbox import SandboxError
 
 __all__ = ["Worker", "WorkerPool"]
@@ -43,8 +48,11 @@ class Worker:
         challenges: Callable[[], ChallengeRegistry],
         pipeline: Callable[[], Pipeline],
         name: str | None = None,
+        *,
+        similarity: SimilarityIndex | None = None,
     ) -> None:
         self._queue = queue
+        self._similarity = similarity
         self._blobs = blobs
         self._challenges = challenges
         self._pipeline = pipeline
@@ -107,6 +115,8 @@ class Worker:
             )
             return "lost_lease"
         record_report(claim.challenge_id, report, time.monotonic() - started)
+        if self._similarity is not None:
+            self._similarity.record(claim.submission_id, challenge, snapshot)
         _log.info("run %s: done, score %.1f", claim.run_id, report.score, extra=_context(claim))
         return "done"
 

@@ -16,6 +16,7 @@ from api.journey import form_email, form_hours, invite_mailed
 from api.openapi import problems, redirect
 from api.review_views import decision_context, review_summaries
 from api.services import Services, Svc
+from api.similarity_views import report_similarity
 from api.views import SubmissionView, list_submissions, load_submission
 from graders import MAX_REPEAT
 from graders.caps import TRUNCATED_RULE, more_findings
@@ -196,6 +197,7 @@ def report_page(
         "decisions": decision_context(svc, view),
         "origins": finding_origins(svc, view),
         "history": history,
+        "similarity": report_similarity(svc, view.id),
     }
     return csrf_page(request, svc, "report.html", context)
 

@@ -20,6 +20,7 @@ from runner.store.models import (
     Submission,
     WebhookDelivery,
 )
+from runner.store.similarity import SimilarityCheck, SimilarityFingerprint, SimilarityPair
 
 __all__ = [
     "RUN_STATES",
@@ -33,6 +34,9 @@ __all__ = [
     "ReviewRevision",
     "Reviewer",
     "Run",
+    "SimilarityCheck",
+    "SimilarityFingerprint",
+    "SimilarityPair",
     "StoredReport",
     "Submission",
     "WebhookDelivery",

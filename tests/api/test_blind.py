@@ -221,6 +221,7 @@ def _fill(path: str, world: World, submission: str) -> str:
         "invite_id": world.invite,
         "challenge_id": "calculator",
         "review_id": world.review,
+        "pair_id": "no-such-pair",  # a 404; tests/api/test_similarity.py reads a real pair blind
     }
     names = re.findall(r"{(\w+)(?::\w+)?}", path)
     unknown = [name for name in names if name not in values]

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.services import Services
 from runner.store.records import create_invite
+from runner.store.similarity import SimilarityPair
 from tests.fakeservice import grade_all, reference_archive
 
 IDENTITIES = ("anonymous", "candidate_a", "candidate_b", "reviewer", "bad_token")
@@ -31,6 +33,7 @@ class World:
     invite: str = ""
     comment: str = ""
     """The id of the review's line comment (a form removes a comment by its id)."""
+    pair: str = ""
 
 
 @pytest.fixture
@@ -63,7 +66,9 @@ def world(
     )
     comment = re.search(r'name="comment" value="([0-9a-f]{16})"', page.text)
     assert comment, page.text[:300]
-    ids = (review.json()["id"], invite.id, comment.group(1))
+    with svc.db.reading() as session:  # sub_a, the reference itself, matches the reference
+        pair = session.scalars(select(SimilarityPair.id)).one()
+    ids = (review.json()["id"], invite.id, comment.group(1), pair)
     return World(token_a, token_b, sub_a, reviewer_headers, *ids)
 
 
@@ -157,6 +162,21 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
     "api changes file": (
         "GET",
         "/api/submissions/{sub}/changes?file=calc/__init__.py&page=1",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "api similarity": ("GET", "/api/submissions/{sub}/similarity", dict, {"reviewer": 200}, 401),
+    "similar pair page": (
+        "GET",
+        "/reviewer/submissions/{sub}/similarity/{pair}",
+        dict,
+        {"reviewer": 200},
+        401,
+    ),
+    "challenge similarity": (
+        "GET",
+        "/reviewer/challenges/calculator/similarity",
         dict,
         {"reviewer": 200},
         401,
@@ -286,7 +306,9 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
 def test_role_matrix(client: TestClient, world: World, route: str, who: str) -> None:
     method, template, kwargs, allowed, denied = ROUTES[route]
     token, headers = _as(world, who)
-    path = template.format(token=token, sub=world.sub_a, review=world.review, invite=world.invite)
+    path = template.format(
+        token=token, sub=world.sub_a, review=world.review, invite=world.invite, pair=world.pair
+    )
     request = kwargs()
     if "data" in request and request["data"].get("comment") == "{comment}":
         request["data"] = {**request["data"], "comment": world.comment}

@@ -25,7 +25,7 @@ _NOW = datetime(2024, 1, 2, 3, 4, 5)
 
 
 def _check(db: Database) -> None:
-    db.migrate("0007")
+    db.migrate("0009")
     with db.engine.begin() as connection:
         connection.execute(sa.text(_SUBMISSION), {"now": _NOW})
     db.migrate("0010")
@@ -38,7 +38,7 @@ def _check(db: Database) -> None:
     assert before == 0
     assert stored is not None
     assert GitHistory.from_json(stored) == GitHistory(limit=200)
-    downgrade(db, "0007")
+    downgrade(db, "0009")
     with db.engine.connect() as connection:
         tables = set(sa.inspect(connection).get_table_names())
         count = connection.execute(sa.text("SELECT count(*) FROM submissions")).scalar()

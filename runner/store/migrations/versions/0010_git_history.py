@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision: str | None = "0007"  # the integrator relinks it to "0009"
+down_revision: str | None = "0009"
 
 
 def upgrade() -> None:
