@@ -106,6 +106,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         workers = EmbeddedWorkers(services, services.grading_threads)
         workers.start()
+        services.event_dispatcher.start()
         if services.dispatcher is not None:
             services.dispatcher.start()
         if mail is not None:
@@ -117,6 +118,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
                 mail.stop()
             if services.dispatcher is not None:
                 services.dispatcher.stop()
+            services.event_dispatcher.stop()
             workers.stop()
             services.close()
 

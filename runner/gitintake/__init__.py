@@ -55,6 +55,7 @@ from runner.gitintake._errors import (
 from runner.gitintake._url import (
     CheckedUrl,
     GitPolicy,
+    check_address,
     check_commit_sha,
     check_ref,
     check_url,
@@ -73,6 +74,7 @@ __all__ = [
     "GitTooLarge",
     "GitUnavailable",
     "GitUrlRefused",
+    "check_address",
     "check_commit_sha",
     "check_ref",
     "check_url",
