@@ -30,6 +30,8 @@ from runner.challenge import ChallengeError
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
+from runner.events import EventError
+from runner.events_cli import RedeliveryFailed, events
 from runner.gradescope import report_gradescope
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
 from runner.invites import InviteSpec, open_invite
@@ -103,6 +105,8 @@ EXIT_CODES: Mapping[type[Exception], int | Callable[[Exception], int]] = {
     LookupError: EXIT_BAD_INPUT,
     ClientError: _client_exit,
     SandboxError: EXIT_INFRA,
+    EventError: EXIT_BAD_INPUT,
+    RedeliveryFailed: EXIT_CHECK_FAILED,
 }
 
 
@@ -603,6 +607,9 @@ def _submit_invite(
         click.echo(f"  {test['outcome']:>8}  {test['id']}")
     if status["state"] != "done":
         raise CheckFailed(status.get("message", f"submission {status['state']}"))
+
+
+cli.add_command(events)
 
 
 def main() -> None:

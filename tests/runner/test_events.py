@@ -200,9 +200,7 @@ def _url(db: Database, endpoint_id: str) -> str:
 
 
 def _delivered(db: Database, url: str) -> bool:
-    return any(
-        d.state == "delivered" and _url(db, d.endpoint_id) == url for d in _deliveries(db)
-    )
+    return any(d.state == "delivered" and _url(db, d.endpoint_id) == url for d in _deliveries(db))
 
 
 def test_a_restart_loses_no_delivery(settings: Settings) -> None:
