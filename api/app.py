@@ -29,6 +29,7 @@ from api.routes import (
     bindings,
     candidate,
     changes,
+    events,
     ops,
     review_pages,
     reviewer,
@@ -55,6 +56,7 @@ _ROUTERS = (
     webhooks.router,
     reviews.router,
     review_pages.router,
+    events.router,
 )
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.

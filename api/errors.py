@@ -30,6 +30,8 @@
 | `NotYourReview`                            | 403    | not_your_review     |
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
+| `EventError` url_refused / address_refused | 400/403| its `.reason`       |
+| `EventError` invalid_endpoint / busy       | 422/409| its `.reason`       |
 
 A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by
 `UploadRefused` with 411 length_required, 413 too_large or 400 malformed_form (also a form with
@@ -51,6 +53,7 @@ from starlette.exceptions import HTTPException
 from api.pages import render, wants_html
 from runner.challenge import UnknownChallenge
 from runner.changes import ChangesNotFound
+from runner.events import EventError
 from runner.gitintake import GitIntakeError
 from runner.intake import IntakeError
 from runner.queue import QueueFull
@@ -179,6 +182,14 @@ async def _git(request: Request, exc: Exception) -> Response:
     return _problem(request, status, reason, str(exc))
 
 
+_EVENT_STATUS = {"address_refused": 403, "invalid_endpoint": 422, "delivery_busy": 409}
+
+
+async def _event(request: Request, exc: Exception) -> Response:
+    reason = cast(EventError, exc).reason
+    return _problem(request, _EVENT_STATUS.get(reason, 400), reason, str(exc))
+
+
 async def _upload(request: Request, exc: Exception) -> Response:
     refused = cast(UploadRefused, exc)
     return _problem(request, refused.status, refused.reason, str(refused))
@@ -226,6 +237,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntakeError, _intake)
     app.add_exception_handler(UploadRefused, _upload)
     app.add_exception_handler(GitIntakeError, _git)
+    app.add_exception_handler(EventError, _event)
     app.add_exception_handler(NotAuthenticated, _unauthenticated)
     app.add_exception_handler(CsrfFailed, _fixed(403, "csrf"))
     app.add_exception_handler(NotFound, _fixed(404, "not_found"))
