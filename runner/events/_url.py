@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from runner.events._errors import EndpointAddressRefused, EndpointRefused
 from runner.gitintake import GitAddressRefused, GitPolicy, GitUrlRefused, check_address
@@ -71,12 +71,15 @@ def _refuse_text(url: str) -> None:
         raise EndpointRefused("the URL holds spaces or control characters")
 
 
-def _parts(url: str, policy: EventPolicy) -> tuple[str, str, int, str]:
+def _split(url: str) -> tuple[SplitResult, str | None, int | None]:
     try:
         parts = urlsplit(url)
-        host, port = parts.hostname, parts.port
+        return parts, parts.hostname, parts.port  # both parse lazily, and may raise
     except ValueError as exc:
         raise EndpointRefused(f"the URL is malformed: {exc}") from None
+
+
+def _scheme(parts: SplitResult, policy: EventPolicy) -> str:
     scheme = parts.scheme.lower()
     if scheme not in policy.schemes():
         allowed = " or ".join(policy.schemes())
@@ -85,9 +88,20 @@ def _parts(url: str, policy: EventPolicy) -> tuple[str, str, int, str]:
         raise EndpointRefused("the URL holds credentials (user@host): sign with the secret")
     if parts.fragment:
         raise EndpointRefused("the URL holds a fragment")
-    host = (host or "").removesuffix(".")
+    return scheme
+
+
+def _host(hostname: str | None) -> str:
+    host = (hostname or "").removesuffix(".")
     if not host or host.endswith("."):
         raise EndpointRefused("the URL names no valid host")
+    return host
+
+
+def _parts(url: str, policy: EventPolicy) -> tuple[str, str, int, str]:
+    parts, hostname, port = _split(url)
+    scheme = _scheme(parts, policy)
+    host = _host(hostname)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return scheme, host, port or _DEFAULT_PORTS[scheme], path
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -341,3 +342,29 @@ def test_an_unsubscribed_event_writes_nothing_and_removal_clears(
     remove_endpoint(db, other.id)
     assert _deliveries(db) == []
     assert [e.id for e in list_endpoints(db)] == [endpoint.id]
+
+
+def _documented_verify() -> Callable[[str, bytes, str], bool]:
+    """The `verify` function of docs/events.md, as a receiver would copy it."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text("utf-8")
+    section = page.split("### Verifying a delivery", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/events.md", "exec"), namespace)  # noqa: S102 - our own docs
+    verify: Callable[[str, bytes, str], bool] = namespace["verify"]
+    return verify
+
+
+def test_the_documented_receiver_check_verifies_a_real_delivery(
+    db: Database, settings: Settings
+) -> None:
+    verify = _documented_verify()
+    with receiving(Receiver(SECRET)) as receiver:
+        add_endpoint(db, _policy(settings), receiver.url, ["invite.started"], secret=SECRET)
+        _start_an_invite(db)
+        _dispatcher(db, settings).run_once()
+    [got] = receiver.received
+    header = got.headers["x-takehome-signature-256"]
+    assert verify(SECRET, got.body, header)
+    assert not verify("another-secret-0123456789", got.body, header)
+    assert not verify(SECRET, got.body + b" ", header)
