@@ -368,3 +368,35 @@ def test_the_documented_receiver_check_verifies_a_real_delivery(
     assert verify(SECRET, got.body, header)
     assert not verify("another-secret-0123456789", got.body, header)
     assert not verify(SECRET, got.body + b" ", header)
+
+
+def _two_dispatchers_send_each_once(db: Database, settings: Settings) -> None:
+    with receiving(Receiver(SECRET)) as receiver:
+        add_endpoint(db, _policy(settings), receiver.url, ["invite.started"], secret=SECRET)
+        for _ in range(6):
+            _start_an_invite(db)
+        dispatchers = [_dispatcher(db, settings), _dispatcher(db, settings)]
+        threads = [threading.Thread(target=d.run_once) for d in dispatchers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    ids = [r.headers["x-takehome-delivery"] for r in receiver.received]
+    assert len(ids) == len(set(ids)) == 6
+    assert {d.state for d in _deliveries(db)} == {"delivered"}
+
+
+def test_two_dispatchers_send_each_delivery_once(db: Database, settings: Settings) -> None:
+    _two_dispatchers_send_each_once(db, settings)
+
+
+@pytest.mark.services
+def test_postgres_two_dispatchers_send_each_delivery_once(
+    postgres_database: str, settings: Settings
+) -> None:
+    on_postgres = settings.model_copy(update={"database_url": postgres_database})
+    db = open_database(on_postgres)
+    try:
+        _two_dispatchers_send_each_once(db, on_postgres)
+    finally:
+        db.close()
