@@ -251,6 +251,7 @@ class EventDispatcher:
 
     def start(self) -> None:
         """Send due deliveries every `poll_seconds` on a daemon thread until `stop()`."""
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="takehome-events", daemon=True)
         self._thread.start()
 

@@ -400,3 +400,17 @@ def test_postgres_two_dispatchers_send_each_delivery_once(
         _two_dispatchers_send_each_once(db, on_postgres)
     finally:
         db.close()
+
+
+def test_the_dispatcher_thread_sends_what_becomes_due(db: Database, settings: Settings) -> None:
+    dispatcher = _dispatcher(db, settings.model_copy(update={"events_poll_seconds": 0.05}))
+    with receiving(Receiver(SECRET)) as receiver:
+        add_endpoint(db, _policy(settings), receiver.url, ["invite.started"], secret=SECRET)
+        dispatcher.start()
+        try:
+            _start_an_invite(db)  # after the thread started: found at a later poll
+            assert receiver.arrived.wait(30)
+        finally:
+            dispatcher.stop()
+    assert _delivered(db, receiver.url)  # stop() waited for the attempt to be recorded
+    assert [r.verified for r in receiver.received] == [True]
