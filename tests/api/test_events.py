@@ -5,6 +5,7 @@ log, Redeliver, and the precise 4xx of every refusal."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,32 @@ def test_unknown_ids_are_404_and_removal_works(
     assert client.get("/api/events/endpoints", headers=reviewer_headers).json() == {
         "endpoints": []
     }
+
+
+def test_the_candidate_pressing_start_sends_invite_started(
+    client: TestClient, svc: Services, reviewer_headers: dict[str, str]
+) -> None:
+    with receiving(Receiver(SECRET)) as receiver:
+        _add(client, reviewer_headers, receiver.url, events=["invite.started"], secret=SECRET)
+        body = {"challenge": "calculator", "candidate": "Ada", "time_limit_hours": 2}
+        made = client.post("/api/invites", json=body, headers=reviewer_headers).json()
+        token = made["link"].rsplit("/", 1)[1]
+        page = client.get(f"/i/{token}", headers=_HTML).text
+        match = re.search(
+            r'id="start-form">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', page
+        )
+        assert match is not None
+        for _ in range(2):  # a double click starts the clock once, and sends one event
+            pressed = client.post(
+                f"/i/{token}/start",
+                data={"csrf_token": match.group(1)},
+                headers=_HTML,
+                follow_redirects=False,
+            )
+            assert pressed.status_code == 303
+        assert svc.event_dispatcher.run_once() == 1
+    [got] = receiver.received
+    assert got.verified
+    data = json.loads(got.body)["data"]
+    assert (data["invite_id"], data["time_limit_hours"]) == (made["id"], 2)
+    assert token not in got.body.decode()
