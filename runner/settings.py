@@ -177,8 +177,8 @@ class Settings(BaseSettings):
     """Allow plain http:// event endpoints (default: https only; tests, a receiver on this
     machine). Loopback addresses are allowed only with `git_allow_loopback`, as for Git."""
     events_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
-    """One delivery attempt's limit to connect, and to each read of the answer; past it the
-    attempt is recorded as timed out and retried."""
+    """One delivery attempt's limit to connect, and to each read of the answer (a whole attempt
+    is cut off after three times it); past it the attempt is recorded as failed and retried."""
     events_max_attempts: int = Field(default=8, ge=1, le=50)
     """Attempts of one delivery (the first included) before it is marked failed."""
     events_backoff_seconds: float = Field(default=10.0, ge=0)

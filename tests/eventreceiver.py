@@ -3,7 +3,8 @@
 It records every request it gets (headers, raw body, whether the signature verifies under its
 secret, computed as a receiver would: docs/events.md) and answers with the next status of
 `statuses` (the last one repeats). With `hang` set it reads the request, then answers nothing
-until `release()` (or the test ends), so the sender's read timeout fires.
+until `release()` (or the test ends), so the sender's read timeout fires; with `drip` it
+answers one byte every 0.2 s, so no single read times out.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Receiver:
     secret: str
     statuses: list[int] = field(default_factory=lambda: [200])
     hang: bool = False
+    drip: bool = False
+    """Answer one byte of the status line at a time, slowly, until released."""
     url: str = ""
     received: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
@@ -70,10 +73,23 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if receiver.hang:
                 receiver._released.wait(30)
                 return
+            if receiver.drip:
+                self._drip()
+                return
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
+
+        def _drip(self) -> None:
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 1000:
+                if receiver._released.wait(0.2):
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the sender cut the connection off
+                    return
 
         def log_message(self, format: str, *args: object) -> None:
             del format, args

@@ -414,3 +414,13 @@ def test_the_dispatcher_thread_sends_what_becomes_due(db: Database, settings: Se
             dispatcher.stop()
     assert _delivered(db, receiver.url)  # stop() waited for the attempt to be recorded
     assert [r.verified for r in receiver.received] == [True]
+
+
+def test_a_receiver_dripping_its_answer_is_cut_off(db: Database, settings: Settings) -> None:
+    quick = settings.model_copy(update={"events_timeout_seconds": 1.0})
+    with receiving(Receiver(SECRET, drip=True)) as receiver:
+        add_endpoint(db, _policy(quick), receiver.url, ["invite.started"], secret=SECRET)
+        _start_an_invite(db)
+        assert _dispatcher(db, quick).run_once() == 0
+    [pending] = _deliveries(db)
+    assert (pending.state, pending.last_error) == ("pending", "cut off after 3 s")
