@@ -31,7 +31,7 @@
 | `ReviewsHidden`                            | 403    | review_first        |
 | `InvalidDecision`                          | 422    | invalid_decision    |
 | `EventError` url_refused / address_refused | 400/403| its `.reason`       |
-| `EventError` invalid_endpoint / busy       | 422/409| its `.reason`       |
+| `EventError` invalid_endpoint / busy       | 400/409| its `.reason`       |
 
 A `QueueFull` or `RateLimited` answer carries `Retry-After` (seconds). Git forms are refused by
 `UploadRefused` with 411 length_required, 413 too_large or 400 malformed_form (also a form with
@@ -182,7 +182,7 @@ async def _git(request: Request, exc: Exception) -> Response:
     return _problem(request, status, reason, str(exc))
 
 
-_EVENT_STATUS = {"address_refused": 403, "invalid_endpoint": 422, "delivery_busy": 409}
+_EVENT_STATUS = {"address_refused": 403, "delivery_busy": 409}
 
 
 async def _event(request: Request, exc: Exception) -> Response:

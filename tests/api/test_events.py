@@ -166,9 +166,9 @@ def test_the_form_shows_the_secret_once(
         ({"url": "http://10.0.0.1/hook"}, 403, "address_refused"),
         ({"url": "http://169.254.169.254/latest"}, 403, "address_refused"),
         ({"url": "ftp://127.0.0.1/hook"}, 400, "url_refused"),
-        ({"url": "http://127.0.0.1:1/", "events": ["nope"]}, 422, "invalid_endpoint"),
-        ({"url": "http://127.0.0.1:1/", "events": []}, 422, "invalid_endpoint"),
-        ({"url": "http://127.0.0.1:1/", "secret": "short"}, 422, "invalid_endpoint"),
+        ({"url": "http://127.0.0.1:1/", "events": ["nope"]}, 400, "invalid_endpoint"),
+        ({"url": "http://127.0.0.1:1/", "events": []}, 400, "invalid_endpoint"),
+        ({"url": "http://127.0.0.1:1/", "secret": "short"}, 400, "invalid_endpoint"),
     ],
 )
 def test_refused_endpoints_get_a_precise_4xx(
