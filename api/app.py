@@ -30,6 +30,7 @@ from api.routes import (
     bindings,
     candidate,
     changes,
+    events,
     history,
     ops,
     review_pages,
@@ -60,6 +61,7 @@ _ROUTERS = (
     review_pages.router,
     history.router,
     similarity.router,
+    events.router,
 )
 _SECURITY_HEADERS = {
     # The invite token is in the URL: never send it on to another site.
@@ -111,6 +113,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         workers = EmbeddedWorkers(services, services.grading_threads)
         workers.start()
+        services.event_dispatcher.start()
         if services.dispatcher is not None:
             services.dispatcher.start()
         if mail is not None:
@@ -122,6 +125,7 @@ def create_app(settings: Settings, pipeline_factory: PipelineFactory = docker_pi
                 mail.stop()
             if services.dispatcher is not None:
                 services.dispatcher.stop()
+            services.event_dispatcher.stop()
             workers.stop()
             services.close()
 

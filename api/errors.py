@@ -34,6 +34,8 @@
 | `InvalidDecision`                          | 422    | invalid_decision    |
 | `ReportUnreadable` (stored report: exports, changes) | 409 | report_unreadable |
 | `BlobError` (a stored snapshot missing or damaged)   | 409 | blob_unreadable   |
+| `EventError` url_refused / address_refused | 400/403| its `.reason`       |
+| `EventError` invalid_endpoint / busy       | 400/409| its `.reason`       |
 
 | FastAPI's `RequestValidationError`         | 422    | invalid_request     |
 | Starlette's `HTTPException` (no route, 405, ...) | its own | `_HTTP_CODES`, or `http_<status>` |
@@ -65,6 +67,7 @@ from api.views import ReportUnreadable
 from runner.blobs import BlobError, BlobNotFound
 from runner.challenge import UnknownChallenge
 from runner.changes import ChangesNotFound
+from runner.events import EventError
 from runner.gitintake import GitIntakeError, GitUnreachable
 from runner.intake import IntakeError
 from runner.queue import QueueFull
@@ -200,6 +203,14 @@ async def _git(request: Request, exc: Exception) -> Response:
     return response
 
 
+_EVENT_STATUS = {"address_refused": 403, "delivery_busy": 409}
+
+
+async def _event(request: Request, exc: Exception) -> Response:
+    reason = cast(EventError, exc).reason
+    return _problem(request, _EVENT_STATUS.get(reason, 400), reason, str(exc))
+
+
 async def _upload(request: Request, exc: Exception) -> Response:
     refused = cast(UploadRefused, exc)
     return _problem(request, refused.status, refused.reason, str(refused))
@@ -285,6 +296,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IntakeError, _intake)
     app.add_exception_handler(UploadRefused, _upload)
     app.add_exception_handler(GitIntakeError, _git)
+    app.add_exception_handler(EventError, _event)
     app.add_exception_handler(NotAuthenticated, _unauthenticated)
     app.add_exception_handler(CsrfFailed, _fixed(403, "csrf"))
     app.add_exception_handler(NotFound, _fixed(404, "not_found"))

@@ -34,6 +34,8 @@ from runner.challenge import ChallengeError, write_tree
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
+from runner.events import EventError
+from runner.events_cli import RedeliveryFailed, events
 from runner.gradescope import report_gradescope
 from runner.intake import IntakeError, IntakeLimits, snapshot_path
 from runner.invites import InviteSpec, open_invite
@@ -117,6 +119,8 @@ EXIT_CODES: Mapping[type[Exception], int | Callable[[Exception], int]] = {
     LookupError: EXIT_BAD_INPUT,
     ClientError: _client_exit,
     SandboxError: EXIT_INFRA,
+    EventError: EXIT_BAD_INPUT,
+    RedeliveryFailed: EXIT_CHECK_FAILED,
 }
 
 
@@ -750,6 +754,9 @@ def _print_status(out: Console, status: dict[str, Any]) -> None:
     lines += [f"  {test['outcome']:>8}  {test['id']}" for test in status.get("tests", [])]
     for line in lines:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+cli.add_command(events)
 
 
 def main() -> None:

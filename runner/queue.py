@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 
 from graders.caps import fit_report
 from graders.model import Report
+from runner.store import events
 from runner.store.db import Database
 from runner.store.models import Run, StoredReport, Submission, utcnow
 from runner.store.summary import ReportSummary
@@ -216,6 +217,7 @@ class RunQueue:
                     created_at=now,
                 )
             )
+            events.graded(session, claim.submission_id, claim.run_id, report)
             return True
 
     def retry(self, claim: Claim, reason: str) -> str:

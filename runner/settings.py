@@ -185,6 +185,30 @@ class Settings(BaseSettings):
     """The lowest similarity stored and shown as a pair: shared fingerprints over the smaller
     side's (0.5: half of the smaller submission's code, starter excluded, is also in the other)."""
 
+    # Outbound events (issue 16): signed deliveries to reviewers' endpoints (docs/events.md).
+    events_allow_http: bool = False
+    """Allow plain http:// event endpoints (default: https only; tests, a receiver on this
+    machine). Loopback addresses are allowed only with `git_allow_loopback`, as for Git."""
+    events_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """One delivery attempt's limit to connect, and to each read of the answer (a whole attempt
+    is cut off after three times it); past it the attempt is recorded as failed and retried."""
+    events_max_attempts: int = Field(default=8, ge=1, le=50)
+    """Attempts of one delivery (the first included) before it is marked failed."""
+    events_backoff_seconds: float = Field(default=10.0, ge=0)
+    """The wait before the first retry; each further retry waits `events_backoff_factor` times
+    longer (10 s, 1 min, 6 min, 36 min, ...), give or take 20 % of jitter."""
+    events_backoff_factor: float = Field(default=6.0, ge=1)
+    """How much longer each retry waits than the one before."""
+    events_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+    """The longest wait between two attempts."""
+    events_poll_seconds: float = Field(default=2.0, gt=0)
+    """How often the dispatcher (a thread of `takehome serve`) looks for due deliveries."""
+    events_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a dispatcher owns a delivery it is sending; a dispatcher that died meanwhile
+    leaves it to another one after this (keep it above `events_timeout_seconds`)."""
+    events_senders: int = Field(default=4, ge=1, le=64)
+    """Deliveries sent at once: a hanging endpoint holds one sender, never the others."""
+
     @field_validator("challenge_dirs", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:

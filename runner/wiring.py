@@ -7,6 +7,7 @@
 - `queue`: the `RunQueue` over `db`, with the one set of arguments every process uses (lease,
   attempts, back-pressure limits, Retry-After);
 - `challenges`: the challenge packs of `settings.challenge_dirs`;
+- `event_dispatcher`: the outbound events' sender (`runner.events`), started by `takehome serve`;
 - `pipeline()`: the grading pipeline, built once, under a lock, by `pipeline_factory`;
 - `similarity`: the similarity index the workers feed after each report (`runner.similarity`).
 
@@ -46,6 +47,7 @@ from graders.base import GraderCheckFailed
 from runner.blobs import LocalBlobStore
 from runner.challenge import ChallengeRegistry
 from runner.engine import open_engine
+from runner.events import EventDispatcher
 from runner.pipeline import Pipeline
 from runner.queue import RunQueue
 from runner.settings import Settings
@@ -169,6 +171,11 @@ class Wiring:
             retry_after=settings.retry_after_seconds,
             max_report_bytes=settings.max_report_bytes,
         )
+
+    @cached_property
+    def event_dispatcher(self) -> EventDispatcher:
+        """The outbound events' dispatcher over `db` (not started; `takehome serve` runs it)."""
+        return EventDispatcher.from_settings(self.db, self.settings)
 
     @cached_property
     def challenges(self) -> ChallengeRegistry:

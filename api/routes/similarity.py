@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from api.auth import CurrentReviewer, csrf_page
 from api.highlight import TOKEN_CSS
@@ -27,7 +27,9 @@ def similarity(submission_id: str, svc: Svc, reviewer: CurrentReviewer) -> dict[
 
 
 @router.get(
-    "/reviewer/submissions/{submission_id}/similarity/{pair_id}", summary="Similar pair page"
+    "/reviewer/submissions/{submission_id}/similarity/{pair_id}",
+    summary="Similar pair page",
+    response_class=HTMLResponse,
 )
 def pair_page(
     request: Request, submission_id: str, pair_id: str, svc: Svc, reviewer: CurrentReviewer
@@ -38,7 +40,11 @@ def pair_page(
     return csrf_page(request, svc, "similarity_pair.html", context)
 
 
-@router.get("/reviewer/challenges/{challenge_id}/similarity", summary="Similarity of a challenge")
+@router.get(
+    "/reviewer/challenges/{challenge_id}/similarity",
+    summary="Similarity of a challenge",
+    response_class=HTMLResponse,
+)
 def challenge_page(
     request: Request, challenge_id: str, svc: Svc, reviewer: CurrentReviewer
 ) -> Response:

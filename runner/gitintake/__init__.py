@@ -65,6 +65,7 @@ from runner.gitintake._history import Commit, GitHistory
 from runner.gitintake._url import (
     CheckedUrl,
     GitPolicy,
+    check_address,
     check_commit_sha,
     check_ref,
     check_url,
@@ -86,6 +87,7 @@ __all__ = [
     "GitUnavailable",
     "GitUnreachable",
     "GitUrlRefused",
+    "check_address",
     "check_commit_sha",
     "check_ref",
     "check_url",

@@ -19,6 +19,7 @@ from runner.gitintake._errors import (
 __all__ = [
     "CheckedUrl",
     "GitPolicy",
+    "check_address",
     "check_commit_sha",
     "check_ref",
     "check_url",
@@ -198,6 +199,14 @@ def _checked_address(host: str, port: int, policy: GitPolicy) -> str:
                 " or otherwise internal address: the service does not connect there"
             )
     return str(addresses[0])
+
+
+def check_address(host: str, port: int, policy: GitPolicy) -> str:
+    """The address to connect to for `host`: every address it resolves to (a literal IP as it
+    is) checked by `check_url`'s rules (public only; loopback with `allow_loopback`). Raises
+    `GitUnreachable` (does not resolve), `GitUrlRefused` or `GitAddressRefused`. The outbound
+    events check their endpoints' hosts with it (`runner.events`)."""
+    return _checked_address(host, port, policy)
 
 
 def check_ref(ref: str) -> str:

@@ -5,6 +5,7 @@ command line share (so the rules, e.g. an invite's submission limit, live in one
 """
 
 from runner.store.db import Database, database_url, open_database
+from runner.store.events import EventAttempt, EventDelivery, EventEndpoint
 from runner.store.models import (
     RUN_STATES,
     ApiToken,
@@ -28,6 +29,9 @@ __all__ = [
     "Base",
     "Database",
     "Decision",
+    "EventAttempt",
+    "EventDelivery",
+    "EventEndpoint",
     "Invite",
     "RepoBinding",
     "Review",

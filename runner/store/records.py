@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from runner.blobs import BlobStore
 from runner.intake import Snapshot
+from runner.store import events
 from runner.store.bindings import (
     GitProvenance,
     check_delivery,
@@ -342,6 +343,7 @@ def start_clock(db: Database, invite_id: str) -> Invite:
             raise InviteExpired("this invite has expired")
         if invite.started_at is None:
             invite.started_at = utcnow()
+            events.started(session, invite)
         return invite
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from runner._manifest import RubricCriterion
+from runner.store import events
 from runner.store.db import Database
 from runner.store.models import (
     DECISIONS,
@@ -458,6 +459,7 @@ def record_decision(
         session.add(decision)
         session.flush()
         session.refresh(decision, ["reviewer"])
+        events.decided(session, decision)
         return decision
 
 

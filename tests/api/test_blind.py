@@ -212,6 +212,13 @@ _WRITES: dict[tuple[str, str], dict[str, Any] | str] = {
     },
     ("POST", "/reviewer/submissions/{submission_id}/regrade"): {},
     ("POST", "/api/submissions/{submission_id}/regrade"): {},
+    # Outbound events: endpoints and deliveries carry ids, never a name (tests/api/test_events.py).
+    ("POST", "/api/events/endpoints"): "the caller's own endpoint: URL, events, secret",
+    ("DELETE", "/api/events/endpoints/{endpoint_id}"): "answers 204 without a body",
+    ("POST", "/api/events/deliveries/{delivery_id}/redeliver"): "the attempt's status or error",
+    ("POST", "/reviewer/events/endpoints"): "the caller's own endpoint and its secret",
+    ("POST", "/reviewer/events/endpoints/{endpoint_id}/remove"): "answers a redirect",
+    ("POST", "/reviewer/events/deliveries/{delivery_id}/redeliver"): "endpoints and attempts",
 }
 
 

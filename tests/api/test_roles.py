@@ -298,6 +298,46 @@ ROUTES: dict[str, tuple[str, str, Callable[[], dict[str, Any]], dict[str, int], 
         {"reviewer": 303},
         401,
     ),
+    # Outbound events: a literal public address is checked, never connected to, when added.
+    "api events endpoints": ("GET", "/api/events/endpoints", dict, {"reviewer": 200}, 401),
+    "api events add": (
+        "POST",
+        "/api/events/endpoints",
+        lambda: {"json": {"url": "https://8.8.8.8/hook", "events": ["invite.started"]}},
+        {"reviewer": 201},
+        401,
+    ),
+    "api events remove": ("DELETE", "/api/events/endpoints/nope", dict, {"reviewer": 404}, 401),
+    "api events deliveries": ("GET", "/api/events/deliveries", dict, {"reviewer": 200}, 401),
+    "api events redeliver": (
+        "POST",
+        "/api/events/deliveries/nope/redeliver",
+        dict,
+        {"reviewer": 404},
+        401,
+    ),
+    "events page": ("GET", "/reviewer/events", dict, {"reviewer": 200}, 401),
+    "events add form": (
+        "POST",
+        "/reviewer/events/endpoints",
+        lambda: {"data": {"url": "https://8.8.8.8/hook", "events": "invite.started"}},
+        {"reviewer": 201},
+        401,
+    ),
+    "events remove form": (
+        "POST",
+        "/reviewer/events/endpoints/nope/remove",
+        dict,
+        {"reviewer": 404},
+        401,
+    ),
+    "events redeliver form": (
+        "POST",
+        "/reviewer/events/deliveries/nope/redeliver",
+        dict,
+        {"reviewer": 404},
+        401,
+    ),
 }
 
 

@@ -21,6 +21,8 @@ from runner.cli import (
     exit_code,
 )
 from runner.client import ClientError, WaitTimeout
+from runner.events import EndpointAddressRefused
+from runner.events_cli import RedeliveryFailed
 from runner.intake import IntakeError
 from runner.settings import UnsafeSettings
 from runner.store.records import AlreadyExists, NotFound
@@ -46,6 +48,8 @@ CASES: list[tuple[Exception, int]] = [
     (SandboxError("engine went away"), EXIT_INFRA),
     (EngineUnavailable("cannot reach the Docker engine"), EXIT_INFRA),
     (ImageMissing("no tools image"), EXIT_INFRA),
+    (EndpointAddressRefused("the host resolves to 10.0.0.1"), EXIT_BAD_INPUT),
+    (RedeliveryFailed("delivery d1 not delivered: answered 500"), EXIT_CHECK_FAILED),
 ]
 
 

@@ -13,9 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision: str | None = (
-    "0007"  # TEMPORARY for testing: "0008" once the sibling migration lands
-)
+down_revision: str | None = "0008"
 
 
 def upgrade() -> None:
