@@ -2,8 +2,9 @@
 
 `run_once` claims what is due (a pending delivery whose `next_at` passed, or one being sent
 whose lease passed: its dispatcher died) with a conditional UPDATE per row, so two dispatchers
-(two `takehome serve` processes, or a restart) never send one attempt twice; it sends the
-claimed ones on `senders` threads at once and waits for them. Every attempt is an
+(two `takehome serve` processes, or a restart) never send one attempt twice; it sends on
+`senders` threads at once, each claiming a row right before trying it (so no lease runs out
+while a row waits for a free thread), and waits for them. Every attempt is an
 `EventAttempt` row; a 2xx marks the delivery delivered, anything else (an error status, a
 redirect, a timeout, a refused address) schedules the next attempt after `RetryPolicy.delay`,
 or marks it failed after the last one. The URL is checked again before every attempt: a host
