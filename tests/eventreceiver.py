@@ -4,7 +4,8 @@ It records every request it gets (headers, raw body, whether the signature verif
 secret, computed as a receiver would: docs/events.md) and answers with the next status of
 `statuses` (the last one repeats). With `hang` set it reads the request, then answers nothing
 until `release()` (or the test ends), so the sender's read timeout fires; with `drip` it
-answers one byte every 0.2 s, so no single read times out.
+answers one byte every 0.2 s, so no single read times out; `delay` seconds pass before each
+answer (a slow receiver).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Receiver:
     hang: bool = False
     drip: bool = False
     """Answer one byte of the status line at a time, slowly, until released."""
+    delay: float = 0.0
     url: str = ""
     received: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
@@ -73,6 +75,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if receiver.hang:
                 receiver._released.wait(30)
                 return
+            if receiver.delay:
+                receiver._released.wait(receiver.delay)
             if receiver.drip:
                 self._drip()
                 return

@@ -2,8 +2,9 @@
 
 `run_once` claims what is due (a pending delivery whose `next_at` passed, or one being sent
 whose lease passed: its dispatcher died) with a conditional UPDATE per row, so two dispatchers
-(two `takehome serve` processes, or a restart) never send one attempt twice; it sends the
-claimed ones on `senders` threads at once and waits for them. Every attempt is an
+(two `takehome serve` processes, or a restart) never send one attempt twice; it sends on
+`senders` threads at once, each claiming a row right before trying it (so no lease runs out
+while a row waits for a free thread), and waits for them. Every attempt is an
 `EventAttempt` row; a 2xx marks the delivery delivered, anything else (an error status, a
 redirect, a timeout, a refused address) schedules the next attempt after `RetryPolicy.delay`,
 or marks it failed after the last one. The URL is checked again before every attempt: a host
@@ -26,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from runner.events._errors import DeliveryBusy, EventError
@@ -120,7 +121,11 @@ class EventDispatcher:
         )
 
     def run_once(self) -> int:
-        """Claim and send every due delivery (up to a batch); how many were delivered."""
+        """Claim and send every due delivery (up to a batch); how many were delivered.
+
+        Each row is claimed by the sender about to try it, right before its attempt, so its
+        lease runs from then: a row waiting for a free sender holds no lease that could pass
+        (and let another dispatcher send it too) before it is tried."""
         now = utcnow()
         with self._db.reading() as session:
             due = list(
@@ -131,12 +136,15 @@ class EventDispatcher:
                     .limit(_BATCH)
                 )
             )
-        claimed = [c for c in (self._claim(i, now) for i in due) if c is not None]
-        if not claimed:
+        if not due:
             return 0
         with ThreadPoolExecutor(self._senders, thread_name_prefix="takehome-event") as pool:
-            answers = list(pool.map(self._attempt, claimed))
-        return sum(1 for answer in answers if answer.ok)
+            answers = list(pool.map(self._claim_and_attempt, due))
+        return sum(1 for answer in answers if answer is not None and answer.ok)
+
+    def _claim_and_attempt(self, delivery_id: str) -> Answer | None:
+        claimed = self._claim(delivery_id, utcnow())
+        return None if claimed is None else self._attempt(claimed)
 
     def _claim(self, delivery_id: str, now: datetime) -> _Claimed | None:
         with self._db.writing() as session:
@@ -174,8 +182,29 @@ class EventDispatcher:
     def _record(
         self, claimed: _Claimed, answer: Answer, started: datetime, *, redelivery: bool
     ) -> None:
-        attempts = claimed.attempts + 1
+        """Count the attempt in SQL, then log it, only while this dispatcher holds the lease
+        (a delivery whose endpoint was removed meanwhile is gone: nothing is recorded)."""
         with self._db.writing() as session:
+            attempts = session.scalar(
+                update(EventDelivery)
+                .where(
+                    EventDelivery.id == claimed.delivery_id,
+                    EventDelivery.lease_owner == self.name,
+                )
+                .values(attempts=EventDelivery.attempts + 1, last_status=answer.status)
+                .returning(EventDelivery.attempts)
+                .execution_options(synchronize_session=False)
+            )
+            if attempts is None:
+                _log.info("event delivery %s was removed or re-leased", claimed.delivery_id)
+                return
+            values = self._outcome(answer, attempts)
+            session.execute(
+                update(EventDelivery)
+                .where(EventDelivery.id == claimed.delivery_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
             session.add(
                 EventAttempt(
                     delivery_id=claimed.delivery_id,
@@ -186,16 +215,6 @@ class EventDispatcher:
                     error=answer.error,
                     redelivery=redelivery,
                 )
-            )
-            values = self._outcome(answer, attempts)
-            session.execute(
-                update(EventDelivery)
-                .where(
-                    EventDelivery.id == claimed.delivery_id,
-                    EventDelivery.lease_owner == self.name,
-                )
-                .values(**values, attempts=attempts, last_status=answer.status)
-                .execution_options(synchronize_session=False)
             )
         self._log(claimed, answer, attempts, values)
 
@@ -236,14 +255,20 @@ class EventDispatcher:
         or `DeliveryBusy` while another attempt of it is under way."""
         now = utcnow()
         with self._db.writing() as session:
+            result = session.execute(
+                update(EventDelivery)
+                .where(
+                    EventDelivery.id == delivery_id,
+                    ~and_(EventDelivery.state == "sending", EventDelivery.next_at > now),
+                )
+                .values(state="sending", lease_owner=self.name, next_at=now + self._lease)
+                .execution_options(synchronize_session=False)
+            )
             delivery = session.get(EventDelivery, delivery_id)
             if delivery is None:
                 raise NotFound("no such delivery")
-            if delivery.state == "sending" and delivery.next_at > now:
+            if getattr(result, "rowcount", 0) != 1:
                 raise DeliveryBusy("the delivery is being sent right now: try again shortly")
-            delivery.state, delivery.lease_owner = "sending", self.name
-            delivery.next_at = now + self._lease
-            session.flush()
             claimed = _claimed(delivery, session)
         if claimed is None:
             raise NotFound("the delivery's endpoint was removed")

@@ -115,7 +115,7 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
         status = exchange.status(body, sent)
     except TimeoutError:
         error: str | None = f"timed out after {timeout:g} s"
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: unencodable
         error = f"{type(exc).__name__}: {exc}"[:1000]
     else:
         error = _judged(status)

@@ -75,6 +75,11 @@ def _refuse_text(url: str) -> None:
         raise EndpointRefused(f"the URL is longer than {_MAX_URL} characters")
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         raise EndpointRefused("the URL holds spaces or control characters")
+    if not url.isascii():
+        raise EndpointRefused(
+            "the URL holds non-ASCII characters: percent-encode them in the path or query,"
+            " and give an internationalised host name in its punycode form (xn--...)"
+        )
 
 
 def _split(url: str) -> tuple[SplitResult, str | None, int | None]:

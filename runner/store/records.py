@@ -473,7 +473,9 @@ def enqueue_regrade(db: Database, submission_id: str, repeat: int = 1) -> str:
         if session.get(Submission, submission_id) is None:
             raise NotFound("no such submission")
         waiting = session.scalar(
-            select(Run).where(Run.submission_id == submission_id, Run.state == "queued")
+            select(Run)
+            .where(Run.submission_id == submission_id, Run.state == "queued")
+            .with_for_update()  # PostgreSQL: a worker cannot claim it before this commits
         )
         if waiting is not None:
             waiting.not_before = utcnow()

@@ -15,17 +15,20 @@ import pytest
 from sqlalchemy import select, update
 
 from runner.events import (
+    DeliveryBusy,
     EndpointAddressRefused,
     EndpointRefused,
     EventDispatcher,
     EventPolicy,
     InvalidEndpoint,
     RetryPolicy,
+    Target,
     add_endpoint,
     delivery_log,
     list_endpoints,
     remove_endpoint,
 )
+from runner.events._send import post
 from runner.settings import Settings
 from runner.store import Database, EventAttempt, EventDelivery, open_database
 from runner.store.models import utcnow
@@ -424,3 +427,102 @@ def test_a_receiver_dripping_its_answer_is_cut_off(db: Database, settings: Setti
         assert _dispatcher(db, quick).run_once() == 0
     [pending] = _deliveries(db)
     assert (pending.state, pending.last_error) == ("pending", "cut off after 3 s")
+
+
+def test_a_batch_bigger_than_the_senders_is_sent_once_each(
+    db: Database, settings: Settings
+) -> None:
+    """Rows waiting for a free sender hold no lease that could pass before they are tried:
+    a second dispatcher polling meanwhile sends none of them again."""
+    slow = settings.model_copy(update={"events_senders": 1, "events_lease_seconds": 1.0})
+    with receiving(Receiver(SECRET, delay=0.3)) as receiver:
+        add_endpoint(db, _policy(slow), receiver.url, ["invite.started"], secret=SECRET)
+        for _ in range(6):
+            _start_an_invite(db)
+        other = EventDispatcher(
+            db, _policy(slow), RetryPolicy(), senders=1, lease_seconds=1.0, poll_seconds=0.05
+        )
+        other.start()
+        try:
+            sent = _dispatcher(db, slow).run_once()
+        finally:
+            other.stop()
+    ids = [r.headers["x-takehome-delivery"] for r in receiver.received]
+    assert len(ids) == len(set(ids)) == 6
+    assert sent <= 6
+    assert {(d.state, d.attempts) for d in _deliveries(db)} == {("delivered", 1)}
+    with db.reading() as session:
+        assert len(list(session.scalars(select(EventAttempt)))) == 6
+
+
+def test_redeliver_while_an_attempt_is_under_way_is_refused(
+    db: Database, settings: Settings
+) -> None:
+    with receiving(Receiver(SECRET, hang=True)) as receiver:
+        add_endpoint(db, _policy(settings), receiver.url, ["invite.started"], secret=SECRET)
+        _start_an_invite(db)
+        dispatcher = _dispatcher(db, settings)
+        sending = threading.Thread(target=dispatcher.run_once)
+        sending.start()
+        assert receiver.arrived.wait(10)
+        [delivery] = _deliveries(db)
+        with pytest.raises(DeliveryBusy):
+            _dispatcher(db, settings).redeliver(delivery.id)
+        receiver.release()
+        sending.join(30)
+    assert len(receiver.received) == 1
+    [log] = delivery_log(db)
+    assert log.delivery.attempts == 1
+    assert [a.number for a in log.attempts] == [1]
+
+
+def test_an_endpoint_removed_during_an_attempt_gives_no_error(
+    db: Database, settings: Settings
+) -> None:
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            _dispatcher(db, settings).run_once()
+        except BaseException as exc:  # the test asserts there is none
+            errors.append(exc)
+
+    with receiving(Receiver(SECRET, hang=True)) as receiver:
+        endpoint, _secret = add_endpoint(
+            db, _policy(settings), receiver.url, ["invite.started"], secret=SECRET
+        )
+        _start_an_invite(db)
+        sending = threading.Thread(target=send)
+        sending.start()
+        assert receiver.arrived.wait(10)
+        remove_endpoint(db, endpoint.id)
+        receiver.release()
+        sending.join(30)
+    assert not sending.is_alive()
+    assert errors == []
+    assert _deliveries(db) == []
+    with db.reading() as session:
+        assert list(session.scalars(select(EventAttempt))) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://example.com/h\u00e9", "percent-encode"),
+        ("https://b\u00fccher.example/hook", "punycode"),
+    ],
+)
+def test_a_non_ascii_url_is_refused_at_add(
+    db: Database, settings: Settings, url: str, says: str
+) -> None:
+    with pytest.raises(EndpointRefused, match=says):
+        add_endpoint(db, _policy(settings), url, ["invite.started"], secret=SECRET)
+    assert list_endpoints(db) == []
+
+
+def test_an_unencodable_request_is_a_failed_attempt_not_a_crash() -> None:
+    target = Target("http://127.0.0.1:9/h\u00e9", "http", "127.0.0.1", 9, "/h\u00e9", "127.0.0.1")
+    answer = post(target, b"{}", {}, 2.0)
+    assert answer.status is None
+    assert answer.error is not None
+    assert "UnicodeEncodeError" in answer.error
