@@ -4,10 +4,9 @@ guarantee, regions and the score."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
-
-from collections import Counter
 
 from runner.similarity import fingerprints
 from runner.similarity.fingerprints import (
