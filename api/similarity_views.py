@@ -44,6 +44,8 @@ __all__ = [
 #: Lines shown around a matched region, and at most per side of one region.
 _CONTEXT = 2
 _MAX_LINES = 200
+#: Regions shown side by side on one page (the rest are counted: "and N more").
+_MAX_REGIONS = 50
 _CHALLENGE_PAIRS = 100
 
 
@@ -189,6 +191,8 @@ class SideBySide:
     view: SubmissionView
     similar: Similar
     regions: list[tuple[Region, Side, Side]]
+    more: int = 0
+    """Regions of the pair not shown (past `_MAX_REGIONS`)."""
 
 
 def _snapshot(svc: Services, digest: str) -> Snapshot | None:
@@ -212,8 +216,23 @@ def _other_files(
     return solutions.get(similar.other_name, ("", {}))[1]
 
 
-def _side(files: dict[str, bytes], path: str, first: int, last: int) -> Side:
-    lines = files.get(path, b"").decode("utf-8", "replace").split("\n")
+class _Lines:
+    """Files decoded and split into lines once each, however many regions they have."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self._files = files
+        self._lines: dict[str, list[str]] = {}
+
+    def of(self, path: str) -> list[str]:
+        found = self._lines.get(path)
+        if found is None:
+            found = self._files.get(path, b"").decode("utf-8", "replace").split("\n")
+            self._lines[path] = found
+        return found
+
+
+def _side(files: _Lines, path: str, first: int, last: int) -> Side:
+    lines = files.of(path)
     start = max(1, first - _CONTEXT)
     end = min(len(lines), last + _CONTEXT, start + _MAX_LINES - 1)
     html = highlight_lines(path, lines[start - 1 : end])
@@ -232,16 +251,17 @@ def side_by_side(svc: Services, submission_id: str, pair_id: str) -> SideBySide:
         similar = _facing(pair, submission_id, _labels(session, svc, other))
         theirs = _other_files(session, svc, view, similar)
     snapshot = _snapshot(svc, view.snapshot_digest)
-    ours = dict(snapshot.files) if snapshot is not None else {}
+    ours = _Lines(dict(snapshot.files) if snapshot is not None else {})
+    their_lines = _Lines(theirs)
     regions = [
         (
             region,
             _side(ours, region.path, region.first, region.last),
-            _side(theirs, region.other_path, region.other_first, region.other_last),
+            _side(their_lines, region.other_path, region.other_first, region.other_last),
         )
-        for region in similar.regions
+        for region in similar.regions[:_MAX_REGIONS]
     ]
-    return SideBySide(view, similar, regions)
+    return SideBySide(view, similar, regions, max(0, len(similar.regions) - _MAX_REGIONS))
 
 
 @dataclass(frozen=True)

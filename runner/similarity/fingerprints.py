@@ -18,6 +18,13 @@ Pure functions, no database. How a file becomes fingerprints:
    kept (the rightmost on ties, and a position is kept once). The guarantee, held by the tests:
    two files sharing a run of at least `W + K - 1` tokens (after normalisation) share at least
    one fingerprint; runs shorter than `K` tokens are never matched (noise).
+4. **Caps** (`fingerprint_files`): repetitive code (`x = 1` a hundred thousand times) makes
+   every k-gram the same hash and winnowing keeps every position on ties, so one hash is kept at
+   most `_OCCURRENCES` times per file (the first ones; more copies are never paired up into
+   regions anyway), and a submission keeps at most `MAX_FINGERPRINTS` fingerprints, those of the
+   smallest hashes (deterministic, and the bottom-k sample the index queries is unchanged).
+   `MAX_SUBMISSION_BYTES` bounds the Python fingerprinted per submission: the index skips a
+   larger one (`source_bytes`) instead of fingerprinting it.
 
 Why our own and not `copydetect`: it pulls numpy and figure rendering for its HTML reports, and it
 compares documents pairwise in memory; takehome needs fingerprints it can store in an inverted
@@ -36,6 +43,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_FINGERPRINTS",
+    "MAX_SUBMISSION_BYTES",
     "Fingerprint",
     "K",
     "Region",
@@ -49,6 +58,7 @@ __all__ = [
     "merge_ranges",
     "normalised_tokens",
     "pair_score",
+    "source_bytes",
     "source_files",
     "winnow",
 ]
@@ -59,6 +69,15 @@ K = 25
 W = 4
 #: Larger files are not fingerprinted (generated or vendored code, not the candidate's work).
 MAX_FILE_BYTES = 512 * 1024
+#: Fingerprints kept per submission (those of the smallest hashes): bounds the rows one
+#: submission writes to the index and every later comparison reads.
+MAX_FINGERPRINTS = 50_000
+#: Python fingerprinted per submission (the files `source_files` keeps, summed): a larger
+#: submission is not indexed; its check is recorded as skipped ("too large").
+MAX_SUBMISSION_BYTES = 4 * 1024 * 1024
+#: Occurrences of one hash kept per file, and paired up per side when regions are made
+#: (repetitive code would keep, and pair, every copy).
+_OCCURRENCES = 4
 
 _DROPPED = frozenset(
     {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.ERRORTOKEN}
@@ -204,19 +223,45 @@ def source_files(files: Mapping[str, bytes]) -> dict[str, str]:
     }
 
 
+def source_bytes(files: Mapping[str, bytes]) -> int:
+    """The bytes of the Python files of `files` that `source_files` keeps (what
+    `MAX_SUBMISSION_BYTES` bounds)."""
+    return sum(
+        len(data)
+        for path, data in files.items()
+        if path.endswith(".py") and len(data) <= MAX_FILE_BYTES
+    )
+
+
+def _file_prints(
+    path: str, text: str, excluded: frozenset[int], k: int, w: int
+) -> list[Fingerprint]:
+    """One file's winnowed fingerprints, each hash at most `_OCCURRENCES` times."""
+    grams = kgram_hashes(normalised_tokens(text), k)
+    seen: dict[int, int] = {}
+    out: list[Fingerprint] = []
+    for index in winnow([h for h, _, _ in grams], w):
+        value, first, last = grams[index]
+        if value in excluded or seen.get(value, 0) >= _OCCURRENCES:
+            continue
+        seen[value] = seen.get(value, 0) + 1
+        out.append(Fingerprint(value, path, first, last))
+    return out
+
+
 def fingerprint_files(
     files: Mapping[str, bytes], *, exclude: Iterable[int] = (), k: int = K, w: int = W
 ) -> list[Fingerprint]:
     """The winnowed fingerprints of the Python files of `files`, minus those whose hash is in
-    `exclude` (every k-gram of the starter and the hidden tests: `all_hashes`)."""
+    `exclude` (every k-gram of the starter and the hidden tests: `all_hashes`); capped (see the
+    module docstring: `_OCCURRENCES` per hash and file, `MAX_FINGERPRINTS` in all)."""
     excluded = frozenset(exclude)
     out: list[Fingerprint] = []
     for path, text in source_files(files).items():
-        grams = kgram_hashes(normalised_tokens(text), k)
-        for index in winnow([h for h, _, _ in grams], w):
-            value, first, last = grams[index]
-            if value not in excluded:
-                out.append(Fingerprint(value, path, first, last))
+        out.extend(_file_prints(path, text, excluded, k, w))
+    if len(out) > MAX_FINGERPRINTS:  # the smallest hashes: deterministic, a bottom-k sample
+        out = sorted(out)[:MAX_FINGERPRINTS]
+        out.sort(key=lambda fp: (fp.path, fp.first_line, fp.last_line, fp.hash))
     return out
 
 
@@ -245,8 +290,6 @@ def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 #: Lines between two matches of one file pair that still make them one region (the gaps an
 #: excluded starter fingerprint or a one-line edit leaves).
 _REGION_GAP = 3
-#: Occurrences of one hash per side paired up (repetitive code would pair every copy).
-_OCCURRENCES = 4
 #: Regions of one file pair a match may still join (matches come sorted by their first line).
 _LOOK_BACK = 8
 

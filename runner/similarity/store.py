@@ -22,6 +22,9 @@ is stored) in one write transaction:
    match at or above the threshold is stored, and the pages flag it as a possible leaked
    reference solution.
 
+A submission with more than `MAX_SUBMISSION_BYTES` of Python is not fingerprinted: its check is
+stored as "skipped" with the reason ("too large"), shown to reviewers as a failed check is.
+
 `record(...)` is what the worker calls: it never raises. A failure is logged and stored as a
 "failed" `SimilarityCheck` with the error; the grading it follows is already complete.
 """
@@ -42,12 +45,14 @@ from sqlalchemy.orm import Session
 from runner.challenge import Challenge
 from runner.intake import Snapshot
 from runner.similarity.fingerprints import (
+    MAX_SUBMISSION_BYTES,
     Fingerprint,
     RegionMatcher,
     all_hashes,
     fingerprint_files,
     match_regions,
     pair_score,
+    source_bytes,
 )
 from runner.store import Database
 from runner.store.models import Submission, utcnow
@@ -152,18 +157,29 @@ class SimilarityIndex:
             _log.exception("submission %s: similarity check failed", submission_id)
             self._record_failure(submission_id, challenge, f"{type(exc).__name__}: {exc}")
 
-    def _record_failure(self, submission_id: str, challenge: Challenge, error: str) -> None:
+    def _record_failure(
+        self, submission_id: str, challenge: Challenge, error: str, state: str = "failed"
+    ) -> None:
         try:
             with self._db.writing() as session:
                 self._forget(session, submission_id)
-                session.add(
-                    self._check_row(session, submission_id, challenge, "failed", error=error)
-                )
+                session.add(self._check_row(session, submission_id, challenge, state, error=error))
         except Exception:  # the database itself is down: the log line above is all we have
             _log.exception("submission %s: cannot record the failed check", submission_id)
 
     def check(self, submission_id: str, challenge: Challenge, snapshot: Snapshot) -> int:
-        """Fingerprint, index and compare one submission; the number of pairs stored."""
+        """Fingerprint, index and compare one submission; the number of pairs stored (0 when
+        it is skipped as too large)."""
+        size = source_bytes(snapshot.files)
+        if size > MAX_SUBMISSION_BYTES:
+            self._record_failure(
+                submission_id,
+                challenge,
+                f"too large: {size} bytes of Python, more than the"
+                f" {MAX_SUBMISSION_BYTES} compared",
+                state="skipped",
+            )
+            return 0
         pack = self.pack(challenge)
         prints = fingerprint_files(snapshot.files, exclude=pack.boilerplate)
         with self._db.writing() as session:
@@ -353,20 +369,19 @@ class SimilarityIndex:
     def _prints_of(
         session: Session, others: list[str], hashes: Sequence[int]
     ) -> dict[str, list[Fingerprint]]:
-        """The fingerprints of `others` among `hashes`, by submission: their rows read through
-        the submission index (a few thousand rows), not the hash index (every posting of every
-        hash, a million when 1,000 submissions share them)."""
+        """The fingerprints of `others` among `hashes`, by submission: filtered in SQL, one
+        query per chunk of hashes (as `_shared_counts`), so a large submission of theirs is not
+        read whole."""
         table = SimilarityFingerprint
-        wanted = set(hashes)
         found: dict[str, list[Fingerprint]] = {}
         if not others:
             return found
-        rows = session.execute(
-            select(
-                table.submission_id, table.hash, table.path, table.first_line, table.last_line
-            ).where(table.submission_id.in_(others))
-        )
-        for other_id, value, path, first, last in rows:
-            if value in wanted:
+        for chunk in _chunks(hashes):
+            rows = session.execute(
+                select(
+                    table.submission_id, table.hash, table.path, table.first_line, table.last_line
+                ).where(table.submission_id.in_(others), table.hash.in_(chunk))
+            )
+            for other_id, value, path, first, last in rows:
                 found.setdefault(other_id, []).append(Fingerprint(value, path, first, last))
         return found

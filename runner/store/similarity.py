@@ -52,7 +52,7 @@ class SimilarityCheck(Base):
     invite_id: Mapped[str | None] = mapped_column(String(32))
     version_hash: Mapped[str] = mapped_column(String(71))
     state: Mapped[str] = mapped_column(String(16))
-    """"done" or "failed"."""
+    """"done", "failed", or "skipped" (too large to compare), the last two with `error`."""
     fingerprints: Mapped[int] = mapped_column(default=0)
     """Distinct fingerprint hashes kept (starter and hidden tests excluded)."""
     error: Mapped[str | None] = mapped_column(Text)

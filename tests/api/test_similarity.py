@@ -10,13 +10,16 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from api import create_app
+from api import create_app, similarity_views
 from api.blinding import pseudonym
 from api.services import Services
 from runner.challenge import load_challenge
+from runner.intake import Snapshot
 from runner.settings import Settings
+from runner.similarity.fingerprints import MAX_FILE_BYTES, MAX_SUBMISSION_BYTES
 from runner.store.records import create_api_token, create_invite, create_reviewer
 from runner.store.similarity import SimilarityCheck
 from tests.fakeservice import (
@@ -224,3 +227,52 @@ def test_a_failing_check_leaves_the_grading_done(
         assert check is not None
         assert check.state == "failed"
         assert "reference" in (check.error or "")
+
+
+def test_a_submission_too_large_to_compare_shows_as_skipped(
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
+    reviewer_headers: dict[str, str],
+) -> None:
+    sub = _submit(client, make_invite(who="Ada"), reference_files())
+    assert grade_all(svc)
+    # The test service's upload limit is small: the regrade of a larger push, as the worker
+    # would record it, with the real index.
+    count = MAX_SUBMISSION_BYTES // MAX_FILE_BYTES + 1
+    files = {f"gen/m{n}.py": b"x = 1\n" * (MAX_FILE_BYTES // 6) for n in range(count)}
+    index = svc.similarity
+    assert index is not None
+    index.record(sub, svc.challenges.get("calculator"), Snapshot(files=files))
+    body = client.get(f"/api/submissions/{sub}/similarity", headers=reviewer_headers).json()
+    assert body["check"]["state"] == "skipped"
+    assert "too large" in body["check"]["error"]
+    assert body["pairs"] == []
+    page = client.get(f"/reviewer/submissions/{sub}", headers={**HTML, **reviewer_headers})
+    assert 'id="similarity-skipped"' in page.text
+    assert "too large" in page.text
+
+
+def test_the_side_by_side_page_caps_the_regions_it_shows(
+    client: TestClient,
+    svc: Services,
+    make_invite: Callable[..., str],
+    reviewer_headers: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _submit(client, make_invite(who="Ada"), reference_files())
+    grade_all(svc)
+    copy = _submit(client, make_invite(who="Bob"), disguised(reference_files()))
+    grade_all(svc)
+    body = client.get(f"/api/submissions/{copy}/similarity", headers=reviewer_headers).json()
+    peer = next(p for p in body["pairs"] if p["kind"] == "submission")
+    assert peer["matched_regions"] >= 2
+    monkeypatch.setattr(similarity_views, "_MAX_REGIONS", 1)
+    pair = client.get(
+        f"/reviewer/submissions/{copy}/similarity/{peer['pair']}",
+        headers={**HTML, **reviewer_headers},
+    )
+    assert pair.status_code == 200
+    assert pair.text.count('class="region"') == 1
+    more = peer["matched_regions"] - 1
+    assert f"and {more} more region" in pair.text

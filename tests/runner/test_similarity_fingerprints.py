@@ -4,9 +4,11 @@ guarantee, regions and the score."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
+from runner.similarity import fingerprints
 from runner.similarity.fingerprints import (
     MAX_FILE_BYTES,
     Fingerprint,
@@ -21,6 +23,7 @@ from runner.similarity.fingerprints import (
     merge_ranges,
     normalised_tokens,
     pair_score,
+    source_bytes,
     winnow,
 )
 
@@ -140,6 +143,35 @@ def test_fingerprint_files_takes_python_files_and_excludes_boilerplate() -> None
     assert {fp.path for fp in prints} == {"pkg/a.py"}
     assert all(1 <= fp.first_line <= fp.last_line for fp in prints)
     assert fingerprint_files(files, exclude=all_hashes({"starter.py": body})) == []
+
+
+def test_repetitive_code_keeps_each_hash_a_few_times_per_file() -> None:
+    files = {f"rep{n}.py": b"x = 1\n" * 3000 for n in range(3)}
+    prints = fingerprint_files(files)
+    per_file = Counter((fp.path, fp.hash) for fp in prints)
+    assert per_file  # still fingerprinted: a copy of it is still found
+    assert max(per_file.values()) == fingerprints._OCCURRENCES
+    # 3000 statements, one hash per position without the cap; a handful with it.
+    assert len(prints) <= 3 * fingerprints._OCCURRENCES * len({fp.hash for fp in prints})
+    assert len(prints) < 100
+
+
+def test_a_submission_keeps_the_fingerprints_of_its_smallest_hashes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = {"a.py": (_ORIGINAL * 4).encode(), "b.py": _RENAMED.encode() * 4}
+    whole = fingerprint_files(files)
+    assert len(whole) > 6
+    monkeypatch.setattr(fingerprints, "MAX_FINGERPRINTS", 6)
+    capped = fingerprint_files(files)
+    assert len(capped) == 6
+    assert sorted(capped) == sorted(whole)[:6]
+    assert fingerprint_files(dict(reversed(files.items()))) == capped  # deterministic
+
+
+def test_source_bytes_counts_the_python_files_fingerprinted() -> None:
+    files = {"a.py": b"x" * 10, "b.txt": b"y" * 99, "big.py": b"z" * (MAX_FILE_BYTES + 1)}
+    assert source_bytes(files) == 10
 
 
 def test_merge_ranges() -> None:

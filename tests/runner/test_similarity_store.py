@@ -17,6 +17,7 @@ from runner.challenge import Challenge, load_challenge
 from runner.intake import Snapshot, snapshot_path
 from runner.settings import Settings
 from runner.similarity import SimilarityIndex
+from runner.similarity.fingerprints import MAX_FILE_BYTES, MAX_SUBMISSION_BYTES
 from runner.store import Database, Invite, Submission, open_database
 from runner.store.models import utcnow
 from runner.store.similarity import SimilarityCheck, SimilarityFingerprint, SimilarityPair
@@ -181,3 +182,46 @@ def test_a_failing_check_is_recorded_and_does_not_raise(db: Database, tmp_path: 
     assert check.state == "failed"
     assert check.error
     assert "reference" in check.error
+
+
+def _rows(db: Database, submission_id: str) -> int:
+    with db.reading() as session:
+        query = select(func.count()).where(SimilarityFingerprint.submission_id == submission_id)
+        return session.scalar(query) or 0
+
+
+def test_many_repetitive_files_write_a_bounded_number_of_rows(
+    db: Database, challenge: Challenge
+) -> None:
+    """A block repeated: a row per statement or so without the caps, a few per hash and file
+    with them; a copy of it is still found."""
+    block = b"def f(a, b):\n    return [a, b]\nx = f(1, 'a')\nwhile x:\n    x.pop()\n"
+    files = {f"gen/m{n}.py": block * 400 for n in range(40)}
+    index = SimilarityIndex(db, threshold=0.5)
+    index.check(_submit(db, "rep1", "ada"), challenge, _snapshot(files))
+    index.check(_submit(db, "rep2", "bob"), challenge, _snapshot(files))
+    check = _check(db, "rep2")
+    assert check.state == "done"
+    assert 0 < _rows(db, "rep2") <= 40 * 4 * check.fingerprints
+    assert _rows(db, "rep2") < 40 * 2000 // 10
+    [peer] = [p for p in _pairs(db, "rep2") if p.other_kind == "submission"]
+    assert (peer.other_submission_id, peer.score) == ("rep1", 1.0)
+
+
+def test_a_submission_over_the_byte_cap_is_skipped_not_indexed(
+    db: Database, challenge: Challenge
+) -> None:
+    count = MAX_SUBMISSION_BYTES // MAX_FILE_BYTES + 1
+    files = {f"gen/m{n}.py": b"x = 1\n" * (MAX_FILE_BYTES // 6) for n in range(count)}
+    index = SimilarityIndex(db, threshold=0.5)
+    assert index.check(_submit(db, "huge"), challenge, _snapshot(files)) == 0
+    check = _check(db, "huge")
+    assert check.state == "skipped"
+    assert check.error is not None
+    assert "too large" in check.error
+    assert _rows(db, "huge") == 0
+    assert _pairs(db, "huge") == []
+    # Under the cap again (a regrade of a smaller push), it is checked as usual.
+    index.check("huge", challenge, challenge.reference())
+    assert _check(db, "huge").state == "done"
+    assert _rows(db, "huge") > 0
