@@ -202,8 +202,12 @@ def test_dates_at_the_end_of_time_are_unknown_not_a_crash() -> None:
 
 
 def test_a_commit_dated_in_year_9999_through_a_real_server(git_server: GitServer) -> None:
-    git_server.commit("end", {"a.py": b"1\n"}, date="2026-05-02T12:00:00+00:00")
+    fine = "2026-05-02T12:00:00+00:00"
+    first = git_server.commit("end", {"a.py": b"1\n"}, date=fine)
     last = git_server.commit("end", {"a.py": b"2\n"}, date="@253402329600 -1200")
     history = _history(git_server, "end")
-    assert [(c.sha, c.authored_at, c.committed_at) for c in history.commits][0] == (last, "", "")
+    assert [(c.sha, c.authored_at, c.committed_at) for c in history.commits] == [
+        (last, "", ""),
+        (first, fine, fine),
+    ]
     assert _codes(history, HistoryContext(deadline=datetime(2026, 5, 2, 13, 0))) == set()
