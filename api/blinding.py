@@ -16,7 +16,10 @@ from here, instead of the stored values:
   archive's file name as uploaded (`ada-lovelace.zip`): `repository@<commit>` and `archive.zip`;
 - the report's `provenance`: any key naming a repository, an author, a committer or an e-mail is
   replaced by `HIDDEN`, at read time (the stored report is never rewritten);
-- a run's error text: the repository URLs and the e-mail address, wherever they occur.
+- a run's error text and a commit's subject: the repository URLs, each repository's owner and
+  `owner/name` (a merge's subject names them: `Merge pull request #3 from ada-lovelace/fix`),
+  the candidate's name and the e-mail address, in any case, wherever they occur as a whole
+  (not inside a longer name: owner `ada` leaves `adam` alone).
 
 The commit id and the ref stay (a reviewer compares pushes by them). Nothing inside the
 candidate's own files is touched: a NOTES.md signed with a name shows that name.
@@ -35,9 +38,11 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,7 +109,8 @@ class Identity:
     email: str | None
     """The candidate's e-mail address; None while hidden (or never given)."""
     secrets: tuple[str, ...] = ()
-    """Strings scrubbed from free text while hidden (e-mail address, repository URLs)."""
+    """Strings scrubbed from free text while hidden (e-mail address, name, repository URLs,
+    owners and `owner/name`s), longest first."""
 
     def repo(self, url: str | None) -> str | None:
         """A repository URL as shown: `HIDDEN` while hidden."""
@@ -112,11 +118,11 @@ class Identity:
 
     def text(self, value: str | None) -> str | None:
         """Free text (an error message) with the identifying strings replaced."""
-        if not self.hidden or value is None:
+        if not self.hidden or value is None or not self.secrets:
             return value
-        for secret in self.secrets:
-            value = value.replace(secret, HIDDEN)
-        return value
+        alternatives = "|".join(re.escape(secret) for secret in self.secrets)
+        pattern = rf"(?<![\w-])(?:{alternatives})(?![\w-])"
+        return re.sub(pattern, HIDDEN, value, flags=re.IGNORECASE)
 
     def report_json(self, stored: str | None) -> str | None:
         """The stored report with its provenance scrubbed while hidden (read time only)."""
@@ -218,10 +224,21 @@ def _hidden_invites(session: Session, ids: set[str], viewer: str) -> list[Invite
     return [invite for invite in blind if invite.id not in decided]
 
 
+def _owner_names(url: str) -> set[str]:
+    """`owner` and `owner/name` of a repository URL (`https://host/owner/name.git`,
+    `git@host:owner/name.git`); nothing when its path has fewer than two parts."""
+    path = urlsplit(url).path if "://" in url else url.partition(":")[2] or url
+    parts = [p for p in path.rstrip("/").removesuffix(".git").split("/") if p]
+    if len(parts) < 2:
+        return set()
+    return {parts[-2], f"{parts[-2]}/{parts[-1]}"}
+
+
 def _identity(secret_key: str, invite: Invite, repositories: set[str]) -> Identity:
     """The pseudonym and the strings to scrub (longest first: a URL is replaced whole before
     any shorter one inside it)."""
-    secrets = {*repositories, invite.email or ""} - {""}
+    owners = {name for url in repositories for name in _owner_names(url)}
+    secrets = {*repositories, *owners, invite.email or "", invite.candidate or ""} - {""}
     ordered = tuple(sorted(secrets, key=len, reverse=True))
     return Identity(True, pseudonym(secret_key, invite.id), None, ordered)
 

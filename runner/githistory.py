@@ -83,14 +83,21 @@ def load_history(session: Session, submission_id: str) -> GitHistory | None:
     return None if row is None else GitHistory.from_json(row.json)
 
 
+#: A date closer than this to the ends of `datetime`'s range is unknown: UTC conversion or
+#: `GRACE` would overflow (git accepts year 9999 with any offset).
+_EDGE = timedelta(days=2)
+
+
 def _utc(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    if not datetime.min + _EDGE <= moment <= datetime.max - _EDGE:
+        return None
+    return moment
 
 
 def commit_times(commit: Commit) -> tuple[datetime, datetime] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = ["LOG_FORMAT", "SUBJECT_CHARS", "Commit", "GitHistory", "parse_log"]
@@ -22,6 +23,9 @@ __all__ = ["LOG_FORMAT", "SUBJECT_CHARS", "Commit", "GitHistory", "parse_log"]
 SUBJECT_CHARS = 200
 """Longest commit subject kept (longer ones are cut, with "…")."""
 _NAME_CHARS = 200
+#: A date this close to the ends of `datetime`'s range is dropped (kept as ""): converting it
+#: to UTC or adding a minute to it would overflow in every reader.
+_DATE_EDGE = timedelta(days=2)
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _MARK = b"\x1e"
 #: One header per commit, NUL-separated: NUL never occurs in a commit's header fields, and the
@@ -37,7 +41,7 @@ class Commit:
     sha: str
     parents: list[str]
     authored_at: str
-    """ISO 8601 with the author's offset, as git prints it (`%aI`)."""
+    """ISO 8601 with the author's offset, as git prints it (`%aI`); "" when out of range."""
     committed_at: str
     author_name: str
     author_email: str
@@ -91,6 +95,19 @@ def _cut(text: bytes, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+def _date(raw: bytes) -> str:
+    """`%aI` as git printed it, or "" when it is not a date every reader can work with (git
+    accepts `@253402329600 -1200`, 9999-12-31T20:00:00-12:00, whose UTC is past year 9999)."""
+    text = raw.decode("ascii", "replace")[:40]
+    try:
+        moment = datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return ""
+    if not datetime.min + _DATE_EDGE <= moment <= datetime.max - _DATE_EDGE:
+        return ""
+    return text
+
+
 def _header(line: bytes, boundary: set[str]) -> Commit | None:
     parts = line[len(_MARK) :].split(b"\0", 6)
     if len(parts) != 7:
@@ -102,8 +119,8 @@ def _header(line: bytes, boundary: set[str]) -> Commit | None:
     return Commit(
         sha=text,
         parents=[p for p in parents.decode("ascii", "replace").split() if _SHA.fullmatch(p)],
-        authored_at=authored.decode("ascii", "replace")[:40],
-        committed_at=committed.decode("ascii", "replace")[:40],
+        authored_at=_date(authored),
+        committed_at=_date(committed),
         author_name=_cut(name, _NAME_CHARS),
         author_email=_cut(email, _NAME_CHARS),
         subject=_cut(subject, SUBJECT_CHARS),

@@ -184,6 +184,36 @@ def test_blind_mode_hides_every_author(
     assert _AUTHOR[1] not in page.text
 
 
+def test_blind_mode_scrubs_the_owner_and_name_from_merge_subjects(
+    client: TestClient,
+    reviewer_headers: dict[str, str],
+    git_server: GitServer,
+) -> None:
+    _invite_id, token = _invite(client, reviewer_headers, blind=True, candidate="Ada Lovelace")
+    name = "ada-lovelace/takehome"
+    subjects = [
+        "Merge pull request #3 from Ada-Lovelace/fix-tests",
+        "Merge branch 'main' of github.com:ada-lovelace/takehome",
+        "Thanks, ada lovelace; adam-lovelace and ada-lovelaces stay",
+    ]
+    for n, subject in enumerate(subjects):
+        git_server.commit(name, {"a.py": f"x = {n}\n".encode()}, author=_AUTHOR, message=subject)
+    submission = _submit(client, token, git_server.url(name))
+    body = _history(client, reviewer_headers, submission)
+    assert [c["subject"] for c in body["commits"]] == [
+        f"Thanks, {HIDDEN}; adam-lovelace and ada-lovelaces stay",
+        f"Merge branch 'main' of github.com:{HIDDEN}",
+        f"Merge pull request #3 from {HIDDEN}/fix-tests",
+    ]
+    page = client.get(f"/reviewer/submissions/{submission}", headers={**_HTML, **reviewer_headers})
+    assert page.status_code == 200
+    assert "fix-tests" in page.text
+    for shown in (json.dumps(body).lower(), page.text.lower()):
+        assert "ada-lovelace/" not in shown
+        assert "from ada-lovelace" not in shown
+        assert "ada lovelace" not in shown
+
+
 def test_uploads_have_no_history_and_signals_never_move_the_score(
     client: TestClient,
     svc: Services,

@@ -174,3 +174,40 @@ def test_the_log_parser_ignores_what_is_not_a_commit_header() -> None:
     assert _codes(GitHistory(commits=[commit]), HistoryContext(deadline=datetime(2026, 1, 1))) == (
         set()
     )
+
+
+def test_dates_at_the_end_of_time_are_unknown_not_a_crash() -> None:
+    # `%aI` of GIT_AUTHOR_DATE='@253402329600 -1200': its UTC is past year 9999.
+    past_utc, near_end, fine = (
+        "9999-12-31T20:00:00-12:00",
+        "9999-12-31T23:59:50+00:00",
+        "2026-05-02T12:00:00+00:00",
+    )
+    shas = ["a" * 40, "b" * 40, "c" * 40]
+    dates = [(past_utc, past_utc), (near_end, fine), ("0001-01-01T00:00:00+00:00", past_utc)]
+    output = b"\n".join(
+        f"\x1e{sha}\0\0{authored}\0{committed}\0N\0e@x\0s".encode()
+        for sha, (authored, committed) in zip(shas, dates, strict=True)
+    )
+    commits = parse_log(output, set())
+    assert [(c.authored_at, c.committed_at) for c in commits] == [("", ""), ("", fine), ("", "")]
+    context = HistoryContext(
+        invite_created_at=datetime(2026, 5, 3), deadline=datetime(2026, 5, 1, 12, 0)
+    )
+    signals = {s.code: s.commits for s in history_signals(GitHistory(commits=commits), context)}
+    assert signals == {"before_invite": [shas[1]], "after_deadline": [shas[1]]}
+    # A history stored before the parser dropped such dates is read safely too.
+    stored = [replace(c, authored_at=past_utc, committed_at=near_end) for c in commits]
+    assert _codes(GitHistory(commits=stored), context) == set()
+
+
+def test_a_commit_dated_in_year_9999_through_a_real_server(git_server: GitServer) -> None:
+    fine = "2026-05-02T12:00:00+00:00"
+    first = git_server.commit("end", {"a.py": b"1\n"}, date=fine)
+    last = git_server.commit("end", {"a.py": b"2\n"}, date="@253402329600 -1200")
+    history = _history(git_server, "end")
+    assert [(c.sha, c.authored_at, c.committed_at) for c in history.commits] == [
+        (last, "", ""),
+        (first, fine, fine),
+    ]
+    assert _codes(history, HistoryContext(deadline=datetime(2026, 5, 2, 13, 0))) == set()
