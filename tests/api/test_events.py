@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,25 +15,22 @@ from fastapi.testclient import TestClient
 from api.services import Services
 from runner.settings import Settings
 from tests.eventreceiver import Receiver, receiving
-from tests.fakeservice import CHALLENGES, LIMIT, SECRET_MESSAGE, grade_all, reference_archive
+from tests.fakeservice import SECRET_MESSAGE, grade_all, reference_archive
 
 SECRET = "api-receiver-secret-0123456789"
 _HTML = {"Accept": "text/html"}
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        challenge_dirs=[CHALLENGES],
-        secret_key="test-secret-key-0123456789abcdef",
-        workers=0,
-        max_upload_bytes=LIMIT,
-        public_url="http://testserver",
-        events_allow_http=True,
-        git_allow_loopback=True,
-        events_backoff_seconds=0,
-        events_poll_seconds=3600,  # the app's own dispatcher thread runs once, at start
+def settings(settings: Settings) -> Settings:
+    """The service's test settings (tests/fakeservice.py) with loopback HTTP endpoints allowed."""
+    return settings.model_copy(
+        update={
+            "events_allow_http": True,
+            "git_allow_loopback": True,
+            "events_backoff_seconds": 0,
+            "events_poll_seconds": 3600,  # the app's own dispatcher thread runs once, at start
+        }
     )
 
 
