@@ -179,14 +179,7 @@ def test_the_score_is_the_same_with_similarity_off(
     with TestClient(create_app(off, pipeline_factory=fake_pipeline)) as other:
         services: Services = other.app.state.services  # type: ignore[attr-defined]
         assert services.similarity is None
-        _invite, token = create_invite(
-            services.db,
-            challenge_id="calculator",
-            candidate="Ada",
-            expires_days=1,
-            max_submissions=1,
-            created_by=None,
-        )
+        token = _calculator_invite(services)
         plain = _submit(other, token, reference_files())
         grade_all(services)
         create_reviewer(services.db, "rev@example.com", "correct horse battery")
@@ -197,6 +190,19 @@ def test_the_score_is_the_same_with_similarity_off(
     assert flagged["state"] == unflagged["state"] == "done"
     assert flagged["score"] == unflagged["score"]
     assert flagged["score"] is not None
+
+
+def _calculator_invite(services: Services) -> str:
+    """The token of a new one-submission calculator invite for "Ada"."""
+    _invite, token = create_invite(
+        services.db,
+        challenge_id="calculator",
+        candidate="Ada",
+        expires_days=1,
+        max_submissions=1,
+        created_by=None,
+    )
+    return token
 
 
 def test_a_failing_check_leaves_the_grading_done(
@@ -210,14 +216,7 @@ def test_a_failing_check_leaves_the_grading_done(
         services: Services = client.app.state.services  # type: ignore[attr-defined]
         _ = services.challenges  # loaded now; the reference is read again at each check
         shutil.rmtree(packs / "calculator" / "reference")
-        _invite, token = create_invite(
-            services.db,
-            challenge_id="calculator",
-            candidate="Ada",
-            expires_days=1,
-            max_submissions=1,
-            created_by=None,
-        )
+        token = _calculator_invite(services)
         sub = _submit(client, token, _starter_files())
         assert grade_all(services)
         status = client.get(f"/i/{token}/submissions/{sub}").json()
