@@ -6,6 +6,8 @@
 #                                   Redis and PostgreSQL), then ruff, ruff format, mypy, and the
 #                                   whole suite under coverage, which fails below the floor
 #                                   (`fail_under` in pyproject.toml's [tool.coverage.report]).
+#                                   Without extra arguments, the challenge packs' validations run
+#                                   beside the rest of the suite (two pytest processes).
 #   bash scripts/test.sh --fast     the fast lane: the virtualenv only (no root, no Docker), then
 #                                   the same ruff, ruff format and mypy, and the tests marked
 #                                   neither `docker`, `services` nor `slow`.
@@ -36,8 +38,26 @@ ruff format --check api runner graders sandbox tests bench
 mypy
 if [ "$FAST" = 1 ]; then
   pytest -m "not docker and not services and not slow" "$@"
-else
+elif [ "$#" -gt 0 ]; then
   coverage erase
   coverage run -m pytest "$@"
   coverage report
+else
+  # Two lanes at once: the challenge packs' validations (tests/challenges_packs: each grades a
+  # pack's reference, starter and variants, mostly waiting on containers) beside the rest of
+  # the suite, each under coverage in parallel mode, combined at the end. The packs' output is
+  # printed when both are done; either failing fails the run.
+  coverage erase
+  mkdir -p artifacts
+  coverage run -p -m pytest tests/challenges_packs > artifacts/packs-lane.log 2>&1 &
+  PACKS=$!
+  MAIN_RC=0
+  coverage run -p -m pytest --ignore=tests/challenges_packs || MAIN_RC=$?
+  PACKS_RC=0
+  wait "$PACKS" || PACKS_RC=$?
+  echo "---- challenge packs lane (tests/challenges_packs) ----"
+  cat artifacts/packs-lane.log
+  coverage combine -q
+  coverage report
+  [ "$MAIN_RC" = 0 ] && [ "$PACKS_RC" = 0 ]
 fi
