@@ -26,6 +26,7 @@ from graders.scoring import DEFAULT_WEIGHTS
 
 __all__ = [
     "CATEGORIES",
+    "CHALLENGE_ID",
     "ChallengeError",
     "DependencySpec",
     "FeedbackSpec",
@@ -53,6 +54,8 @@ _REQUIREMENT = (
     r"(?:,(?:===?|~=|!=|>=|<=|>|<)[A-Za-z0-9.*+!_-]+)*$"
 )
 Requirement = Annotated[str, StringConstraints(pattern=_REQUIREMENT, max_length=200)]
+CHALLENGE_ID = r"^[a-z0-9][a-z0-9-]{1,40}$"
+"""What a challenge id is: lowercase letters, digits and `-`, 2 to 41 characters."""
 OneLine = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$", max_length=200)]
 TestId = Annotated[str, StringConstraints(pattern=r"^[^\s\x00-\x1f\x7f]+$", max_length=500)]
 Option = bool | int | float | str | list[str]
@@ -235,7 +238,7 @@ class ValidateSpec(_Model):
 class Manifest(_Model):
     """`challenge.toml`."""
 
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")]
+    id: Annotated[str, StringConstraints(pattern=CHALLENGE_ID)]
     title: Annotated[OneLine, StringConstraints(min_length=1)]
     version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
     framework: Annotated[OneLine, StringConstraints(min_length=1, max_length=40)]

@@ -30,7 +30,7 @@ from rich.markup import escape
 from graders import MAX_REPEAT, discover_test_ids
 from graders.model import Report
 from runner.celery_app import run_worker
-from runner.challenge import ChallengeError, write_tree
+from runner.challenge import ChallengeError, ChallengeRegistry, write_tree
 from runner.client import ApiClient, ClientError, InviteClient, parse_invite
 from runner.doctor import run_doctor
 from runner.engine import open_engine
@@ -44,6 +44,7 @@ from runner.logs import configure_logging
 from runner.pipeline import Pipeline
 from runner.render import print_report, render_html
 from runner.sarif import report_sarif
+from runner.scaffold import MODES, Mode, new_challenge
 from runner.settings import Settings, UnsafeSettings
 from runner.store.models import ApiToken, utcnow
 from runner.store.records import (
@@ -310,7 +311,7 @@ def _save_local(report: Report, outputs: _Outputs, *, name: str) -> None:
 
 @cli.group()
 def challenges() -> None:
-    """List, show and validate challenge packs."""
+    """List, show, validate and write challenge packs."""
 
 
 @challenges.command("list")
@@ -363,6 +364,12 @@ def challenges_validate(ctx: click.Context, challenge_id: str | None, jobs: int 
     _console.print("[green]all expectations hold[/]")
 
 
+def _known_ids(roots: list[Path]) -> set[str]:
+    """The ids of the challenges under `roots` (each folder read once; missing ones skipped)."""
+    found = dict.fromkeys(root.resolve() for root in roots if root.is_dir())
+    return {cid for root in found for cid in ChallengeRegistry.from_roots(root).as_dict()}
+
+
 def _print_outcome(outcome: Outcome) -> None:
     mark = "[green]PASS[/]" if outcome.ok else "[red]FAIL[/]"
     _console.print(
@@ -392,6 +399,47 @@ def challenges_variant(ctx: click.Context, challenge_id: str, name: str, out: Pa
     stat = variant.diffstat()
     _console.print(
         f"{escape(str(out))}: {len(snapshot.files)} files ({stat} against the reference)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@challenges.command("new")
+@click.argument("challenge_id")
+@click.option(
+    "--mode", type=click.Choice(MODES), required=True, help="How the tests reach the code."
+)
+@click.option(
+    "--isolated",
+    is_flag=True,
+    help="Unit mode: run the hidden tests in a trusted container (default: in-process).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the pack into (default: the first challenge folder).",
+)
+@click.pass_context
+def challenges_new(
+    ctx: click.Context, challenge_id: str, mode: str, isolated: bool, out: Path | None
+) -> None:
+    """Write a small, valid challenge pack to start from (docs/write-your-own-challenge.md)."""
+    if isolated and mode != "unit":
+        raise UsageProblem(
+            "--isolated applies to --mode unit (service probes are always isolated)"
+        )
+    settings = _settings(ctx)
+    root = out or next(iter(settings.challenge_dirs), None)
+    if root is None:
+        raise UsageProblem("no challenge folder: pass --out DIR or --challenges-dir DIR")
+    kind: Mode = "service" if mode == "service" else "unit"
+    taken = _known_ids([*settings.challenge_dirs, root])
+    challenge = new_challenge(challenge_id, kind, root, isolated=isolated, taken=taken)
+    where = escape(str(challenge.root))
+    _console.print(f"wrote {where} ({mode}{', isolated' if isolated else ''})", highlight=False)
+    _console.print(
+        f"next: takehome --challenges-dir {escape(str(root))} challenges validate {challenge.id}",
         highlight=False,
         soft_wrap=True,
     )
