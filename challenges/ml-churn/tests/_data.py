@@ -74,7 +74,9 @@ def _logit(cols: dict[str, np.ndarray]) -> np.ndarray:
     return z
 
 
-def draw(n: int, seed: int, *, held_out: bool = False) -> tuple[list[dict], np.ndarray, np.ndarray]:
+def draw(
+    n: int, seed: int, *, held_out: bool = False
+) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """`n` customers: their rows (plain dicts, None for missing), true probabilities, outcomes.
 
     Training rows carry `churned` (0/1) and the leaking `account_closed_at`; held-out rows
@@ -92,7 +94,9 @@ def draw(n: int, seed: int, *, held_out: bool = False) -> tuple[list[dict], np.n
     region_p = [0.2, 0.2, 0.2, 0.18, 0.18, 0.04] if held_out else [0.2, 0.2, 0.2, 0.2, 0.2, 0.0]
     region = _choice(rng, regions, region_p, n)
     fee = np.round(rng.normal(55, 18, size=n).clip(10, 140), 2)
-    fee += np.array([{"basic": -10, "standard": 0, "premium": 25, "enterprise": 40}[p] for p in plan])
+    fee += np.array(
+        [{"basic": -10, "standard": 0, "premium": 25, "enterprise": 40}[p] for p in plan]
+    )
     tickets = rng.poisson(1.0, size=n).astype(float)
     login = rng.exponential(15.0, size=n).clip(0, 180).round(0)
     login[rng.random(n) < 0.12] = np.nan  # never logged in to the app: a signal, not noise

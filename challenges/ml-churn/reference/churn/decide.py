@@ -1,4 +1,4 @@
-"""Who gets a retention call: the decision rule of the brief, applied to calibrated probabilities."""
+"""Who gets a retention call: the brief's decision rule, applied to calibrated probabilities."""
 
 from __future__ import annotations
 

@@ -24,9 +24,7 @@ def pipeline(c: float) -> Pipeline:
     return make_pipeline(preprocessor(), LogisticRegression(C=c, max_iter=2000))
 
 
-def cross_validated(
-    features: pd.DataFrame, y: np.ndarray, seed: int
-) -> tuple[float, float]:
+def cross_validated(features: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[float, float]:
     """The best `C` of the grid and its out-of-fold ROC AUC, on folds drawn from `seed`."""
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     scores = {}
