@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from threadpoolctl import threadpool_limits
-
 from churn.decide import contact
 from churn.features import frame, labels
 from churn.model import fit
@@ -15,14 +13,6 @@ def fit_predict(
     """Train on `train_rows` (with `churned`), score `score_rows`; deterministic for a seed."""
     if not train_rows:
         raise ValueError("no training rows")
-    # One CPU: BLAS threads beyond it only contend (measured: 3x the CPU time of one thread).
-    with threadpool_limits(limits=1):
-        return _fit_predict(train_rows, score_rows, seed)
-
-
-def _fit_predict(
-    train_rows: list[dict[str, object]], score_rows: list[dict[str, object]], seed: int
-) -> dict[str, object]:
     model, estimate = fit(frame(train_rows), labels(train_rows), seed)
     if not score_rows:
         return {"churn_probability": [], "contact": [], "estimated_auc": estimate}
