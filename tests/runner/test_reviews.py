@@ -50,7 +50,7 @@ from tests.migrations import downgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 CALCULATOR = ROOT / "tests" / "challenges" / "calculator"
-BUNDLED = ("django-security", "asyncio-scaling", "data-pipeline")
+BUNDLED = ("django-security", "asyncio-scaling", "data-pipeline", "ml-churn")
 _BASE = b'id = "x-y"\ntitle = "T"\nversion = "1"\nframework = "python"\nmode = "unit"\n'
 _LEVELS = 'levels = [{score = 1, label = "a"}, {score = 2, label = "b"}]\n'
 
