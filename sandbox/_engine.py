@@ -260,12 +260,8 @@ class Box(_Closing):
         """Kill the container (its holder, and so every process in it)."""
         self._container.kill()
 
-    def pause(self) -> None:
-        """Freeze the container once (an app's: see `freeze` for a command's retries)."""
-        self._container.pause()
-
     def freeze(self) -> bool:
-        """`freeze` this container."""
+        """`freeze` this container (a command's after it ended, an app's when it is stopped)."""
         return freeze(self._container)
 
     def oom_since(self, since: float) -> bool:

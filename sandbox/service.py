@@ -69,8 +69,11 @@ class DockerService:
             wall = time.monotonic() - run.started
             running = self.running()
             alive = box.running()
-            if alive:
-                box.pause()
+            if alive and not box.freeze():
+                # The freezer kept giving up (seen on a loaded host, and with a fork bomb racing
+                # it): kill the app instead, so nothing it left running changes the files copied
+                # out below. The engine can still copy from a killed container.
+                box.kill()
             run.pump.drain(_DRAIN_SECONDS, _QUIET_SECONDS)
             files, dropped = box.copy_out(self._spec) if alive else ({}, False)
             code = run.exit_code()

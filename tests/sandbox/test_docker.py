@@ -552,3 +552,33 @@ def test_a_container_that_cannot_be_frozen_is_reported_not_raised() -> None:
     with pytest.raises(docker.errors.APIError):
         freeze(other)  # any other engine error stays an infrastructure fault
     assert other.pauses == 1
+
+
+def test_an_app_that_cannot_be_frozen_is_killed_and_still_stopped(
+    docker_sandbox: DockerSandbox,
+    tools_image: str,
+    run_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a loaded host runc's freezer can give up on a live app ("unable to freeze"): stopping
+    the app then kills it and still returns its execution, instead of failing the grading."""
+    spec = RunSpec(
+        image=tools_image,
+        argv=(PY, "-c", "import time; time.sleep(600)"),
+        run_id=run_id,
+        limits=SMALL,
+    )
+    app = docker_sandbox.start_service(spec)
+    assert app.running()
+    attempts: list[str] = []
+
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+        attempts.append(self.id)
+        raise docker.errors.APIError("OCI runtime pause failed: unable to freeze: unknown")
+
+    monkeypatch.setattr(docker.models.containers.Container, "pause", refuse)
+    result = app.stop()
+    assert len(attempts) > 1  # the freeze was retried before the app was killed
+    assert result.exit_code == -1  # it was still running when stopped
+    assert not result.timed_out
+    # The leak check (conftest) proves the killed app's container is gone.
