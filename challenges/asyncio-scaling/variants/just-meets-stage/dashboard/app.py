@@ -17,7 +17,7 @@ from dashboard.singleflight import SingleFlight
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DEADLINE = 0.85
 """Seconds one upstream may take, queueing and retries included (the brief's budget is 1 s)."""
-MAX_DASHBOARDS = 6
+MAX_DASHBOARDS = 4
 """Dashboards built at once; further requests wait for a slot (a fixed worker budget)."""
 
 
