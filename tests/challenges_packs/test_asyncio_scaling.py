@@ -76,7 +76,7 @@ def test_manifest_loads(challenge: Challenge) -> None:
     # One CPU each for the app and the probes, and a probe run well inside the wall limit.
     assert manifest.limits.cpus == 1.0
     assert manifest.limits.wall_seconds is not None
-    assert manifest.limits.wall_seconds <= 90
+    assert manifest.limits.wall_seconds <= 120
     assert manifest.tests.points == PROBES
 
 
