@@ -1,7 +1,7 @@
 """Probes: load at rising rates (open loop, fixed request counts), every answer checked.
 
 A stage is a fixed schedule of requests; a request's latency runs from when it was due. Every
-stage opens with a burst of 12 different users at once (the caps must hold "at any load"), then:
+stage opens with a burst of 16 different users at once (the caps must hold "at any load"), then:
 
 - ideal stages (25, 50, 100 req/s): requests evenly spaced, users cycling through a pool of 50,
   upstreams at their fixed default latencies (20/30/25 ms);
@@ -28,7 +28,7 @@ FULL_P99, ZERO_P99 = 0.5, 1.0
 ZERO_ERROR_SHARE = 0.05
 ZERO_VIOLATIONS = 5
 POOL = 50  # distinct users per ideal stage: a cache or coalescing helps, but is not needed
-OPENING_BURST = 12
+OPENING_BURST = 16
 BURST_COPIES = (3, 3, 2, 1, 1)  # 5 users, 10 requests per realistic burst
 
 
