@@ -29,6 +29,7 @@ from runner.engine import open_engine
 from runner.intake import Snapshot
 from runner.pipeline import Pipeline
 from runner.settings import Settings
+from sandbox import SandboxError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,7 +87,11 @@ def _beside(pipeline: Pipeline, challenge: Challenge, name: str | None) -> Itera
 
     def keep_grading() -> None:
         while not stop.is_set():
-            scores.append(pipeline.grade(challenge, snapshot).score)
+            try:
+                scores.append(pipeline.grade(challenge, snapshot).score)
+            except SandboxError as exc:  # an engine fault: say so, keep the load going
+                print(f"background grading of {name} failed: {exc}", flush=True)
+                stop.wait(1.0)
 
     thread = threading.Thread(target=keep_grading, name="beside", daemon=True)
     thread.start()
