@@ -157,6 +157,7 @@ class Stage:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     violations: dict[str, int] = field(default_factory=dict)
+    model: str = "ideal"
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -166,7 +167,8 @@ class Stage:
 
     def summary(self) -> str:
         return (
-            f"{self.rate:g} req/s x {self.count}: {self.count - len(self.errors)} correct, "
+            f"{self.rate:g} req/s x {self.count} ({self.model} latency): "
+            f"{self.count - len(self.errors)} correct, "
             f"{len(self.errors)} errors, p50 {self.percentile(50) * 1000:.0f} ms, "
             f"p99 {self.percentile(99) * 1000:.0f} ms, throughput "
             f"{self.count / self.seconds if self.seconds else 0:.0f} req/s, "
@@ -175,15 +177,17 @@ class Stage:
         )
 
 
-async def _drive(stage: Stage, ids: list[str], in_flight: int, timeout: float) -> None:
-    """Open loop: request i is due at start + i/rate whatever happened before; its latency runs
-    from when it was due (so a backlog in the client counts against the app, not for it)."""
+async def _drive(
+    stage: Stage, schedule: list[tuple[float, str]], in_flight: int, timeout: float
+) -> None:
+    """Open loop: request i is due at start + its offset whatever happened before; its latency
+    runs from when it was due (so a backlog in the client counts against the app, not for it)."""
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(in_flight)
     start = loop.time() + 0.05
 
-    async def one(i: int, uid: str) -> None:
-        due = start + i / stage.rate
+    async def one(offset: float, uid: str) -> None:
+        due = start + offset
         await asyncio.sleep(max(0.0, due - loop.time()))
         async with gate:
             reply = await fetch(f"/dashboard/{uid}", timeout=max(0.1, due + timeout - loop.time()))
@@ -193,19 +197,33 @@ async def _drive(stage: Stage, ids: list[str], in_flight: int, timeout: float) -
         else:
             stage.latencies.append(loop.time() - due)
 
-    await asyncio.gather(*(one(i, uid) for i, uid in enumerate(ids)))
+    await asyncio.gather(*(one(offset, uid) for offset, uid in schedule))
     stage.seconds = loop.time() - start
 
 
-def run_stage(rate: float, count: int, ids: list[str], in_flight: int = 48, timeout: float = 3.0):
+def run_stage(
+    rate: float,
+    schedule: list[tuple[float, str]],
+    model: str = "ideal",
+    in_flight: int = 48,
+    timeout: float = 3.0,
+) -> Stage:
+    """Drive `schedule` ((offset in seconds, user id) per request) with the upstreams' healthy
+    latency following `model`; the stage's cap violations are those counted during it."""
     h = harness()
+    duration = max((offset for offset, _ in schedule), default=0.0)
 
     async def go() -> Stage:
         for up in h.up.values():
             up.reset_peaks()
-        stage = Stage(rate, count)
-        await _drive(stage, ids, in_flight, timeout)
+            up.model = model
+        stage = Stage(rate, len(schedule), model=model)
+        try:
+            await _drive(stage, schedule, in_flight, timeout)
+        finally:
+            for up in h.up.values():
+                up.model = "ideal"
         stage.violations = {n: u.violations for n, u in h.up.items()}
         return stage
 
-    return h.run(go(), timeout=count / rate + timeout + 30)
+    return h.run(go(), timeout=duration + timeout + 30)

@@ -84,3 +84,27 @@ def test_hanging_upstream_times_out(name):
         problem = dashboard_problem(reply, uid, degraded=(name,))
         assert not problem, f"with {name} hanging: {problem}"
     assert reply.seconds <= BUDGET, f"answered after the 1 s budget: {reply.describe()}"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("orders", "shape"), ("recommendations", "garbage"), ("profile", "shape")],
+    ids=["orders-shape", "recommendations-garbage", "profile-shape"],
+)
+def test_malformed_answer_is_never_500(case):
+    """An upstream answers 200 with a body that is not JSON, or JSON of the wrong shape: that part
+    has failed (degraded, or 502 for the profile), never a 500."""
+    h = harness()
+    name, mode = case
+    uid = new_id(f"bad{name}")
+    h.set(name, uid, always=True, mode=mode)
+    reply = get(f"/dashboard/{uid}")
+    if name == "profile":
+        assert reply.status == 502, reply.describe()
+        assert reply.json() == {"error": "profile unavailable"}, reply.describe()
+    else:
+        problem = dashboard_problem(reply, uid, degraded=(name,))
+        assert not problem, f"with {name} answering a malformed body ({mode}): {problem}"
+    assert reply.seconds <= BUDGET, f"too slow: {reply.describe()}"
+    calls = len(h.calls(name, uid))
+    assert calls <= MAX_CALLS, f"{name} saw {calls} calls (max {MAX_CALLS})"

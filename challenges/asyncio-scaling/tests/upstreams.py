@@ -8,6 +8,11 @@ own state (caches, coalescing, breakers) can never carry one probe's scenario in
 Every upstream counts the requests it has in flight (from a parsed request head until its response
 is written, or until the client goes away) and records a violation whenever a request arrives while
 the upstream already holds its cap.
+
+Healthy latency follows one of two models (`Upstream.model`): "ideal", a fixed latency per
+upstream, or "realistic", the brief's 20-300 ms: 20-60 ms for most answers and a tail of 5% at
+100-250 ms. Realistic latencies are a pure function of (upstream, user id, call number), so a
+stage sees the same latencies in every run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ PORTS = {"profile": 9101, "orders": 9102, "recommendations": 9103}
 CAPS = {"profile": 10, "orders": 6, "recommendations": 6}
 # Latency of a healthy answer (seconds), unless a probe sets one for an id.
 DEFAULT_LATENCY = {"profile": 0.020, "orders": 0.030, "recommendations": 0.025}
+REALISTIC_BODY = (0.020, 0.060)
+REALISTIC_TAIL = (0.100, 0.250)
+REALISTIC_TAIL_SHARE = 0.05
 HANG_SECONDS = 8.0
 OPTIONAL = ("orders", "recommendations")
 
@@ -57,6 +65,25 @@ def recommendations_of(uid: str) -> dict:
     return {"user_id": uid, "items": items}
 
 
+def realistic_latency(name: str, uid: str, call: int) -> float:
+    """The brief's latency range, with a tail: the same for the same (upstream, id, call)."""
+    h = _h("latency", name, uid, str(call))
+    u = (h & 0xFFFFFFFF) / 2**32
+    low, high = REALISTIC_TAIL if (h >> 32) % 1000 < REALISTIC_TAIL_SHARE * 1000 else REALISTIC_BODY
+    return low + (high - low) * u
+
+
+# Bodies a broken upstream answers with HTTP 200: not JSON at all, or JSON of the wrong shape.
+MALFORMED = {
+    "garbage": b'{"user_id": "x", "orders": [{"id": "o-0", "amount_',
+    "shape": {
+        "profile": b'{"id": "x", "display_name": "X"}',
+        "orders": b'{"user_id": "x", "orders": [{"id": "o-0", "status": "paid"}]}',
+        "recommendations": b'{"user_id": "x", "items": "sku-1,sku-2"}',
+    },
+}
+
+
 def expected_dashboard(uid: str, degraded: tuple[str, ...] = ()) -> dict:
     """The exact body the brief asks for, with the `degraded` parts left out."""
     profile = profile_of(uid)
@@ -84,7 +111,8 @@ class Behaviour:
     always: bool = False
     """Every request for the id fails with `mode`."""
     mode: str = "503"
-    """503 | 500 | reset (the connection is aborted without an answer) | hang."""
+    """503 | 500 | reset (the connection is aborted without an answer) | hang | garbage (200 with
+    a body that is not JSON) | shape (200 with JSON of the wrong shape)."""
     missing: bool = False
     """404: the user does not exist (profile)."""
 
@@ -95,6 +123,8 @@ class Upstream:
         self.cap = CAPS[name]
         self.behaviour: dict[str, Behaviour] = {}
         self.calls: dict[str, list[float]] = defaultdict(list)
+        self.model = "ideal"
+        """Healthy latency for ids without their own: "ideal" or "realistic" (module docstring)."""
         self.inflight = 0
         self.peak = 0
         self.violations = 0
@@ -129,17 +159,36 @@ class Upstream:
             if failing and b.mode == "hang":
                 await asyncio.sleep(HANG_SECONDS)
             else:
-                await asyncio.sleep(DEFAULT_LATENCY[self.name] if b.latency is None else b.latency)
+                await asyncio.sleep(self._latency(b, uid, len(calls)))
             if failing and b.mode == "reset":
                 transport.abort()
                 return False
             if failing and b.mode in ("503", "500"):
                 return _respond(transport, int(b.mode), {"error": "unavailable"})
+            if failing and b.mode in MALFORMED:
+                body = MALFORMED[b.mode]
+                return _respond_raw(transport, body if isinstance(body, bytes) else body[self.name])
             if b.missing:
                 return _respond(transport, 404, {"error": "not found"})
             return _respond(transport, 200, _DATA[self.name](uid))
         finally:
             self.inflight -= 1
+
+    def _latency(self, b: Behaviour, uid: str, call: int) -> float:
+        if b.latency is not None:
+            return b.latency
+        if self.model == "realistic":
+            return realistic_latency(self.name, uid, call)
+        return DEFAULT_LATENCY[self.name]
+
+
+def _respond_raw(transport: asyncio.Transport, body: bytes) -> bool:
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    if not transport.is_closing():
+        transport.write(head.encode() + body)
+    return True
 
 
 def _respond(transport: asyncio.Transport, status: int, payload: dict) -> bool:
