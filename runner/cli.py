@@ -414,7 +414,8 @@ def images_build(ctx: click.Context, challenge_ids: tuple[str, ...]) -> None:
     _console.print(f"tools  {images.ensure_tools()}")
     for cid in challenge_ids or [c.id for c in found]:
         challenge = found.get(cid)
-        tag = images.ensure_challenge(cid, challenge.manifest.dependencies.allowed)
+        manifest = challenge.manifest
+        tag = images.ensure_challenge(cid, manifest.dependencies.allowed, manifest.image.debian)
         _console.print(f"{cid:<6} {tag}")
 
 
