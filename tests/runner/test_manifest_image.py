@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.challenge import ManifestError
 from runner._manifest import ImageSpec, Manifest, parse_manifest
+from runner.challenge import ManifestError
 
 BASE = b"""\
 id = "dbpack"
@@ -53,5 +53,5 @@ def test_a_bad_package_list_names_its_field(extra: bytes, field: str, message: s
 
 def test_too_many_packages_are_refused() -> None:
     names = ", ".join(f'"pkg{i}"' for i in range(21))
-    with pytest.raises(ManifestError, match="image.debian"):
+    with pytest.raises(ManifestError, match=r"image\.debian"):
         _parse(f"[image]\ndebian = [{names}]\n".encode())
