@@ -116,8 +116,7 @@ class Oracle:
         mine = [o for o in self.data.orders if o[1] == email]
         mine.sort(key=lambda o: (o[5], o[0]), reverse=True)
         rows = [
-            {"id": o[0], "book": o[2], "quantity": o[3], "total": money(o[3] * o[4])}
-            for o in mine
+            {"id": o[0], "book": o[2], "quantity": o[3], "total": money(o[3] * o[4])} for o in mine
         ]
         spent = sum((o[3] * o[4] for o in mine), Decimal(0))
         return {"email": email, "orders": rows, "spent": money(spent)}

@@ -56,7 +56,9 @@ class Cost:
 
 class Server:
     def __init__(self) -> None:
-        root = Path("/work/out") if os.access("/work/out", os.W_OK) else Path(tempfile.gettempdir())
+        root = (
+            Path("/work/out") if os.access("/work/out", os.W_OK) else Path(tempfile.gettempdir())
+        )
         self.root = Path(tempfile.mkdtemp(prefix="pg-", dir=root))
         self.data = self.root / "data"
         self.socket = self.root / "socket"

