@@ -29,9 +29,10 @@ _CONF = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "shared_preload_libraries": "'pg_stat_statements'",
-    # Nested statements (functions, triggers) count too; utility statements (SET) do not.
+    # Nested statements (functions, triggers) count too, and so do utility statements: a
+    # server-side cursor's rows are read by FETCH, which only `track_utility` sees.
     "pg_stat_statements.track": "all",
-    "pg_stat_statements.track_utility": "off",
+    "pg_stat_statements.track_utility": "on",
     # Statistics from every row of these tables: the same plans on every run.
     "default_statistics_target": "1000",
     "autovacuum": "off",

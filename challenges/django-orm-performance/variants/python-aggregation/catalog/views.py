@@ -138,11 +138,11 @@ def recent_orders(request):
 def genre_report(request):
     """Per genre: books, their mean price, reviews and the mean rating."""
     stats = {}
-    for book in Book.objects.all():
+    for book in Book.objects.iterator():
         entry = stats.setdefault(book.genre, {"books": 0, "price": 0, "reviews": 0, "rating": 0})
         entry["books"] += 1
         entry["price"] += book.price
-    for review in Review.objects.select_related("book"):
+    for review in Review.objects.select_related("book").iterator():
         entry = stats[review.book.genre]
         entry["reviews"] += 1
         entry["rating"] += review.rating
