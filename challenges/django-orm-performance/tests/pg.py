@@ -79,6 +79,9 @@ class Server:
             conn.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
         with self.connect() as conn:
             conn.execute("CREATE EXTENSION pg_stat_statements")
+            # The app must not watch its own statistics (to see when a measurement starts).
+            conn.execute("REVOKE ALL ON pg_stat_statements, pg_stat_statements_info FROM PUBLIC")
+            conn.execute("REVOKE ALL ON FUNCTION pg_stat_statements(boolean) FROM PUBLIC")
 
     def connect(self, dbname: str = APP_DB) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
