@@ -8,7 +8,7 @@ import time
 import urllib.parse
 
 APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8000")
-TIMEOUT = 60
+TIMEOUT = 120
 
 
 def get(path: str) -> tuple[int, bytes, float]:

@@ -66,7 +66,7 @@ class Server:
         self.socket.mkdir()
 
     def start(self) -> None:
-        _run(BIN / "initdb", "-D", self.data, "-U", "postgres", "-E", "UTF8", "--locale=C",
+        _run(BIN / "initdb", "-D", self.data, "-U", "postgres", "-E", "UTF8", "--locale=C", "-N",
              "--auth-local=trust", "--auth-host=reject")  # fmt: skip
         conf = "\n".join(f"{k} = {v}" for k, v in _CONF.items())
         with open(self.data / "postgresql.conf", "a") as fh:
