@@ -31,6 +31,7 @@ __all__ = [
     "DependencySpec",
     "FeedbackSpec",
     "HiddenTestsSpec",
+    "ImageSpec",
     "LimitsSpec",
     "Manifest",
     "ManifestError",
@@ -93,6 +94,25 @@ class DependencySpec(_Model):
         if len(set(names)) != len(names):
             raise ValueError("a package is listed more than once")
         return self
+
+
+# A Debian package name (Debian policy 5.6.1): lowercase letters, digits, `+`, `-` and `.`.
+DebianPackage = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9+.-]{1,62}$")]
+
+
+class ImageSpec(_Model):
+    """`[image]`: what the challenge's image needs beyond Python packages."""
+
+    debian: tuple[DebianPackage, ...] = Field(default=(), max_length=20, strict=False)
+    """Debian packages debootstrapped into the challenge's own base (e.g. `postgresql` for a
+    database the probes run); none: the shared base."""
+
+    @field_validator("debian")
+    @classmethod
+    def _once(cls, debian: tuple[str, ...]) -> tuple[str, ...]:
+        if twice := sorted({name for name in debian if debian.count(name) > 1}):
+            raise ValueError(f"package {twice[0]!r} is listed more than once")
+        return debian
 
 
 class LimitsSpec(_Model):
@@ -246,6 +266,7 @@ class Manifest(_Model):
     summary: OneLine = ""
     time_estimate: Annotated[OneLine, StringConstraints(max_length=40)] = ""
     dependencies: DependencySpec = DependencySpec()
+    image: ImageSpec = ImageSpec()
     limits: LimitsSpec = LimitsSpec()
     weights: Weights = Weights()
     feedback: FeedbackSpec = FeedbackSpec()

@@ -462,7 +462,12 @@ def images_build(ctx: click.Context, challenge_ids: tuple[str, ...]) -> None:
     _console.print(f"tools  {images.ensure_tools()}")
     for cid in challenge_ids or [c.id for c in found]:
         challenge = found.get(cid)
-        tag = images.ensure_challenge(cid, challenge.manifest.dependencies.allowed)
+        manifest = challenge.manifest
+        if manifest.image.debian and wiring.settings.images().base_image and not challenge_ids:
+            # Debian packages need the local debootstrap base: say so, build the others.
+            _console.print(f"{cid:<6} skipped: its [image] debian packages need the local base")
+            continue
+        tag = images.ensure_challenge(cid, manifest.dependencies.allowed, manifest.image.debian)
         _console.print(f"{cid:<6} {tag}")
 
 

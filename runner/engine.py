@@ -34,8 +34,9 @@ def open_engine(settings: Settings, log: Callable[[str], None] = print) -> Engin
     images = ImageBuilder(client, settings.images(), log=log)
 
     def resolve(challenge: Challenge) -> str:
+        manifest = challenge.manifest
         return images.ensure_challenge(
-            challenge.manifest.id, challenge.manifest.dependencies.allowed
+            manifest.id, manifest.dependencies.allowed, manifest.image.debian
         )
 
     return Engine(sandbox, images, Pipeline(sandbox, resolve, concurrency=settings.concurrency))

@@ -5,6 +5,10 @@ No registry is needed: the default base is built with debootstrap and imported, 
 packages are installed from a host-side wheelhouse (downloaded for the image's Python and
 platform) with the build's network switched off. Tags are content hashes of the inputs, so an
 image whose inputs did not change is found, not rebuilt.
+
+A challenge that needs Debian packages (`[image] debian = ["postgresql"]`) gets a base of its
+own, debootstrapped with those packages besides Python (its tag hashes the package list), and its
+image installs the tools and its dependencies on that base: no build ever reaches a network.
 """
 
 from __future__ import annotations
@@ -99,12 +103,28 @@ class ImageBuilder:
             f"takehome-tools:{_digest(self._image_id(self.base_tag()), *TOOL_PINS, _DOCKERFILE)}"
         )
 
-    def challenge_tag(self, challenge_id: str, requirements: Sequence[str]) -> str:
-        """The tag of a challenge's image: a hash of the tools image id and its requirements."""
+    def challenge_tag(
+        self, challenge_id: str, requirements: Sequence[str], debian: Sequence[str] = ()
+    ) -> str:
+        """The tag of a challenge's image: a hash of the tools image id and its requirements
+        (with Debian packages: of its own base's id, the tool pins and its requirements)."""
+        if debian:
+            base = self._image_id(self.debian_base_tag(debian))
+            key = _digest(base, *TOOL_PINS, *sorted(requirements), _DOCKERFILE)
+            return f"takehome-challenge-{challenge_id}:{key}"
         if not requirements:
             return self.tools_tag()
         key = _digest(self._image_id(self.tools_tag()), *sorted(requirements))
         return f"takehome-challenge-{challenge_id}:{key}"
+
+    def debian_base_tag(self, debian: Sequence[str]) -> str:
+        """The base of a challenge that needs Debian packages: a local Debian build with them."""
+        if self._settings.base_image:
+            raise SandboxFailure(
+                f"Debian packages ({', '.join(debian)}) are installed by debootstrap into a local"
+                " base: unset TAKEHOME_BASE_IMAGE to build this challenge's image"
+            )
+        return self._debian_tag("takehome-base", _with_debian(debian))
 
     # -- builds ------------------------------------------------------------------------
     def ensure_base(self) -> str:
@@ -136,8 +156,17 @@ class ImageBuilder:
             self._build(tag, self.base_tag(), TOOL_PINS)
         return tag
 
-    def ensure_challenge(self, challenge_id: str, requirements: Sequence[str]) -> str:
-        """A challenge's image: the tools image plus the challenge's allowed dependencies."""
+    def ensure_challenge(
+        self, challenge_id: str, requirements: Sequence[str], debian: Sequence[str] = ()
+    ) -> str:
+        """A challenge's image: the tools image plus the challenge's allowed dependencies; with
+        `debian` packages, its own base with them, plus the tools and the dependencies."""
+        if debian:
+            base = self._ensure_base(self.debian_base_tag(debian), _with_debian(debian))
+            tag = self.challenge_tag(challenge_id, requirements, debian)
+            if not self._exists(tag):
+                self._build(tag, base, (*TOOL_PINS, *requirements))
+            return tag
         tools = self.ensure_tools()
         tag = self.challenge_tag(challenge_id, requirements)
         if tag != tools and not self._exists(tag):
@@ -241,6 +270,10 @@ class ImageBuilder:
         _check_call([*argv, *packages], f"pip download of {' '.join(packages)}")
         (target / ".complete").touch()
         return target
+
+
+def _with_debian(debian: Sequence[str]) -> tuple[str, ...]:
+    return (*_DEBIAN_INCLUDE, *sorted(set(debian) - set(_DEBIAN_INCLUDE)))
 
 
 def _digest(*parts: str) -> str:
