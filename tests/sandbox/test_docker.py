@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import docker
+import docker.models.containers
 import pytest
 
 from sandbox._engine import freeze
