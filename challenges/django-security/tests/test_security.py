@@ -23,13 +23,14 @@ def test_search_sql_injection(alice: Client, bob: Client):
     bob.create_note(secret, "bob only")
     word = unique("findme")
     mine = alice.create_note(f"alice's {word}", "")
-    other = alice.create_note(unique("alice-other-"), "")
-    # The legitimate use: a normal query finds the own note (also one with an apostrophe, which
-    # a blocklist of quote characters would refuse) and not the own notes that do not match.
-    for query in (word, f"alice's {word}"):
-        found = alice.get("/notes/search/", q=query)
-        assert found.status == 200 and f"/notes/{mine}/" in found.body, f"search {query!r}"
-        assert f"/notes/{other}/" not in found.body, "search lists notes that do not match"
+    other = alice.create_note(unique("unrelated-"), "")
+    # The legitimate use: a normal query finds the own note and not an own note that does not
+    # match; so does a query with an apostrophe, which a blocklist of quote characters refuses.
+    found = alice.get("/notes/search/", q=word)
+    assert found.status == 200 and f"/notes/{mine}/" in found.body, "search lost the own note"
+    assert f"/notes/{other}/" not in found.body, "search lists notes that do not match"
+    quoted = alice.get("/notes/search/", q=f"alice's {word}")
+    assert quoted.status == 200 and f"/notes/{mine}/" in quoted.body, "a query with a quote"
     for payload in ("zz') OR 1=1 --", "zz' OR '1'='1", "%') OR 1=1 OR ('", "' OR 1=1 --"):
         response = alice.get("/notes/search/", q=payload)
         assert secret not in response.body, f"search {payload!r} showed another user's note"
@@ -70,7 +71,7 @@ def test_note_body_stored_xss(alice: Client, bob: Client):
     assert link, "no share link"
     for page in (alice.get(f"/notes/{pk}/").body, Client().get(link.group(1)).body):
         assert marker in page, "the note's body is not shown any more"
-        assert "hello<br>" in page, "the body's line breaks are not kept any more"
+        assert re.search(r"hello<br\s*/?>", page), "the body's line breaks are not kept any more"
         assert f"<script>alert('{marker}')" not in page, "the body's <script> came back as HTML"
         assert "<img src=x onerror" not in page
 
