@@ -58,11 +58,19 @@ def test_manifest_and_probe_ids() -> None:
     exploits = [f"tests/test_security.py::{name}" for name in EXPLOITS]
     features = [f"tests/test_features.py::{name}" for name in FEATURES]
     assert sorted(ids) == sorted(exploits + features)
-    # Every exploit probe weighs 3 points, every functional probe 1.
-    assert manifest.tests.points == dict.fromkeys(exploits, 3.0)
-    names = {v.name: v.manifest.category for v in challenge.variants()}
-    assert len(names) >= 5
-    assert names["weak-password-hash"] == "security"
+    # A fixed hole is the merit (10 points an exploit probe), a working feature the floor (1):
+    # the untouched starter, which passes only the functional probes, gets 12 of 152.
+    assert manifest.tests.points == {
+        **dict.fromkeys(exploits, 10.0),
+        **dict.fromkeys(features, 1.0),
+    }
+    assert manifest.validation.starter_max == 10
+    variants = {v.name: v.manifest for v in challenge.variants()}
+    assert len(variants) >= 5
+    assert variants["weak-password-hash"].category == "security"
+    # Deleting features to close their holes earns nothing (REVIEWER.md, "Scoring rationale").
+    assert variants["features-deleted"].max_score == 30
+    assert variants["deleted-instead-of-fixed"].max_score == 60
     # The probes log in with the staff account the manifest starts the app with.
     helper = challenge.hidden_tests()["webclient.py"].decode()
     name, password = manifest.service.command[-1].split(":", 1)
@@ -77,4 +85,10 @@ def test_django_security_validates() -> None:
     assert not failed, f"expectations not met: {failed}"
     reference = outcomes[0].report
     assert reference.categories["tests"].score == 100.0
+    # The starter passes every functional probe and no exploit probe: 12 of 152 points.
+    scores = {o.name: o.report.categories["tests"].score for o in outcomes}
+    assert scores["starter"] == pytest.approx(100 * 12 / 152, abs=0.05)
+    # features-deleted passes 8 functional probes and only the 3 exploit probes of its fixed
+    # settings: the probes of the features it deleted fail with them.
+    assert scores["variant features-deleted"] == pytest.approx(100 * 38 / 152, abs=0.05)
     assert '"GET /healthz HTTP/1.1" 200' in reference.logs["app"]
