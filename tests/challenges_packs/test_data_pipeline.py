@@ -39,7 +39,7 @@ VARIANTS = {
     "subtle-dst-fx": "tests",
 }
 #: The brief's subtle rules, each carried by a generated test of its own (REVIEWER.md "Scoring
-#: rationale"): 3 points each, the most any single rule gets.
+#: rationale"): 4 points each, the most any single rule gets.
 SUBTLE_RULES = [
     "tests/test_generated.py::test_last_version_of_a_repeated_order_wins",
     "tests/test_generated.py::test_duplicates_are_resolved_before_validation",
@@ -72,8 +72,10 @@ def test_manifest_loads(challenge: Challenge) -> None:
     assert manifest.limits.memory_mb is not None
     assert manifest.limits.memory_mb >= 768
     points = manifest.tests.points
-    assert points[PERFORMANCE_TEST] == 9.0
-    assert {points[test] for test in SUBTLE_RULES} == {3.0}
+    assert points[PERFORMANCE_TEST] == 12.0
+    assert {points[test] for test in SUBTLE_RULES} == {4.0}
+    rules = [p for test, p in points.items() if test.startswith("tests/test_generated.py::")]
+    assert max(rules) == 4.0
     assert max(points.values()) == points[PERFORMANCE_TEST]
     total = sum(points.values()) + sum(
         1.0 for i in discover_test_ids(load_challenge(PACK).hidden_tests()) if i not in points
