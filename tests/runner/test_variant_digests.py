@@ -44,7 +44,7 @@ def test_the_fixture_covers_every_pack_with_variants() -> None:
     packs = {key.split("/variants/")[0] for key in recorded}
     assert {"challenges/asyncio-scaling", "challenges/data-pipeline"} <= packs
     assert {"challenges/django-security", "tests/challenges/calculator"} <= packs
-    assert len(recorded) == 29
+    assert len(recorded) == 33
 
 
 def test_the_variants_are_overlays() -> None:
