@@ -538,10 +538,12 @@ def dst_spring_forward(ex):
 
 
 def _off_table_instant(ex, currency):
-    """An instant on a UTC day without a rate for `currency`, inside the table's range."""
+    """An instant on a UTC day without a rate for `currency`, between two of its rates (never
+    after its last one: that is `fx_after_last_date`, a rule of its own)."""
     dates = set(ex.rates[currency][0])
+    last = ex.rates[currency][0][-1] - dt.timedelta(days=1)
     for _ in range(200):
-        moment = ex.instant(ex.fx_first + dt.timedelta(days=1))
+        moment = ex.instant(ex.fx_first + dt.timedelta(days=1), last)
         if moment.date() not in dates:
             return moment
     raise AssertionError("no day without a rate")
