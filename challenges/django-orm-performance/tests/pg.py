@@ -149,7 +149,7 @@ class Meter:
         self.conn.execute(f"SELECT {STATS}.pg_stat_statements_reset()")
 
     def evictions(self) -> int:
-        """How many times `pg_stat_statements` dropped entries (the counts would be too low)."""
+        """How often `pg_stat_statements` dropped entries since the reset (counts too low)."""
         row = self.conn.execute(f"SELECT dealloc FROM {STATS}.pg_stat_statements_info").fetchone()
         assert row is not None
         return int(row[0])
