@@ -30,6 +30,7 @@ VARIANTS = {
     "n-plus-one",
     "python-aggregation",
     "repeated-queries",
+    "schema-code",
     "unbounded-queryset",
 }
 
@@ -75,6 +76,11 @@ def test_django_orm_performance_validates() -> None:
     outcomes = validate_challenge(load_challenge(PACK), engine.pipeline)
     failed = {o.name: o.problems for o in outcomes if not o.ok}
     assert not failed, f"expectations not met: {failed}"
-    reference = outcomes[0].report
+    reference, starter = outcomes[0].report, outcomes[1].report
     assert reference.categories["tests"].score == 100.0
+    # Hostile: app code (a trigger and its function) in the probes' database is refused before
+    # any data is loaded, so the probes cannot run it: no probe passes, below the starter.
+    hostile = next(o.report for o in outcomes if o.name.endswith("schema-code"))
+    assert hostile.categories["tests"].score == 0.0
+    assert hostile.categories["tests"].score <= starter.categories["tests"].score
     assert '"GET /api/reports/genres/ HTTP/1.1" 200' in reference.logs["app"]

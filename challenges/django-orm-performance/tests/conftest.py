@@ -33,6 +33,13 @@ class Shop:
     data: Data
     oracle: Oracle
 
+    def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        """One write behind the app's back, as the app's role (never as a superuser), into a
+        schema that still holds no code of the app's."""
+        self.server.refuse_app_code()
+        with self.server.connect_app() as conn:
+            conn.execute(sql, params)
+
 
 def _wait_until_migrated(server: Server) -> None:
     deadline = time.monotonic() + READY_SECONDS
@@ -57,18 +64,21 @@ def _load(server: Server, data: Data) -> None:
         "catalog_order": data.orders,
         "catalog_setting": data.settings,
     }
-    with server.connect() as conn:
+    # As the app's role: whatever the app's schema runs on a write runs with the app's rights
+    # (and the schema is checked to hold none of the app's code first).
+    server.refuse_app_code()
+    with server.connect_app() as conn:
         for table, columns in TABLES.items():
             with conn.cursor() as cur:
-                cur.execute(f"TRUNCATE {table} CASCADE")
-                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                cur.execute(f"TRUNCATE public.{table} CASCADE")
+                with cur.copy(f"COPY public.{table} ({', '.join(columns)}) FROM STDIN") as copy:
                     copy.write(_tsv(rows[table]))
             conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
+                f"SELECT setval(pg_get_serial_sequence('public.{table}', 'id'), "
+                f"(SELECT max(id) FROM public.{table}))"
             )
         for table in TABLES:
-            conn.execute(f"VACUUM (ANALYZE) {table}")
+            conn.execute(f"VACUUM (ANALYZE) public.{table}")
 
 
 def _tsv(rows: list[Any]) -> str:

@@ -2,7 +2,12 @@
 127.0.0.1 as a role that is not a superuser, and watched with `pg_stat_statements`.
 
 The superuser connects only through a Unix socket in this container's own file system, which the
-app's container cannot see; TCP logins as anyone but the app's role are rejected.
+app's container cannot see; TCP logins as anyone but the app's role are rejected. The superuser
+owns the database and its schemas; the app's role may only create objects in `public`, so it
+cannot plant a schema or object that a superuser's unqualified name would find: every superuser
+session runs with `search_path = pg_catalog` and names the statistics in schema `stats`. The
+probes' own writes to the app's tables log in as the app's role (through the same socket), so
+whatever the app hung on its tables runs with the app's rights, never a superuser's.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ BIN = Path("/usr/lib/postgresql/15/bin")
 #: Where the app looks for its database (its settings' defaults): keep the two in step.
 PORT = 55432
 APP_ROLE = APP_DB = "shop"
+#: The schema of `pg_stat_statements`: owned by the superuser, unreadable to the app.
+STATS = "stats"
 _CONF = {
     "listen_addresses": "'127.0.0.1'",
     "port": str(PORT),
@@ -33,6 +40,8 @@ _CONF = {
     # server-side cursor's rows are read by FETCH, which only `track_utility` sees.
     "pg_stat_statements.track": "all",
     "pg_stat_statements.track_utility": "on",
+    # Room for every distinct statement of a session (an eviction would lower the counts).
+    "pg_stat_statements.max": "10000",
     # Statistics from every row of these tables: the same plans on every run.
     "default_statistics_target": "1000",
     "autovacuum": "off",
@@ -40,6 +49,7 @@ _CONF = {
 }
 _HBA = f"""\
 local all postgres trust
+local {APP_DB} {APP_ROLE} trust
 host {APP_DB} {APP_ROLE} 127.0.0.1/32 trust
 host all all 0.0.0.0/0 reject
 """
@@ -76,17 +86,46 @@ class Server:
              "start")  # fmt: skip
         with self.connect("postgres") as conn:
             conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
-            conn.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_ROLE}")
+            # The superuser owns the database (and so schema `public`): the app may connect and
+            # create its tables in `public`, nothing more (no schemas, no temporary tables).
+            conn.execute(f"CREATE DATABASE {APP_DB} OWNER postgres")
+            conn.execute(f"REVOKE ALL ON DATABASE {APP_DB} FROM PUBLIC")
+            conn.execute(f"GRANT CONNECT ON DATABASE {APP_DB} TO {APP_ROLE}")
         with self.connect() as conn:
-            conn.execute("CREATE EXTENSION pg_stat_statements")
-            # The app must not watch its own statistics (to see when a measurement starts).
-            conn.execute("REVOKE ALL ON pg_stat_statements, pg_stat_statements_info FROM PUBLIC")
-            conn.execute("REVOKE ALL ON FUNCTION pg_stat_statements(boolean) FROM PUBLIC")
+            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            conn.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {APP_ROLE}")
+            conn.execute(f"CREATE SCHEMA {STATS}")
+            conn.execute(f"REVOKE ALL ON SCHEMA {STATS} FROM PUBLIC")
+            conn.execute(f"CREATE EXTENSION pg_stat_statements SCHEMA {STATS}")
 
     def connect(self, dbname: str = APP_DB) -> psycopg.Connection[tuple[object, ...]]:
+        """The superuser, on a search path that holds nothing the app can create."""
         return psycopg.connect(
-            host=str(self.socket), port=PORT, user="postgres", dbname=dbname, autocommit=True
-        )
+            host=str(self.socket), port=PORT, user="postgres", dbname=dbname, autocommit=True,
+            options="-c search_path=pg_catalog",
+        )  # fmt: skip
+
+    def connect_app(self) -> psycopg.Connection[tuple[object, ...]]:
+        """The app's role through the probes' socket: the probes' writes to the app's tables run
+        with the app's rights, so nothing the app hung on them runs as a superuser."""
+        return psycopg.connect(
+            host=str(self.socket), port=PORT, user=APP_ROLE, dbname=APP_DB, autocommit=True,
+            options="-c search_path=pg_catalog",
+        )  # fmt: skip
+
+    def refuse_app_code(self) -> None:
+        """Fail (every probe, through the session fixture) if the app's schema holds code that
+        the probes' writes or reads would run: functions, triggers, rules."""
+        with self.connect() as conn:
+            row = conn.execute(_APP_CODE, (APP_ROLE,)).fetchone()
+        assert row is not None
+        kinds = ("functions", "triggers", "rules")
+        found = [f"{n} {kind}" for n, kind in zip(row, kinds, strict=True) if n]
+        if found:
+            raise RuntimeError(
+                f"the app's migrations created {', '.join(found)}: the probes do not load data "
+                "into a schema with code of its own (REVIEWER.md, trust model)"
+            )
 
     def stop(self) -> None:
         subprocess.run([str(BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
@@ -107,7 +146,13 @@ class Meter:
         self.role = row[0]
 
     def reset(self) -> None:
-        self.conn.execute("SELECT pg_stat_statements_reset()")
+        self.conn.execute(f"SELECT {STATS}.pg_stat_statements_reset()")
+
+    def evictions(self) -> int:
+        """How often `pg_stat_statements` dropped entries since the reset (counts too low)."""
+        row = self.conn.execute(f"SELECT dealloc FROM {STATS}.pg_stat_statements_info").fetchone()
+        assert row is not None
+        return int(row[0])
 
     def read(self) -> Cost:
         # Statements end (and are counted) before the app can answer; a short settle anyway.
@@ -115,11 +160,29 @@ class Meter:
         row = self.conn.execute(
             "SELECT coalesce(sum(calls), 0), coalesce(sum(rows), 0),"
             " coalesce(sum(shared_blks_hit + shared_blks_read), 0),"
-            " coalesce(sum(total_exec_time), 0) FROM pg_stat_statements WHERE userid = %s",
+            " coalesce(sum(total_exec_time), 0)"
+            f" FROM {STATS}.pg_stat_statements WHERE userid = %s",
             (self.role,),
         ).fetchone()
         assert row is not None
         return Cost(int(row[0]), int(row[1]), int(row[2]), float(row[3]))
+
+
+#: The app's code in the database: functions (in `public` or owned by the app), triggers that
+#: PostgreSQL did not make itself (foreign keys) and rules other than a view's, on its tables.
+_APP_CODE = """
+SELECT
+  (SELECT count(*) FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.proowner = r.oid OR n.nspowner = r.oid OR n.nspname = 'public'),
+  (SELECT count(*) FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal
+      AND (c.relowner = r.oid OR c.relnamespace = 'public'::pg_catalog.regnamespace)),
+  (SELECT count(*) FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_class c ON c.oid = w.ev_class
+    WHERE w.rulename <> '_RETURN'
+      AND (c.relowner = r.oid OR c.relnamespace = 'public'::pg_catalog.regnamespace))
+FROM pg_catalog.pg_roles r WHERE r.rolname = %s
+"""
 
 
 def _run(*argv: object) -> None:

@@ -18,12 +18,11 @@ def test_new_rows_show_up(shop: Shop) -> None:
         assert expect_ok(path)
     review = (len(shop.data.reviews) + 1, 9, 5, DAY)
     order = (len(shop.data.orders) + 1, "customer5@example.org", 9, 2, Decimal("12.34"), DAY)
-    with shop.server.connect() as conn:
-        conn.execute("INSERT INTO catalog_review (id, book_id, rating, created) "
-                     "VALUES (%s, %s, %s, %s)", review)  # fmt: skip
-        conn.execute("INSERT INTO catalog_order (id, email, book_id, quantity, unit_price, "
-                     "created) VALUES (%s, %s, %s, %s, %s, %s)", order)  # fmt: skip
-        conn.execute("UPDATE catalog_setting SET value = '19' WHERE key = 'vat_percent'")
+    shop.write("INSERT INTO public.catalog_review (id, book_id, rating, created) "
+               "VALUES (%s, %s, %s, %s)", review)  # fmt: skip
+    shop.write("INSERT INTO public.catalog_order (id, email, book_id, quantity, unit_price, "
+               "created) VALUES (%s, %s, %s, %s, %s, %s)", order)  # fmt: skip
+    shop.write("UPDATE public.catalog_setting SET value = '19' WHERE key = 'vat_percent'")
     shop.data.reviews.append(review)
     shop.data.orders.append(order)
     shop.data.settings = [(1, "currency", "EUR"), (2, "vat_percent", "19")]
