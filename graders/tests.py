@@ -52,6 +52,7 @@ __all__ = [
     "STEP",
     "TestsGrader",
     "discover_test_ids",
+    "seed_for",
 ]
 
 STEP = _repeat.run_label(1)
@@ -64,6 +65,12 @@ _PROBES_INI = f"[pytest]\njunit_family = xunit2\npythonpath = {_LIB}\n".encode()
 #: The oracle library and call server, as shipped into the workspace (`grader/lib/`).
 ORACLE_FILE = "grader/lib/takehome_oracle.py"
 ORACLE_SOURCE = (Path(__file__).parent / "takehome_oracle.py").read_bytes()
+
+
+def seed_for(run_id: str, run: int) -> str:
+    """The `TAKEHOME_SEED` of one hidden-test run: the grading's run id (in the report's
+    provenance) and the run's number, so data a challenge generates from it can be regenerated."""
+    return f"{run_id}.{run}"
 
 
 def discover_test_ids(files: Mapping[str, bytes]) -> tuple[str, ...]:
@@ -139,7 +146,7 @@ class TestsGrader:
             *("--rootdir", GRADER_DIR, "-p", "no:cacheprovider", "--confcutdir", GRADER_DIR),
             *("-o", "addopts=", "--junitxml", f"{WORKDIR}/{junit}", "-q", f"{GRADER_DIR}/tests"),
         )
-        env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "TAKEHOME_SEED": seed_for(inp.run_id, run)}
         if inp.repeat > 1:
             env["TAKEHOME_RUN"] = str(run)
         if inp.service_network is None:

@@ -22,7 +22,8 @@ if [ "${1:-}" = "--fast" ]; then FAST=1; shift; fi
 if [ "$FAST" = 1 ]; then
   source "$ROOT/scripts/venv.sh"
 else
-  source "$ROOT/scripts/setup.sh" --challenges-dir "$ROOT/tests/challenges"
+  # Every image is built here, before the two pytest processes below could race to build one.
+  source "$ROOT/scripts/setup.sh" --challenges-dir "$ROOT/tests/challenges" --challenges-dir "$ROOT/challenges"
   # The browser test drives Debian's Chromium (Playwright's own browser download is not used).
   command -v chromium >/dev/null || apt_install chromium
   # Microsoft's SARIF multitool (GitHub's ingestion rules) for the SARIF export test, git-ignored.
@@ -51,6 +52,9 @@ else
   mkdir -p artifacts
   coverage run -p -m pytest tests/challenges_packs > artifacts/packs-lane.log 2>&1 &
   PACKS=$!
+  # Stop the packs' lane too if this shell ends early (an interrupt, a CI timeout), then run
+  # the services' own clean-up (scripts/services.sh set the EXIT trap before).
+  trap 'kill "$PACKS" 2>/dev/null || true; _svc_stop' EXIT
   MAIN_RC=0
   coverage run -p -m pytest --ignore=tests/challenges_packs || MAIN_RC=$?
   PACKS_RC=0

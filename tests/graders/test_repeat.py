@@ -253,3 +253,17 @@ def test_the_v2_fixture_written_before_runs_reads_and_writes_back_unchanged() ->
     assert report.categories["tests"].tests
     assert all(t.runs == () for t in report.categories["tests"].tests)
     assert report.to_json() == stored
+
+
+def test_every_run_gets_a_seed_from_the_run_id() -> None:
+    grader = TestsGrader()
+    repeated = grader.steps(
+        GradingInput("run-7", "img", {}, hidden_tests={"test_a.py": b""}, repeat=2)
+    )
+    assert [s.env["TAKEHOME_SEED"] for s in repeated] == ["run-7.1", "run-7.2"]
+    single = grader.steps(GradingInput("run-8", "img", {}, hidden_tests={"test_a.py": b""}))
+    assert single[0].env["TAKEHOME_SEED"] == "run-8.1"
+    service = grader.steps(
+        GradingInput("run-9", "img", {}, service_network="container:x", service_url="u")
+    )
+    assert service[0].env["TAKEHOME_SEED"] == "run-9.1"

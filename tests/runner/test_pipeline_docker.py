@@ -12,26 +12,21 @@ from graders import all_graders
 from runner.challenge import load_challenge
 from runner.pipeline import Pipeline
 from runner.validate import validate_challenge
-from sandbox.docker import LABEL_MANAGED, DockerSandbox
+from sandbox.docker import DockerSandbox
+from tests.leaks import labelled
+from tests.runids import RecordingSandbox
 
 pytestmark = pytest.mark.docker
 
 CALCULATOR = Path(__file__).resolve().parents[1] / "challenges" / "calculator"
 
 
-def _managed(client: docker.DockerClient) -> list[str]:
-    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=1"}
-    return [str(c.name) for c in client.containers.list(all=True, filters=label)] + [
-        str(v.name) for v in client.volumes.list(filters=label)
-    ]
-
-
 def test_calculator_validates_in_containers(
     docker_client: docker.DockerClient, docker_sandbox: DockerSandbox, tools_image: str
 ) -> None:
-    before = _managed(docker_client)
     challenge = load_challenge(CALCULATOR)
-    pipeline = Pipeline(docker_sandbox, lambda _c: tools_image, concurrency=2)
+    recording = RecordingSandbox(docker_sandbox)
+    pipeline = Pipeline(recording, lambda _c: tools_image, concurrency=2)
     outcomes = {o.name: o for o in validate_challenge(challenge, pipeline)}
     broken = {name: o.problems for name, o in outcomes.items() if not o.ok}
     assert not broken
@@ -46,7 +41,8 @@ def test_calculator_validates_in_containers(
         ("B307", "calc/expression.py", 6)
     ]
     assert outcomes["variant untested"].report.categories["coverage"].score == 0.0
-    assert _managed(docker_client) == before  # nothing left behind
+    assert recording.run_ids  # every grading's run id was seen
+    assert labelled(docker_client, *recording.run_ids) == []  # nothing left behind
 
 
 @pytest.mark.parametrize("name", sorted(all_graders()))

@@ -13,7 +13,9 @@ from runner.challenge import Challenge, load_challenge
 from runner.intake import Snapshot
 from runner.pipeline import Pipeline
 from runner.validate import validate_challenge
-from sandbox.docker import LABEL_MANAGED, DockerSandbox
+from sandbox.docker import DockerSandbox
+from tests.leaks import labelled
+from tests.runids import RecordingSandbox
 
 pytestmark = pytest.mark.docker
 
@@ -35,18 +37,18 @@ def quick_kv(tmp_path: Path) -> Challenge:
     return load_challenge(root)
 
 
-def _managed(client: docker.DockerClient) -> list[str]:
-    label: dict[str, str | list[str] | bool] = {"label": f"{LABEL_MANAGED}=1"}
-    return [str(c.name) for c in client.containers.list(all=True, filters=label)]
-
-
-def test_kv_service_validates(pipeline: Pipeline, docker_client: docker.DockerClient) -> None:
+def test_kv_service_validates(
+    docker_sandbox: DockerSandbox, tools_image: str, docker_client: docker.DockerClient
+) -> None:
+    recording = RecordingSandbox(docker_sandbox)
+    pipeline = Pipeline(recording, lambda _c: tools_image, concurrency=2)
     outcomes = validate_challenge(load_challenge(KV), pipeline)
     assert {o.name: o.problems for o in outcomes if not o.ok} == {}
     reference = outcomes[0].report
     assert reference.categories["tests"].score == 100.0
     assert '"PUT /items/alpha HTTP/1.1" 201' in reference.logs["app"]
-    assert _managed(docker_client) == []
+    assert recording.run_ids
+    assert labelled(docker_client, *recording.run_ids) == []
 
 
 def test_an_app_that_never_listens(pipeline: Pipeline, quick_kv: Challenge) -> None:

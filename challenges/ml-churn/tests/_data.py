@@ -50,9 +50,10 @@ _REGIONS = ["north", "south", "east", "west", "central"]
 _INTERCEPT = -2.55
 
 
-#: The data seed of every grading. Fixed, not drawn per `TAKEHOME_RUN`: with `--repeat K` every
-#: run sees the same data, so a test whose outcome differs between runs is flaky because of the
-#: candidate's code, not because a model near a threshold met another sample.
+#: The data seed of every grading. Fixed, not taken from `TAKEHOME_SEED` or `TAKEHOME_RUN`
+#: (both change per run): every candidate and every regrade sees the same data, and with
+#: `--repeat K` every run does too, so a test whose outcome differs between runs is flaky
+#: because of the candidate's code, not because a model near a threshold met another sample.
 DATA_SEED = 20261
 
 
