@@ -25,6 +25,7 @@ EXPECTED_COUNTS = {
 }
 LEAK_TEST = "tests/test_leakage.py::test_account_closed_at_is_not_a_feature"
 VARIANTS = {
+    "caches-its-first-answer": "tests",
     "evaluates-on-training-data": "tests",
     "ignores-class-imbalance": "tests",
     "no-missing-or-category-handling": "tests",

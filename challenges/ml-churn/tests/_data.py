@@ -1,8 +1,9 @@
 """The known process behind the churn data: customers, their true churn probability, the outcome.
 
-The hidden tests draw a fresh training set and a fresh held-out set from this process for every
-run (the seed comes from the run, see `run_seed`), so every metric is computed here, on labels
-and true probabilities the candidate's code never sees. The starter's sample CSV was written by
+The hidden tests draw a training set and a separate held-out set from this process (the seed is
+`run_seed`: the same for every grading and for every run of `--repeat K`, so repeats test the
+candidate's determinism, not the data), so every metric is computed here, on labels and true
+probabilities the candidate's code never sees. The starter's sample CSV was written by
 this module too (`python tests/_data.py OUT.csv`, seed 7, 2,000 rows).
 
 What the process plants:
@@ -22,7 +23,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-import os
 import sys
 
 import numpy as np
@@ -50,9 +50,16 @@ _REGIONS = ["north", "south", "east", "west", "central"]
 _INTERCEPT = -2.55
 
 
+#: The data seed of every grading. Fixed, not taken from `TAKEHOME_SEED` or `TAKEHOME_RUN`
+#: (both change per run): every candidate and every regrade sees the same data, and with
+#: `--repeat K` every run does too, so a test whose outcome differs between runs is flaky
+#: because of the candidate's code, not because a model near a threshold met another sample.
+DATA_SEED = 20261
+
+
 def run_seed() -> int:
-    """The data seed of this hidden-test run: fixed for a single run, another one per repeat."""
-    return 20260 + int(os.environ.get("TAKEHOME_RUN", "1"))
+    """The data seed of this hidden-test run: `DATA_SEED`, for every run and every repeat."""
+    return DATA_SEED
 
 
 def _choice(rng: np.random.Generator, values: list[str], p: list[float], n: int) -> np.ndarray:
@@ -80,7 +87,8 @@ def draw(
     """`n` customers: their rows (plain dicts, None for missing), true probabilities, outcomes.
 
     Training rows carry `churned` (0/1) and the leaking `account_closed_at`; held-out rows
-    carry neither the label nor a close date, and have categories training never saw.
+    carry neither the label nor a close date, and have categories training never saw. Their
+    ids start with `H` instead of `C`, so no held-out id is ever a training id.
     """
     rng = np.random.default_rng(seed)
     tenure = rng.integers(0, 73, size=n).astype(float)
@@ -117,7 +125,7 @@ def draw(
     close_days = rng.integers(1, 60, size=n)
     for i in range(n):
         row: dict[str, object] = {
-            "customer_id": f"C{seed % 1000:03d}{i:06d}",
+            "customer_id": f"{'H' if held_out else 'C'}{seed % 1000:03d}{i:06d}",
             "tenure_months": int(tenure[i]),
             "plan": None if missing["plan"][i] < 0.03 else str(plan[i]),
             "contract": str(contract[i]),

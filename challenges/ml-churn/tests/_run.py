@@ -1,7 +1,11 @@
 """One run's data and the candidate's answers, shared by every hidden test of the run.
 
-The candidate is called twice with the same inputs (the second call only for the
-reproducibility test). Everything the tests judge is computed here or in `_metrics`, from the
+The candidate is called twice with the same training rows and seed (the second call only for
+the reproducibility test). The second call gets the same score rows in another order (a fixed
+permutation, `SECOND_CALL_ORDER_SEED`), and its answer is put back in the first call's order
+before the two are compared: every row is scored on its own, so the order must not change any
+row's answer, and a cache keyed on the inputs cannot hand the first answer back. The call server
+is one process for the whole run, so without the permutation a memo cache would pass. Everything the tests judge is computed here or in `_metrics`, from the
 rows, true probabilities and outcomes `_data` drew; the candidate's own `estimated_auc` is only
 compared with the held-out figure computed here, never used as a score.
 """
@@ -22,6 +26,7 @@ from takehome_oracle import candidate
 TRAIN_ROWS = 4000
 HELD_OUT_ROWS = 4000
 LEAK_PROBES = 300
+SECOND_CALL_ORDER_SEED = 4242
 # A call may take long on a loaded grading host: the tests' own budget (test_reproducible.py)
 # decides, not the proxy's default timeout.
 os.environ.setdefault("TAKEHOME_ORACLE_TIMEOUT", "150")
@@ -77,24 +82,48 @@ def case() -> Case:
     return Case(seed, train, score, true_prob, churned, HELD_OUT_ROWS, pairs)
 
 
-def _call() -> Answer:
+def _call(score: list[dict]) -> Answer:
     data = case()
     started = time.perf_counter()
-    raw = churn.fit_predict(data.train, data.score, data.seed)
+    raw = churn.fit_predict(data.train, score, data.seed)
     return Answer(raw, time.perf_counter() - started)
 
 
 @functools.cache
 def answer() -> Answer:
     """The candidate's answer on this run's data (its first call)."""
-    return _call()
+    return _call(case().score)
+
+
+def second_call_order() -> np.ndarray:
+    """The order of the score rows in the second call: `order[k]` is the row sent k-th."""
+    n = len(case().score)
+    return np.random.default_rng(SECOND_CALL_ORDER_SEED).permutation(n)
+
+
+def _in_first_order(raw: object, order: np.ndarray) -> object:
+    """`raw` with its per-row lists put back in the first call's row order (others as they are)."""
+    if not isinstance(raw, dict):
+        return raw
+    back = dict(raw)
+    for key, value in raw.items():
+        if isinstance(value, list) and len(value) == len(order):
+            unpermuted = [None] * len(order)
+            for k, i in enumerate(order):
+                unpermuted[i] = value[k]
+            back[key] = unpermuted
+    return back
 
 
 @functools.cache
 def second_answer() -> Answer:
-    """The same call again, same seed: the answer must be the same."""
+    """The same call again, same training rows and seed, the score rows in another order; the
+    answer put back in the first call's order: it must be the same."""
     answer()
-    return _call()
+    order = second_call_order()
+    score = case().score
+    got = _call([score[i] for i in order])
+    return Answer(_in_first_order(got.raw, order), got.seconds)
 
 
 def held_out() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
