@@ -136,7 +136,8 @@ def test_pack_validates(docker_client: docker.DockerClient, challenge: Challenge
     assert [o.name for o in outcomes][:2] == ["reference", "starter"]
     assert len(outcomes) == 2 + len(VARIANTS)
     graded = {o.name: o.report for o in outcomes}
-    hidden, packaged = graded["hidden-under-test-path"], graded["helper-in-package"]
+    hidden = graded["variant hidden-under-test-path"]
+    packaged = graded["variant helper-in-package"]
     # Hiding the helper under a test path changes no score: it is production code either way.
     for category in ("coverage", "style", "complexity", "security"):
         assert hidden.categories[category].score == packaged.categories[category].score, category
@@ -145,4 +146,4 @@ def test_pack_validates(docker_client: docker.DockerClient, challenge: Challenge
     assert ("B602", helper) in rules
     assert any(f.file == helper for f in hidden.categories["complexity"].findings)
     reference = graded["reference"].score
-    assert reference - graded["subtle-dst-fx"].score >= 8
+    assert reference - graded["variant subtle-dst-fx"].score >= 8
