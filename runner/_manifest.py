@@ -315,8 +315,9 @@ OverlayPath = Annotated[
 class VariantManifest(_Model):
     """`variants/<name>/variant.toml`: a flawed solution and where it must lose points.
 
-    The folder is an overlay on `reference/` (`runner._overlay`): the files that differ, and
-    `remove` for the reference's files or folders the variant does not have.
+    The folder is an overlay on `reference/` (`runner._overlay`): the files that differ (whole,
+    or as `X.patch`, a unified diff of `reference/X`), and `remove` for the reference's files or
+    folders the variant does not have.
     """
 
     category: Category
@@ -328,9 +329,11 @@ class VariantManifest(_Model):
     """The lowest overall score (0-100) the variant may get."""
     remove: tuple[OverlayPath, ...] = Field(default=(), strict=False)
     """Paths (files or folders, relative to the reference) the variant deletes."""
+    literal: tuple[OverlayPath, ...] = Field(default=(), strict=False)
+    """Overlay files ending in `.patch` that are shipped as they are, not applied as patches."""
     reason: OneLine = ""
 
-    @field_validator("remove")
+    @field_validator("remove", "literal")
     @classmethod
     def _normalised(cls, remove: tuple[str, ...]) -> tuple[str, ...]:
         for entry in remove:

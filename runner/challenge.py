@@ -8,7 +8,8 @@ Layout of a challenge folder::
     tests/               the hidden tests (never shown to candidates)
     reference/           a solution that must score high
     variants/<name>/     optional flawed solutions, each an overlay on reference/: the files that
-                         differ and a `variant.toml` (`VariantManifest`, `remove` for deletions)
+                         differ (whole, or `X.patch`: a unified diff of reference/X) and a
+                         `variant.toml` (`VariantManifest`, `remove` for deletions)
 
 `starter/` and `tests/` are read once, through the same safe walk as a submission
 (`runner.intake.snapshot_path`: no symlinks, no special files, caches and `*.pyc` skipped), so the
@@ -18,7 +19,9 @@ Exception tree::
 
     ChallengeError                       a challenge pack is unusable (names the file or folder)
     ├── ManifestError                    challenge.toml / variant.toml: `<file>: <field>: <why>`
-    │                                    (also an overlay file identical to the reference's)
+    │                                    (also an overlay file identical to the reference's,
+    │                                    and a patch that is malformed or does not apply:
+    │                                    `<file>.patch: line N: hunk H: <why>`)
     ├── UnknownChallenge (LookupError)   no challenge has that id; lists the known ids
     └── UnknownVariant (LookupError)     the challenge has no variant of that name; lists them
 """
@@ -41,7 +44,14 @@ from runner._manifest import (
     parse_manifest,
     read_manifest,
 )
-from runner._overlay import DiffStat, check_overlay, compose, diffstat, write_tree
+from runner._overlay import (
+    DiffStat,
+    apply_patches,
+    check_overlay,
+    compose,
+    diffstat,
+    write_tree,
+)
 from runner.intake import IntakeError, Snapshot, snapshot_path
 from sandbox.spec import Limits
 
@@ -82,7 +92,8 @@ class Variant:
     """A flawed solution under `variants/<name>/` and the expectation it must meet.
 
     The folder is an overlay on the reference (`runner._overlay`): `overlay` holds its files
-    (`variant.toml` excluded), `snapshot()` the composed tree.
+    (`variant.toml` excluded) with each patch `X.patch` applied (it holds `X`, patched),
+    `snapshot()` the composed tree.
     """
 
     name: str
@@ -106,7 +117,8 @@ def _variant(folder: Path, reference: Snapshot) -> Variant:
     snap = _folder(folder)
     files = {name: data for name, data in snap.files.items() if name != VARIANT_MANIFEST}
     overlay = Snapshot(files=files, executable=snap.executable & files.keys())
-    check_overlay(folder, path, reference, overlay, manifest.remove)
+    check_overlay(folder, path, reference, overlay, (manifest.remove, manifest.literal))
+    overlay = apply_patches(folder, reference, overlay, manifest.literal)
     variant = Variant(folder.name, folder, manifest, reference, overlay)
     try:
         variant.snapshot()
