@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from pathlib import Path
 
@@ -74,3 +75,40 @@ def test_exec_bits_survive_the_round_trip(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (out / "run.sh").stat().st_mode & 0o111
     assert not (out / "calc" / "expression.py").stat().st_mode & 0o111
+
+
+def test_a_patch_overlay_writes_the_same_tree_as_the_whole_file(tmp_path: Path) -> None:
+    pack = tmp_path / "calculator"
+    shutil.copytree(CALCULATOR, pack)
+    whole = pack / "variants" / "eval-shortcut" / "calc" / "expression.py"
+    before = load_challenge(pack).variant("eval-shortcut")
+    reference = (pack / "reference" / "calc" / "expression.py").read_bytes()
+    diff = difflib.diff_bytes(
+        difflib.unified_diff,
+        reference.splitlines(keepends=True),
+        whole.read_bytes().splitlines(keepends=True),
+        b"a/calc/expression.py",
+        b"b/calc/expression.py",
+    )
+    whole.with_name("expression.py.patch").write_bytes(b"".join(diff))
+    whole.unlink()
+    out = tmp_path / "tree"
+    args = ["--challenges-dir", str(tmp_path), "challenges", "variant", "calculator"]
+    result = CliRunner().invoke(cli, [*args, "eval-shortcut", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert snapshot_path(out).digest == before.snapshot().digest
+    assert f"{before.diffstat()}" in result.output  # the diffstat of the composed trees
+
+
+def test_a_bundled_patched_variant_is_written_in_full(tmp_path: Path) -> None:
+    bundled = CHALLENGES.parents[1] / "challenges"
+    folder = bundled / "django-orm-performance" / "variants" / "n-plus-one"
+    assert (folder / "catalog" / "views.py.patch").is_file()
+    out = tmp_path / "tree"
+    args = ["--challenges-dir", str(bundled), "challenges", "variant", "django-orm-performance"]
+    result = CliRunner().invoke(cli, [*args, "n-plus-one", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    views = (out / "catalog" / "views.py").read_text()
+    assert 'Book.objects.order_by("id")[start : start + PAGE_SIZE]' in views
+    assert not (out / "catalog" / "views.py.patch").exists()
+    assert "1 file +1 -1" in result.output
