@@ -81,11 +81,12 @@ def check_overlay(
     manifest: Path,
     reference: Snapshot,
     overlay: Snapshot,
-    fields: tuple[tuple[str, ...], tuple[str, ...]],
+    remove: tuple[str, ...],
+    *,
+    literal: tuple[str, ...] = (),
 ) -> None:
     """Raise `ManifestError` for a redundant overlay file, or a `remove` or `literal` entry that
-    is wrong; `fields` are the manifest's (`remove`, `literal`)."""
-    remove, literal = fields
+    is wrong (`overlay` as the folder holds it, patches not applied yet)."""
     for path, data in overlay.files.items():
         same_mode = (path in overlay.executable) == (path in reference.executable)
         if reference.files.get(path) == data and same_mode:

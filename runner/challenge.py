@@ -117,7 +117,7 @@ def _variant(folder: Path, reference: Snapshot) -> Variant:
     snap = _folder(folder)
     files = {name: data for name, data in snap.files.items() if name != VARIANT_MANIFEST}
     overlay = Snapshot(files=files, executable=snap.executable & files.keys())
-    check_overlay(folder, path, reference, overlay, (manifest.remove, manifest.literal))
+    check_overlay(folder, path, reference, overlay, manifest.remove, literal=manifest.literal)
     overlay = apply_patches(folder, reference, overlay, manifest.literal)
     variant = Variant(folder.name, folder, manifest, reference, overlay)
     try:
