@@ -634,15 +634,16 @@ KINDS = {
 }
 
 
-def generate(rng, orders, kinds=None, copies=1, fill=None):
+def generate(rng, orders, kinds=None, copies=1, fill=None, customers=None):
     """An export of about `orders` order rows: `copies` rows of each kind (all of `KINDS`, or
-    just `kinds`), the rest drawn by weight from them (or from `fill`), in shuffled order."""
+    just `kinds`), the rest drawn by weight from them (or from `fill`), in shuffled order;
+    `customers` customers (default: one per five orders, at least 12)."""
     chosen = kinds or list(KINDS)
     first = dt.date(FIRST_YEAR, 2, 1) + dt.timedelta(days=rng.randrange(60))
     last = dt.date(LAST_YEAR, 11, 10) + dt.timedelta(days=rng.randrange(30))
     ex = Export(rng, first, last)
     ex.build_fx()
-    ex.build_customers(max(12, orders // 5))
+    ex.build_customers(customers or max(12, orders // 5))
     plan = [kind for kind in chosen for _ in range(copies)]
     filling = fill or chosen
     weights = [KINDS[kind][1] for kind in filling]
