@@ -43,7 +43,7 @@ from graders.base import GRADER_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
 from graders.caps import cap_findings
 from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutcome, Verdict
 from graders.model import VerdictKind as Kind
-from sandbox import WORKDIR, Execution, RunSpec, Sandbox
+from sandbox import TIMED_CPU_SHARES, WORKDIR, Execution, RunSpec, Sandbox
 from sandbox.pins import tool_label
 
 __all__ = [
@@ -159,9 +159,13 @@ class TestsGrader:
         spec = make_spec(inp, label, argv, files_in=files, files_out=(junit,), env={**env, **urls})
         without_sources = {k: v for k, v in spec.files_in.items() if not k.startswith("src/")}
         # Probes run only the hidden tests (no candidate file): trusted, so the app's readiness
-        # check can share their container.
+        # check can share their container. They measure time: a timed share of the CPUs.
         return dataclasses.replace(
-            spec, files_in=without_sources, network=inp.service_network, trusted=True
+            spec,
+            files_in=without_sources,
+            network=inp.service_network,
+            trusted=True,
+            limits=dataclasses.replace(spec.limits, cpu_shares=TIMED_CPU_SHARES),
         )
 
     def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:

@@ -19,7 +19,7 @@ from graders.model import Verdict, VerdictKind
 from runner._manifest import ServiceSpec
 from runner.challenge import Challenge
 from runner.intake import Snapshot
-from sandbox import Execution, Limits, RunSpec, Sandbox, Service
+from sandbox import TIMED_CPU_SHARES, Execution, Limits, RunSpec, Sandbox, Service
 
 __all__ = ["APP_LOG_BYTES", "AppUnderTest"]
 
@@ -90,11 +90,13 @@ class AppUnderTest:
                 "PYTHONUNBUFFERED": "1",
             },
             workdir="/work/src",
-            # The app lives through every probe: give it the sum of both deadlines.
+            # The app lives through every probe: give it the sum of both deadlines. The probes
+            # time it: a timed share of the CPUs, as theirs.
             limits=dataclasses.replace(
                 limits,
                 memory_bytes=memory,
                 wall_seconds=limits.wall_seconds + service.ready_seconds + 60,
+                cpu_shares=TIMED_CPU_SHARES,
             ),
             label=APP_STEP,
         )
@@ -137,7 +139,9 @@ class AppUnderTest:
             ),
             run_id=self._run_id,
             network=self.network,
-            limits=dataclasses.replace(limits, wall_seconds=seconds + 15),
+            limits=dataclasses.replace(
+                limits, wall_seconds=seconds + 15, cpu_shares=TIMED_CPU_SHARES
+            ),
             label=READY_STEP,
             trusted=True,
             gate=True,

@@ -18,6 +18,15 @@ floor, linear in between (so a borderline solution moves by a fraction of a stag
 - upstream caps: 1 with no violation during the stage, 0 at 5 (counted by the mock upstreams).
   A server that exceeds the caps under load gets no load credit: in production its answers
   would be rate-limited away.
+
+A stage short of full credit is measured again, up to three attempts in all, each with new users
+(so no cache carries over), and earns its best attempt's credit. On a grading host, contention
+only ever slows a server down, so the best of a few attempts is the closest figure to what it does
+on a machine of its own; one unlucky slice of CPU no longer costs a borderline server a stage.
+No further attempt is made after one with full credit, one where at least half the answers were
+wrong or missing (far past the floor: not a borderline server), or once two attempts in a row
+agree within 0.05. The best attempt's figures, every attempt's credit, the probes' own loop lag
+and the host's CPU stall during the stage are in the test's detail in the report.
 """
 
 import pytest
@@ -30,6 +39,8 @@ ZERO_VIOLATIONS = 5
 POOL = 50  # distinct users per ideal stage: a cache or coalescing helps, but is not needed
 OPENING_BURST = 16
 BURST_COPIES = (3, 3, 2, 1, 1)  # 5 users, 10 requests per realistic burst
+ATTEMPTS = 3
+AGREE = 0.05
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -48,57 +59,86 @@ def _opening(prefix: str) -> list[tuple[float, str]]:
     return [(0.0, f"{prefix}-open-{k}") for k in range(OPENING_BURST)]
 
 
-def _ideal_schedule(rate: int, count: int) -> list[tuple[float, str]]:
-    steady = [(0.25 + i / rate, f"load{rate}-{i % POOL}") for i in range(count)]
-    return _opening(f"load{rate}") + steady
+def _ideal_schedule(rate: int, count: int, tag: str) -> list[tuple[float, str]]:
+    steady = [(0.25 + i / rate, f"load{rate}{tag}-{i % POOL}") for i in range(count)]
+    return _opening(f"load{rate}{tag}") + steady
 
 
-def _realistic_schedule(rate: int, count: int) -> list[tuple[float, str]]:
+def _realistic_schedule(rate: int, count: int, tag: str) -> list[tuple[float, str]]:
     size = sum(BURST_COPIES)
     schedule = []
     for burst in range(count // size):
         offset = 0.25 + burst * size / rate
         for user, copies in enumerate(BURST_COPIES):
-            schedule += [(offset, f"real{rate}-{burst}-{user}")] * copies
-    return _opening(f"real{rate}") + schedule
+            schedule += [(offset, f"real{rate}{tag}-{burst}-{user}")] * copies
+    return _opening(f"real{rate}{tag}") + schedule
 
 
-def _score(stage, record_property) -> None:
-    p99 = stage.percentile(99)
-    violations = sum(stage.violations.values())
-    factors = {
+def _factors(stage) -> dict[str, float]:
+    return {
         "correct": _linear(len(stage.errors) / stage.count, 0.0, ZERO_ERROR_SHARE),
-        "p99": _linear(p99, FULL_P99, ZERO_P99),
-        "caps": _linear(violations, 0, ZERO_VIOLATIONS),
+        "p99": _linear(stage.percentile(99), FULL_P99, ZERO_P99),
+        "caps": _linear(sum(stage.violations.values()), 0, ZERO_VIOLATIONS),
     }
+
+
+def _credit(factors: dict[str, float]) -> float:
+    return factors["correct"] * factors["p99"] * factors["caps"]
+
+
+def _settled(credits: list[float], stage) -> bool:
+    """Whether another attempt is pointless: full credit; at least half the answers wrong or
+    missing (no share of the CPU makes that server borderline); or the last two attempts
+    earned the same credit, within AGREE."""
+    if credits[-1] >= 1.0 or len(stage.errors) >= stage.count / 2:
+        return True
+    return len(credits) >= 2 and abs(credits[-1] - credits[-2]) <= AGREE
+
+
+def _measure(rate: int, count: int, record_property, model: str = "ideal") -> None:
+    """Run the stage up to ATTEMPTS times, new users each time; the stage earns its best
+    attempt's credit (module docstring: when another attempt is made)."""
+    schedule = _realistic_schedule if model == "realistic" else _ideal_schedule
+    attempts = []
+    for attempt in range(1, ATTEMPTS + 1):
+        stage = run_stage(rate, schedule(rate, count, f"a{attempt}"), model=model)
+        attempts.append((_credit(_factors(stage)), attempt, stage))
+        if _settled([credit for credit, _, _ in attempts], stage):
+            break
+    credit, best, stage = max(attempts, key=lambda item: (item[0], -item[1]))
+    factors = _factors(stage)
+    p99 = stage.percentile(99)
     record_property("p50_ms", round(stage.percentile(50) * 1000))
     record_property("p99_ms", round(p99 * 1000) if p99 < float("inf") else -1)
     record_property("errors", len(stage.errors))
-    record_property("cap_violations", violations)
-    credit = factors["correct"] * factors["p99"] * factors["caps"]
+    record_property("cap_violations", sum(stage.violations.values()))
+    shown = ", ".join(f"{name} {value:.2f}" for name, value in factors.items())
+    tried = ", ".join(f"{c:.2f}" for c, _, _ in attempts)
+    detail = f"best of {len(attempts)} attempts (credits {tried}): attempt {best}: "
+    record_property("detail", f"{detail}{stage.summary()}; factors {shown}")
     if credit <= 0.0:
         zero = ", ".join(name for name, value in factors.items() if value <= 0.0)
-        pytest.fail(f"no credit ({zero} at the floor): {stage.summary()}", pytrace=False)
+        pytest.fail(f"no credit ({zero} at the floor) in {detail}{stage.summary()}", pytrace=False)
     record_property("score", round(credit, 4))
 
 
 def test_load_25_per_second(record_property):
-    _score(run_stage(25, _ideal_schedule(25, 100)), record_property)
+    _measure(25, 100, record_property)
 
 
 def test_load_50_per_second(record_property):
-    _score(run_stage(50, _ideal_schedule(50, 200)), record_property)
+    _measure(50, 200, record_property)
 
 
 def test_load_100_per_second(record_property):
     """The target: ten times today's peak of 10 dashboards/s."""
-    _score(run_stage(100, _ideal_schedule(100, 400)), record_property)
+    _measure(100, 400, record_property)
 
 
 def test_load_realistic_50_per_second(record_property):
-    _score(run_stage(50, _realistic_schedule(50, 200), model="realistic"), record_property)
+    _measure(50, 200, record_property, model="realistic")
 
 
 def test_load_realistic_100_per_second(record_property):
     """The target again, with the upstreams' real latency spread and bursty traffic."""
-    _score(run_stage(100, _realistic_schedule(100, 400), model="realistic"), record_property)
+    _measure(100, 400, record_property, model="realistic")
