@@ -95,7 +95,6 @@ class Limits:
             "wall_seconds",
             "memory_bytes",
             "cpus",
-            "cpu_shares",
             "pids",
             "output_bytes",
             "tmpfs_bytes",
@@ -106,6 +105,8 @@ class Limits:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive")
+        if not 2 <= self.cpu_shares <= 262_144:
+            raise ValueError("Limits.cpu_shares must be from 2 to 262144 (Docker's range)")
 
 
 @dataclass(frozen=True)
