@@ -163,7 +163,9 @@ class Stage:
     how much CPU starvation of the probe container itself went into the figures."""
     stall: float | None = None
     """The share of the stage during which some task on the host waited for a CPU (Linux PSI,
-    /proc/pressure/cpu), when the kernel reports it: contention from outside both containers."""
+    /proc/pressure/cpu, host-wide), when the kernel reports it. It counts every runnable task,
+    the app's and the probes' own included, so it says how busy the host was, not who made it
+    busy: context for a reviewer, never part of the score."""
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -180,7 +182,7 @@ class Stage:
             f"{self.count / self.seconds if self.seconds else 0:.0f} req/s, "
             f"cap violations {self.violations}, probe loop lag {self.lag * 1000:.0f} ms"
             + (f", host CPU stall {self.stall:.0%}" if self.stall is not None else "")
-            + (f"; first error: {self.errors[0]}" if self.errors else "")
+            + (f"; first error: {self.errors[0][:120]}" if self.errors else "")
         )
 
 
@@ -237,9 +239,11 @@ def run_stage(
     model: str = "ideal",
     in_flight: int = 48,
     timeout: float = 3.0,
+    slots: dict[str, str] | None = None,
 ) -> Stage:
     """Drive `schedule` ((offset in seconds, user id) per request) with the upstreams' healthy
-    latency following `model`; the stage's cap violations are those counted during it."""
+    latency following `model` (realistic latencies drawn per `slots[uid]`, upstreams.py); the
+    stage's cap violations are those counted during it."""
     h = harness()
     duration = max((offset for offset, _ in schedule), default=0.0)
 
@@ -247,6 +251,7 @@ def run_stage(
         for up in h.up.values():
             up.reset_peaks()
             up.model = model
+            up.slots = dict(slots or {})
         stage = Stage(rate, len(schedule), model=model)
         stalled_before = _stalled_microseconds()
         try:
@@ -254,6 +259,7 @@ def run_stage(
         finally:
             for up in h.up.values():
                 up.model = "ideal"
+                up.slots = {}
         stalled_after = _stalled_microseconds()
         if stalled_before is not None and stalled_after is not None and stage.seconds > 0:
             stage.stall = min(1.0, (stalled_after - stalled_before) / 1e6 / stage.seconds)
