@@ -31,6 +31,7 @@ __all__ = [
 
 _MAX_CASES = 50_000
 _MESSAGE_CAP = 2000
+_DETAIL_CAP = 500
 _PY_SUFFIX = re.compile(r"\.py$")
 
 
@@ -46,6 +47,9 @@ class Case:
     credit: float = 1.0
     """Share of its points a passed case earns: a probe may report partial credit with
     `record_property("score", x)`, x in [0, 1] (performance probes grade on a scale)."""
+    detail: str = ""
+    """What a passed probe measured, from `record_property("detail", text)` (capped): the
+    report shows it as the case's message, so a reviewer sees why a stage earned what it did."""
 
 
 def read_cases(root: XmlElement) -> list[Case]:
@@ -73,6 +77,7 @@ def read_cases(root: XmlElement) -> list[Case]:
                 message=message,
                 seconds=_seconds(element.get("time", "")),
                 credit=_credit(element),
+                detail=_detail(element),
             )
         )
     return cases
@@ -87,6 +92,13 @@ def _credit(element: XmlElement) -> float:
                 return 0.0
             return min(1.0, max(0.0, value)) if math.isfinite(value) else 0.0
     return 1.0
+
+
+def _detail(element: XmlElement) -> str:
+    for prop in element.iter("property"):
+        if prop.get("name") == "detail":
+            return prop.get("value", "")[:_DETAIL_CAP]
+    return ""
 
 
 def junit_key(test_id: str) -> tuple[str, str]:
@@ -127,8 +139,10 @@ def summarise(cases: list[Case]) -> tuple[TestOutcome, float, str, float]:
     seconds = sum(c.seconds for c in cases)
     worst = _worst(cases)
     if worst is None:
+        details = "; ".join(c.detail for c in passed if c.detail)
         partial = f"partial credit {fraction:.2f}" if fraction < 1.0 else ""
-        return TestOutcome.PASSED, fraction, partial, seconds
+        message = ": ".join(part for part in (partial, details) if part)
+        return TestOutcome.PASSED, fraction, message[:_MESSAGE_CAP], seconds
     message = worst.message
     if len(cases) > 1:
         message = f"{len(passed)}/{len(cases)} cases passed; {worst.name}: {message}"

@@ -21,7 +21,15 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 from graders.base import SRC_DIR, Grader, GraderCheckFailed, GradingInput
 from graders.caps import MAX_FINDINGS, cap_findings
 from graders.model import CategoryResult, Verdict, VerdictKind
-from sandbox import SCRATCH_DIR, WORKDIR, Execution, Limits, RunSpec, Sandbox
+from sandbox import (
+    BACKGROUND_CPU_SHARES,
+    SCRATCH_DIR,
+    WORKDIR,
+    Execution,
+    Limits,
+    RunSpec,
+    Sandbox,
+)
 
 __all__ = [
     "BASE_ENV",
@@ -100,9 +108,12 @@ def make_spec(
 
 
 def analysis_limits(limits: Limits) -> Limits:
-    """Limits for a static-analysis step: its report may be larger than a test run's output."""
+    """Limits for a static-analysis step: its report may be larger than a test run's output,
+    and nothing in it depends on time, so it takes a background share of a contended host's
+    CPUs (`sandbox.BACKGROUND_CPU_SHARES`)."""
     return dataclasses.replace(
         limits,
+        cpu_shares=BACKGROUND_CPU_SHARES,
         output_bytes=max(limits.output_bytes, 4 * 1024 * 1024),
         files_out_bytes=max(limits.files_out_bytes, 32 * 1024 * 1024),
     )

@@ -67,6 +67,9 @@ class GradingInput:
     then probes: they run without the candidate's files, in a container that reaches the app at
     `service_url` and nothing else."""
     service_url: str = ""
+    timed_probes: bool = False
+    """Service mode whose probes measure time (not an isolated unit challenge's call server):
+    their container gets a timed CPU share (`sandbox.TIMED_CPU_SHARES`), as the app's."""
     canaries: bool = True
     """In-process hidden-test runs get per-run canary tests and forgery checks
     (graders/_canary.py). Off only for tests of the JUnit mapping with hand-made reports."""

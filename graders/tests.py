@@ -43,7 +43,7 @@ from graders.base import GRADER_DIR, SRC_DIR, TOOLS_PYTHON, GradingInput
 from graders.caps import cap_findings
 from graders.model import CategoryResult, Finding, Severity, TestCase, TestOutcome, Verdict
 from graders.model import VerdictKind as Kind
-from sandbox import WORKDIR, Execution, RunSpec, Sandbox
+from sandbox import TIMED_CPU_SHARES, WORKDIR, Execution, RunSpec, Sandbox
 from sandbox.pins import tool_label
 
 __all__ = [
@@ -159,9 +159,14 @@ class TestsGrader:
         spec = make_spec(inp, label, argv, files_in=files, files_out=(junit,), env={**env, **urls})
         without_sources = {k: v for k, v in spec.files_in.items() if not k.startswith("src/")}
         # Probes run only the hidden tests (no candidate file): trusted, so the app's readiness
-        # check can share their container.
+        # check can share their container. Load probes measure time: a timed share of the CPUs.
+        shares = TIMED_CPU_SHARES if inp.timed_probes else spec.limits.cpu_shares
         return dataclasses.replace(
-            spec, files_in=without_sources, network=inp.service_network, trusted=True
+            spec,
+            files_in=without_sources,
+            network=inp.service_network,
+            trusted=True,
+            limits=dataclasses.replace(spec.limits, cpu_shares=shares),
         )
 
     def grade(self, inp: GradingInput, executions: Mapping[str, Execution]) -> CategoryResult:
@@ -225,6 +230,10 @@ def _read_run(
     label = _repeat.run_label(run)
     verdicts, cases = _read(executions, label, _repeat.junit_path(run))
     forged, cases = _check_canaries(inp, executions.get(label), cases)
+    if inp.service_network is None:
+        # In-process: candidate code shared the pytest process and could write any property.
+        # A probe's detail is shown to reviewers as evidence, so only probes may give one.
+        cases = [dataclasses.replace(case, detail="") for case in cases]
     matched, unmatched = _junit.match(expected, cases)
     return _Run(verdicts, matched, unmatched, forged)
 

@@ -54,4 +54,5 @@ def call_server(
         image,
         service=service,
         grader_files={ORACLE_FILE: (ORACLE_SOURCE, 0o444)},
+        timed=False,
     )

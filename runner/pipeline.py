@@ -138,7 +138,9 @@ class Pipeline:
         """`_run_steps` next to `app` (the hidden tests' first run only, when they repeat), then
         each later run next to an app of its own; the apps' verdicts go to `verdicts`."""
         with app:
-            base = dataclasses.replace(base, service_network=app.network, service_url=app.url)
+            base = dataclasses.replace(
+                base, service_network=app.network, service_url=app.url, timed_probes=app.timed
+            )
             ready = app.ready_check(base.limits)
             first = 1 if base.repeat > 1 else None
             inputs, labels, executions = self._run_steps(challenge, base, progress, ready, first)
@@ -174,7 +176,11 @@ class Pipeline:
             return {}
         with app:
             inp = dataclasses.replace(
-                inp, service_network=app.network, service_url=app.url, only_run=run
+                inp,
+                service_network=app.network,
+                service_url=app.url,
+                timed_probes=app.timed,
+                only_run=run,
             )
             ready = app.ready_check(inp.limits)
             ready = dataclasses.replace(ready, label=f"{ready.label}.{run}")

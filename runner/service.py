@@ -19,7 +19,7 @@ from graders.model import Verdict, VerdictKind
 from runner._manifest import ServiceSpec
 from runner.challenge import Challenge
 from runner.intake import Snapshot
-from sandbox import Execution, Limits, RunSpec, Sandbox, Service
+from sandbox import TIMED_CPU_SHARES, Execution, Limits, RunSpec, Sandbox, Service
 
 __all__ = ["APP_LOG_BYTES", "AppUnderTest"]
 
@@ -62,9 +62,13 @@ class AppUnderTest:
         *,
         service: ServiceSpec | None = None,
         grader_files: Mapping[str, tuple[bytes, int]] | None = None,
+        timed: bool = True,
     ) -> None:
         """`service` and `grader_files` replace the manifest's `[service]` for a grader-owned
-        app (the isolated unit oracle's call server, `runner/oracle.py`)."""
+        app (the isolated unit oracle's call server, `runner/oracle.py`). `timed`: the probes
+        measure time, so the app, its readiness check and the probes get a timed CPU share
+        (`sandbox.TIMED_CPU_SHARES`); a call server, which nothing times, keeps the default.
+        The app's share is still bounded by its CPU quota (`[limits] cpus`)."""
         service = service or challenge.manifest.service
         if service is None:
             raise ValueError(f"challenge {challenge.manifest.id!r} has no [service] section")
@@ -72,7 +76,9 @@ class AppUnderTest:
         self._settings = service
         self._image = image
         self._run_id = run_id
+        self.timed = timed
         limits = challenge.limits()
+        self._shares = TIMED_CPU_SHARES if timed else limits.cpu_shares
         memory = service.memory_mb * 1024 * 1024 if service.memory_mb else limits.memory_bytes
         self._spec = RunSpec(
             image=image,
@@ -95,6 +101,7 @@ class AppUnderTest:
                 limits,
                 memory_bytes=memory,
                 wall_seconds=limits.wall_seconds + service.ready_seconds + 60,
+                cpu_shares=self._shares,
             ),
             label=APP_STEP,
         )
@@ -137,7 +144,7 @@ class AppUnderTest:
             ),
             run_id=self._run_id,
             network=self.network,
-            limits=dataclasses.replace(limits, wall_seconds=seconds + 15),
+            limits=dataclasses.replace(limits, wall_seconds=seconds + 15, cpu_shares=self._shares),
             label=READY_STEP,
             trusted=True,
             gate=True,

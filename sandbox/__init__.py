@@ -2,7 +2,9 @@
 
 from sandbox.fake import FakeSandbox
 from sandbox.spec import (
+    BACKGROUND_CPU_SHARES,
     SCRATCH_DIR,
+    TIMED_CPU_SHARES,
     WORKDIR,
     EngineUnavailable,
     Execution,
@@ -18,7 +20,9 @@ from sandbox.spec import (
 )
 
 __all__ = [
+    "BACKGROUND_CPU_SHARES",
     "SCRATCH_DIR",
+    "TIMED_CPU_SHARES",
     "WORKDIR",
     "EngineUnavailable",
     "Execution",

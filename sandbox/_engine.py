@@ -218,6 +218,7 @@ class Engine:
             mem_limit=lim.memory_bytes,
             memswap_limit=lim.memory_bytes,
             nano_cpus=int(lim.cpus * 1e9),
+            cpu_shares=lim.cpu_shares,
             ulimits=[
                 Ulimit(name="fsize", soft=lim.file_size_bytes, hard=lim.file_size_bytes),
                 Ulimit(name="nofile", soft=lim.nofile, hard=lim.nofile),

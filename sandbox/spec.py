@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "BACKGROUND_CPU_SHARES",
     "SCRATCH_DIR",
+    "TIMED_CPU_SHARES",
     "WORKDIR",
     "EngineUnavailable",
     "Execution",
@@ -33,6 +35,13 @@ __all__ = [
 ]
 
 MiB = 1024 * 1024
+#: `Limits.cpu_shares` of a step that measures time (a service-mode app and its probes): on a
+#: contended host it gets four times a default container's share of the CPUs, so a load stage
+#: measures the candidate's server rather than whatever else the host is grading.
+TIMED_CPU_SHARES = 4096
+#: `Limits.cpu_shares` of a step whose result does not depend on time (static analysis): it
+#: yields the CPUs to the others when the host is contended, and runs as fast as ever when not.
+BACKGROUND_CPU_SHARES = 256
 #: Mount point of the per-run workspace volume inside every sandbox container.
 WORKDIR = "/work"
 #: The container's private, size-limited scratch tmpfs (also HOME): a path inside the sandbox,
@@ -63,6 +72,10 @@ class Limits:
     wall_seconds: float = 60.0
     memory_bytes: int = 512 * MiB
     cpus: float = 1.0
+    cpu_shares: int = 1024
+    """Relative CPU weight against the other containers when the host's CPUs are all busy
+    (Docker's `--cpu-shares`, cgroup v2 `cpu.weight`); no effect on an idle host. 1024 is
+    Docker's default; see `TIMED_CPU_SHARES` and `BACKGROUND_CPU_SHARES`."""
     pids: int = 128
     output_bytes: int = 1 * MiB
     """Cap on each of stdout and stderr; the rest is drained and counted, not kept."""
@@ -92,6 +105,8 @@ class Limits:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"Limits.{name} must be positive")
+        if not 2 <= self.cpu_shares <= 262_144:
+            raise ValueError("Limits.cpu_shares must be from 2 to 262144 (Docker's range)")
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,7 @@ class Execution:
 _CONTAINER_LIMITS = (
     "memory_bytes",
     "cpus",
+    "cpu_shares",
     "pids",
     "tmpfs_bytes",
     "workspace_bytes",

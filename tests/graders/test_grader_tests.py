@@ -137,6 +137,32 @@ def test_junit_mapping_of_params_classes_and_errors() -> None:
     assert [f.rule for f in result.findings] == ["tests/test_a.py::test_p", "collection-error"]
 
 
+def test_a_probes_detail_property_is_the_passed_cases_message() -> None:
+    data = _junit(
+        '<testcase classname="tests.test_a" name="test_load"><properties>'
+        '<property name="detail" value="p99 740 ms, 0 errors"/>'
+        '<property name="score" value="0.5"/></properties></testcase>',
+        '<testcase classname="tests.test_a" name="test_full"><properties>'
+        f'<property name="detail" value="{"x" * 900}"/></properties></testcase>',
+        '<testcase classname="tests.test_a" name="test_plain"/>',
+    )
+    expected = (
+        "tests/test_a.py::test_load",
+        "tests/test_a.py::test_full",
+        "tests/test_a.py::test_plain",
+    )
+    result = _grade_junit(data, expected, service_network="container:app", service_url="u")
+    messages = {t.id.split("::")[1]: t.message for t in result.tests}
+    assert messages["test_load"] == "partial credit 0.50: p99 740 ms, 0 errors"
+    assert messages["test_full"] == "x" * 500  # a detail is capped
+    assert messages["test_plain"] == ""
+    assert result.score == pytest.approx(100 * 2.5 / 3)
+    # In-process, candidate code shares the pytest process: no detail is taken from it.
+    unit = _grade_junit(data, expected)
+    assert [t.message for t in unit.tests] == ["partial credit 0.50", "", ""]
+    assert unit.score == result.score
+
+
 def test_exact_parametrised_id_is_matched_exactly() -> None:
     data = _junit(
         '<testcase classname="tests.test_a" name="test_p[1]"/>',

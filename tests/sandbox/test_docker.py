@@ -175,6 +175,27 @@ while True:
 """
 
 
+_CPU_WEIGHT = """
+from pathlib import Path
+v1, v2 = Path("/sys/fs/cgroup/cpu/cpu.shares"), Path("/sys/fs/cgroup/cpu.weight")
+print(("v1 " + v1.read_text()) if v1.exists() else ("v2 " + v2.read_text()))
+"""
+
+
+def test_cpu_shares_reach_the_containers_cgroup(run_python: RunPython) -> None:
+    """The relative CPU weight is the container's own (cgroup v1 cpu.shares as given; cgroup v2
+    cpu.weight as Docker converts it), so a timed step outweighs a background one."""
+    seen = {}
+    for shares in (256, 1024, 4096):
+        execution = run_python(_CPU_WEIGHT, limits={"cpu_shares": shares})
+        assert execution.ok, execution.stderr
+        version, value = execution.stdout.decode().split()
+        seen[shares] = int(value)
+        if version == "v1":
+            assert seen[shares] == shares
+    assert seen[256] < seen[1024] < seen[4096]
+
+
 def test_a_fork_bomb_is_contained_by_the_pids_limit(
     run_python: RunPython, docker_client: docker.DockerClient
 ) -> None:

@@ -121,3 +121,14 @@ def test_execution_ok_means_exit_zero_and_no_limit_hit(changes: dict[str, Any], 
 def test_every_infrastructure_fault_is_a_sandbox_error(error: type[Exception]) -> None:
     assert issubclass(error, SandboxError)
     assert not issubclass(SandboxError, (ValueError, RuntimeError))
+
+
+@pytest.mark.parametrize("shares", [0, 1, 262_145])
+def test_cpu_shares_outside_dockers_range_are_refused(shares: int) -> None:
+    with pytest.raises(ValueError, match="cpu_shares must be from 2 to 262144"):
+        Limits(cpu_shares=shares)
+
+
+def test_cpu_shares_at_dockers_bounds_are_accepted() -> None:
+    assert Limits(cpu_shares=2).cpu_shares == 2
+    assert Limits(cpu_shares=262_144).cpu_shares == 262_144

@@ -158,6 +158,14 @@ class Stage:
     seconds: float = 0.0
     violations: dict[str, int] = field(default_factory=dict)
     model: str = "ideal"
+    lag: float = 0.0
+    """The probes' own worst event-loop lag during the stage (seconds late for a 10 ms tick):
+    how much CPU starvation of the probe container itself went into the figures."""
+    stall: float | None = None
+    """The share of the stage during which some task on the host waited for a CPU (Linux PSI,
+    /proc/pressure/cpu, host-wide), when the kernel reports it. It counts every runnable task,
+    the app's and the probes' own included, so it says how busy the host was, not who made it
+    busy: context for a reviewer, never part of the score."""
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -172,8 +180,9 @@ class Stage:
             f"{len(self.errors)} errors, p50 {self.percentile(50) * 1000:.0f} ms, "
             f"p99 {self.percentile(99) * 1000:.0f} ms, throughput "
             f"{self.count / self.seconds if self.seconds else 0:.0f} req/s, "
-            f"cap violations {self.violations}"
-            + (f"; first error: {self.errors[0]}" if self.errors else "")
+            f"cap violations {self.violations}, probe loop lag {self.lag * 1000:.0f} ms"
+            + (f", host CPU stall {self.stall:.0%}" if self.stall is not None else "")
+            + (f"; first error: {self.errors[0][:120]}" if self.errors else "")
         )
 
 
@@ -197,8 +206,31 @@ async def _drive(
         else:
             stage.latencies.append(loop.time() - due)
 
-    await asyncio.gather(*(one(offset, uid) for offset, uid in schedule))
+    ticker = asyncio.create_task(_tick(stage))
+    try:
+        await asyncio.gather(*(one(offset, uid) for offset, uid in schedule))
+    finally:
+        ticker.cancel()
     stage.seconds = loop.time() - start
+
+
+async def _tick(stage: Stage, period: float = 0.01) -> None:
+    """Record in `stage.lag` how late a 10 ms sleep wakes up, at worst, until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(period)
+        stage.lag = max(stage.lag, loop.time() - before - period)
+
+
+def _stalled_microseconds() -> int | None:
+    """The host's cumulative `some` CPU pressure stall (microseconds), or None without PSI."""
+    try:
+        with open("/proc/pressure/cpu", encoding="ascii") as pressure:
+            first = pressure.readline().split()
+        return int(dict(part.split("=", 1) for part in first[1:])["total"])
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
 
 
 def run_stage(
@@ -207,9 +239,11 @@ def run_stage(
     model: str = "ideal",
     in_flight: int = 48,
     timeout: float = 3.0,
+    slots: dict[str, str] | None = None,
 ) -> Stage:
     """Drive `schedule` ((offset in seconds, user id) per request) with the upstreams' healthy
-    latency following `model`; the stage's cap violations are those counted during it."""
+    latency following `model` (realistic latencies drawn per `slots[uid]`, upstreams.py); the
+    stage's cap violations are those counted during it."""
     h = harness()
     duration = max((offset for offset, _ in schedule), default=0.0)
 
@@ -217,12 +251,18 @@ def run_stage(
         for up in h.up.values():
             up.reset_peaks()
             up.model = model
+            up.slots = dict(slots or {})
         stage = Stage(rate, len(schedule), model=model)
+        stalled_before = _stalled_microseconds()
         try:
             await _drive(stage, schedule, in_flight, timeout)
         finally:
             for up in h.up.values():
                 up.model = "ideal"
+                up.slots = {}
+        stalled_after = _stalled_microseconds()
+        if stalled_before is not None and stalled_after is not None and stage.seconds > 0:
+            stage.stall = min(1.0, (stalled_after - stalled_before) / 1e6 / stage.seconds)
         stage.violations = {n: u.violations for n, u in h.up.items()}
         return stage
 

@@ -18,7 +18,21 @@ floor, linear in between (so a borderline solution moves by a fraction of a stag
 - upstream caps: 1 with no violation during the stage, 0 at 5 (counted by the mock upstreams).
   A server that exceeds the caps under load gets no load credit: in production its answers
   would be rate-limited away.
+
+A stage short of full credit is measured again, up to three attempts in all, each with new users
+(so no cache carries over), and earns its best attempt's credit. On a grading host, contention
+only ever slows a server down, so the best of a few attempts is the closest figure to what it does
+on a machine of its own; one unlucky slice of CPU no longer costs a borderline server a stage.
+No further attempt is made after one with full credit, one where at least half the answers were
+wrong or missing while the probes were not starved (far past the floor: not a borderline server),
+or once two attempts in a row agree within 0.05. Each attempt has new, unpredictable user ids,
+mapped to the same slots of the schedule, so every attempt sees the same realistic latencies
+(upstreams.py): attempts differ only in what the host and the server did, not in luck of the draw.
+Every attempt's credit, the best attempt's factors and figures, the probes' own loop lag and the
+host's CPU stall during the stage are in the test's detail in the report.
 """
+
+import secrets
 
 import pytest
 
@@ -30,6 +44,9 @@ ZERO_VIOLATIONS = 5
 POOL = 50  # distinct users per ideal stage: a cache or coalescing helps, but is not needed
 OPENING_BURST = 16
 BURST_COPIES = (3, 3, 2, 1, 1)  # 5 users, 10 requests per realistic burst
+ATTEMPTS = 3
+AGREE = 0.05
+STARVED = 0.1  # seconds: probe loop lag past which an attempt's errors may be the host's
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,6 +66,7 @@ def _opening(prefix: str) -> list[tuple[float, str]]:
 
 
 def _ideal_schedule(rate: int, count: int) -> list[tuple[float, str]]:
+    """(offset, slot) per request; a slot is one user of the stage."""
     steady = [(0.25 + i / rate, f"load{rate}-{i % POOL}") for i in range(count)]
     return _opening(f"load{rate}") + steady
 
@@ -63,42 +81,98 @@ def _realistic_schedule(rate: int, count: int) -> list[tuple[float, str]]:
     return _opening(f"real{rate}") + schedule
 
 
-def _score(stage, record_property) -> None:
-    p99 = stage.percentile(99)
-    violations = sum(stage.violations.values())
-    factors = {
+def _attempt(schedule: list[tuple[float, str]]) -> tuple[list[tuple[float, str]], dict[str, str]]:
+    """One attempt's requests: every slot gets a user id no one can predict (so an app can
+    neither prefetch an attempt nor tell attempts apart by their ids), and the slot map that
+    gives each id its slot's realistic latencies (the same in every attempt)."""
+    token = secrets.token_hex(6)
+    users: dict[str, str] = {}
+    for _, slot in schedule:
+        users.setdefault(slot, f"{token}-{len(users)}")
+    return [(offset, users[slot]) for offset, slot in schedule], {u: s for s, u in users.items()}
+
+
+def _factors(stage) -> dict[str, float]:
+    return {
         "correct": _linear(len(stage.errors) / stage.count, 0.0, ZERO_ERROR_SHARE),
-        "p99": _linear(p99, FULL_P99, ZERO_P99),
-        "caps": _linear(violations, 0, ZERO_VIOLATIONS),
+        "p99": _linear(stage.percentile(99), FULL_P99, ZERO_P99),
+        "caps": _linear(sum(stage.violations.values()), 0, ZERO_VIOLATIONS),
     }
+
+
+def _credit(factors: dict[str, float]) -> float:
+    return factors["correct"] * factors["p99"] * factors["caps"]
+
+
+def _settled(credits: list[float], stage) -> bool:
+    """Whether another attempt is pointless: full credit; at least half the answers wrong or
+    missing while the probes themselves were not starved (their loop never STARVED late: such a
+    server is far past the floor, not borderline, and its timeouts would cost the run minutes);
+    or the last two attempts earned the same credit, within AGREE."""
+    if credits[-1] >= 1.0:
+        return True
+    if len(stage.errors) >= stage.count / 2 and stage.lag < STARVED:
+        return True
+    return len(credits) >= 2 and abs(credits[-1] - credits[-2]) <= AGREE
+
+
+def _attempts(rate: int, count: int, model: str) -> list[tuple[float, object]]:
+    """(credit, stage) of each attempt made, in order (module docstring: when one is made)."""
+    schedule = (_realistic_schedule if model == "realistic" else _ideal_schedule)(rate, count)
+    attempts: list[tuple[float, object]] = []
+    for _ in range(ATTEMPTS):
+        requests, slots = _attempt(schedule)
+        stage = run_stage(rate, requests, model=model, slots=slots)
+        attempts.append((_credit(_factors(stage)), stage))
+        if _settled([credit for credit, _ in attempts], stage):
+            break
+    return attempts
+
+
+def _best(attempts: list[tuple[float, object]]) -> tuple[float, int, object]:
+    """The best attempt's credit, number (1-based) and stage; a tie goes to the earlier one."""
+    index = max(range(len(attempts)), key=lambda i: (attempts[i][0], -i))
+    return attempts[index][0], index + 1, attempts[index][1]
+
+
+def _measure(rate: int, count: int, record_property, model: str = "ideal") -> None:
+    """Run the stage in up to ATTEMPTS attempts; it earns its best attempt's credit. The
+    detail (the test's message in the report) leads with what decided the credit."""
+    attempts = _attempts(rate, count, model)
+    credit, best, stage = _best(attempts)
+    factors = _factors(stage)
+    p99 = stage.percentile(99)
     record_property("p50_ms", round(stage.percentile(50) * 1000))
     record_property("p99_ms", round(p99 * 1000) if p99 < float("inf") else -1)
     record_property("errors", len(stage.errors))
-    record_property("cap_violations", violations)
-    credit = factors["correct"] * factors["p99"] * factors["caps"]
+    record_property("cap_violations", sum(stage.violations.values()))
+    shown = ", ".join(f"{name} {value:.2f}" for name, value in factors.items())
+    tried = ", ".join(f"{c:.2f}" for c, _ in attempts)
+    detail = f"attempt {best} of {len(attempts)} (credits {tried}; factors {shown}): "
+    record_property("detail", f"{detail}{stage.summary()}")
     if credit <= 0.0:
         zero = ", ".join(name for name, value in factors.items() if value <= 0.0)
-        pytest.fail(f"no credit ({zero} at the floor): {stage.summary()}", pytrace=False)
+        pytest.fail(f"no credit ({zero} at the floor), {detail}{stage.summary()}", pytrace=False)
     record_property("score", round(credit, 4))
 
 
 def test_load_25_per_second(record_property):
-    _score(run_stage(25, _ideal_schedule(25, 100)), record_property)
+    _measure(25, 100, record_property)
 
 
 def test_load_50_per_second(record_property):
-    _score(run_stage(50, _ideal_schedule(50, 200)), record_property)
+    _measure(50, 200, record_property)
 
 
 def test_load_100_per_second(record_property):
     """The target: ten times today's peak of 10 dashboards/s."""
-    _score(run_stage(100, _ideal_schedule(100, 400)), record_property)
+    _measure(100, 400, record_property)
 
 
 def test_load_realistic_50_per_second(record_property):
-    _score(run_stage(50, _realistic_schedule(50, 200), model="realistic"), record_property)
+    _measure(50, 200, record_property, model="realistic")
 
 
 def test_load_realistic_100_per_second(record_property):
     """The target again, with the upstreams' real latency spread and bursty traffic."""
-    _score(run_stage(100, _realistic_schedule(100, 400), model="realistic"), record_property)
+    _measure(100, 400, record_property, model="realistic")

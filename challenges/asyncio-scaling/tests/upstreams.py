@@ -11,8 +11,10 @@ the upstream already holds its cap.
 
 Healthy latency follows one of two models (`Upstream.model`): "ideal", a fixed latency per
 upstream, or "realistic", the brief's 20-300 ms: 20-60 ms for most answers and a tail of 5% at
-100-250 ms. Realistic latencies are a pure function of (upstream, user id, call number), so a
-stage sees the same latencies in every run.
+100-250 ms. Realistic latencies are a pure function of (upstream, slot, call number), where a
+load stage maps each of its user ids to a slot (`Upstream.slots`: the id's place in the stage's
+schedule; an id without one is its own slot), so a stage sees the same latencies in every run
+and in every attempt, whatever the (random) user ids.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ class Upstream:
         self.calls: dict[str, list[float]] = defaultdict(list)
         self.model = "ideal"
         """Healthy latency for ids without their own: "ideal" or "realistic" (module docstring)."""
+        self.slots: dict[str, str] = {}
+        """User id -> the slot its realistic latencies are drawn for (module docstring)."""
         self.inflight = 0
         self.peak = 0
         self.violations = 0
@@ -178,7 +182,7 @@ class Upstream:
         if b.latency is not None:
             return b.latency
         if self.model == "realistic":
-            return realistic_latency(self.name, uid, call)
+            return realistic_latency(self.name, self.slots.get(uid, uid), call)
         return DEFAULT_LATENCY[self.name]
 
 
