@@ -189,6 +189,21 @@ def test_a_stage_without_credit_fails_with_its_detail(
         load_probes._measure(100, 400, lambda _k, _v: None)
 
 
+def test_a_server_falling_behind_earns_no_latency_credit(load_probes: ModuleType) -> None:
+    """Its p99 measures the stage's length times its shortfall; its sustained rate does not."""
+    stage = _stage(400, 0)
+    stage.offsets = [i / 100 for i in range(400)]
+    stage.latencies = [0.6] * 400  # a p99 of 600 ms alone would earn 0.8 of the stage
+    stage.completions = [o + 0.05 for o in stage.offsets]  # kept up with everything
+    assert stage.sustained() == pytest.approx(1.0)
+    assert load_probes._factors(stage)["p99"] == pytest.approx(0.8)
+    stage.completions = [o / 0.8 for o in stage.offsets]  # answered at 80% of the offered rate
+    assert stage.sustained() == pytest.approx(0.8, abs=0.01)
+    assert load_probes._factors(stage)["p99"] == 0.0
+    stage.completions = [o / 0.9 for o in stage.offsets]  # 90%: half the latency credit at most
+    assert load_probes._factors(stage)["p99"] == pytest.approx(0.5, abs=0.05)
+
+
 def test_a_stage_summary_names_the_probes_starvation(load_probes: ModuleType) -> None:
     stage = _stage(10, 0)
     stage.lag, stage.stall, stage.seconds = 0.012, 0.25, 1.0

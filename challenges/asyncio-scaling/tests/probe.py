@@ -158,6 +158,10 @@ class Stage:
     seconds: float = 0.0
     violations: dict[str, int] = field(default_factory=dict)
     model: str = "ideal"
+    offsets: list[float] = field(default_factory=list)
+    """When each request was due (seconds from the stage's start), in schedule order."""
+    completions: list[float] = field(default_factory=list)
+    """When each correct answer arrived (seconds from the stage's start)."""
     lag: float = 0.0
     """The probes' own worst event-loop lag during the stage (seconds late for a 10 ms tick):
     how much CPU starvation of the probe container itself went into the figures."""
@@ -173,6 +177,18 @@ class Stage:
             return math.inf
         return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
+    def sustained(self) -> float:
+        """The share of the offered rate the server kept up with, over the middle half of the
+        schedule: correct answers that arrived in that window per request due in it (about 1
+        for a server that keeps up, its capacity share for one that falls behind). Unlike the
+        p99 of a server falling behind, which only says how long the stage ran, this does not
+        grow with the stage's length."""
+        span = max(self.offsets, default=0.0)
+        low, high = span / 4, 3 * span / 4
+        due = sum(low <= offset < high for offset in self.offsets)
+        done = sum(low <= at < high for at in self.completions)
+        return done / due if due else 1.0
+
     def summary(self) -> str:
         return (
             f"{self.rate:g} req/s x {self.count} ({self.model} latency): "
@@ -180,6 +196,7 @@ class Stage:
             f"{len(self.errors)} errors, p50 {self.percentile(50) * 1000:.0f} ms, "
             f"p99 {self.percentile(99) * 1000:.0f} ms, throughput "
             f"{self.count / self.seconds if self.seconds else 0:.0f} req/s, "
+            f"sustained {self.sustained():.0%} of the offered rate, "
             f"cap violations {self.violations}, probe loop lag {self.lag * 1000:.0f} ms"
             + (f", host CPU stall {self.stall:.0%}" if self.stall is not None else "")
             + (f"; first error: {self.errors[0][:120]}" if self.errors else "")
@@ -205,6 +222,7 @@ async def _drive(
             stage.errors.append(problem)
         else:
             stage.latencies.append(loop.time() - due)
+            stage.completions.append(loop.time() - start)
 
     ticker = asyncio.create_task(_tick(stage))
     try:
@@ -252,7 +270,7 @@ def run_stage(
             up.reset_peaks()
             up.model = model
             up.slots = dict(slots or {})
-        stage = Stage(rate, len(schedule), model=model)
+        stage = Stage(rate, len(schedule), model=model, offsets=[o for o, _ in schedule])
         stalled_before = _stalled_microseconds()
         try:
             await _drive(stage, schedule, in_flight, timeout)

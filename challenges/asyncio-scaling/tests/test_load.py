@@ -14,7 +14,11 @@ floor, linear in between (so a borderline solution moves by a fraction of a stag
 
 - correct answers: 1 when every answer is exactly right, 0 at 5% wrong or missing;
 - p99 latency of the correct answers: 1 at <= 500 ms (the brief's target), 0 at >= 1 s (the
-  brief's hard budget for every request);
+  brief's hard budget for every request), and never more than the sustained-rate factor: 1
+  when the server kept up with at least 95% of the offered rate over the middle half of the
+  stage, 0 at 85% or less (`Stage.sustained`). A server that falls behind builds a backlog, and
+  its p99 then measures the stage's length times its shortfall, which a few percent of CPU
+  moves across the whole ramp; its sustained rate moves by those few percent only;
 - upstream caps: 1 with no violation during the stage, 0 at 5 (counted by the mock upstreams).
   A server that exceeds the caps under load gets no load credit: in production its answers
   would be rate-limited away.
@@ -41,6 +45,7 @@ from probe import harness, run_stage
 FULL_P99, ZERO_P99 = 0.5, 1.0
 ZERO_ERROR_SHARE = 0.05
 ZERO_VIOLATIONS = 5
+FULL_SUSTAINED, ZERO_SUSTAINED = 0.95, 0.85
 POOL = 50  # distinct users per ideal stage: a cache or coalescing helps, but is not needed
 OPENING_BURST = 16
 BURST_COPIES = (3, 3, 2, 1, 1)  # 5 users, 10 requests per realistic burst
@@ -93,9 +98,10 @@ def _attempt(schedule: list[tuple[float, str]]) -> tuple[list[tuple[float, str]]
 
 
 def _factors(stage) -> dict[str, float]:
+    held = _linear(stage.sustained(), FULL_SUSTAINED, ZERO_SUSTAINED)
     return {
         "correct": _linear(len(stage.errors) / stage.count, 0.0, ZERO_ERROR_SHARE),
-        "p99": _linear(stage.percentile(99), FULL_P99, ZERO_P99),
+        "p99": min(held, _linear(stage.percentile(99), FULL_P99, ZERO_P99)),
         "caps": _linear(sum(stage.violations.values()), 0, ZERO_VIOLATIONS),
     }
 
