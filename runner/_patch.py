@@ -6,8 +6,12 @@ optional `diff `/`index ` preamble, `--- a/<target>` and `+++ b/<target>` header
 `patch` is forgiving, because a variant that no longer fits its reference must fail loudly:
 every context and removed line must match the original byte for byte at the line its hunk names
 (no fuzz, no offset search, no whitespace folding), hunks come in order without overlapping, and
-each `+c` must follow from its `-a` and the hunks before. `\\ No newline at end of file` after a
-line takes that line's newline away. Anything else is a `PatchError` naming the patch's line.
+each `+c` must follow from its `-a` and the hunks before. `\\ No newline at end of file` (any
+line starting `\\ `, as `diff` translates the text) after a line takes that line's newline away,
+and no hunk may follow it. A header names exactly `a/<target>` (`b/<target>`) or `<target>`, and
+the header lines end in `\\n` (a CRLF there means an editor or git's autocrlf converted the patch,
+which would no longer match the bytes it patches). Anything else is a `PatchError` naming the
+patch's line.
 
 Why not a library: `whatthepatch` applies `str` lines (CRLF and the final newline are lost),
 `patch-ng` patches files on disk and allows fuzz, `unidiff` only parses.
@@ -20,9 +24,10 @@ from dataclasses import dataclass
 
 __all__ = ["PatchError", "apply_patch"]
 
-_HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?: [^\n]*)?\n")
+_HUNK = re.compile(rb"@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@(?: [^\n]*)?\n")
 _OLD, _NEW = (b" ", b"-"), (b" ", b"+")  # the kinds of hunk line each side holds
 _Entry = tuple[bytes, bytes, int]  # kind (` `, `-`, `+` or `\`), the line's bytes, patch line
+_MARKER = b"\\ "  # `\ No newline at end of file`, whatever the language of its text
 
 
 class PatchError(ValueError):
@@ -41,6 +46,7 @@ class _Hunk:
     new_start: int
     old: list[tuple[int, bytes]]  # (patch line, bytes) of its context and removed lines
     new: list[bytes]  # its context and added lines
+    marked: bool  # it holds a `\\ No newline at end of file`: it reaches the file's end
 
 
 def _split(data: bytes) -> list[bytes]:
@@ -62,9 +68,17 @@ def _header(lines: list[bytes], index: int, prefix: bytes, target: str) -> None:
         found = _show(line) if line else "the end of the patch"
         expected = f"{prefix.decode()}{side}/{target}"
         raise PatchError(index + 1, f"expected a header {expected!r}, found {found}")
+    if line.endswith(b"\r\n"):
+        raise PatchError(
+            index + 1,
+            "the header ends in CRLF: the patch was converted (an editor, git's autocrlf);"
+            " write it again with `diff -u` and keep its bytes",
+        )
     name = line[len(prefix) :].rstrip(b"\n").split(b"\t")[0].decode("utf-8", "replace")
-    if name != target and not name.endswith("/" + target):
-        raise PatchError(index + 1, f"the header names {name!r}, not {target!r}")
+    if name not in (target, f"{side}/{target}"):
+        raise PatchError(
+            index + 1, f"the header names {name!r}, not {side + '/' + target!r} or {target!r}"
+        )
 
 
 def _take(line: bytes, left: tuple[int, int], where: str, number: int) -> tuple[int, int]:
@@ -73,7 +87,7 @@ def _take(line: bytes, left: tuple[int, int], where: str, number: int) -> tuple[
     if kind not in _OLD + _NEW:
         raise PatchError(
             number,
-            f"{where}: a line starts with ' ', '-', '+' or '\\', not {_show(line)}"
+            f"{where}: a line starts with ' ', '-', '+' or '\\ ', not {_show(line)}"
             " (an editor may have stripped the space of an empty context line)",
         )
     if not line.endswith(b"\n"):
@@ -96,12 +110,12 @@ def _mark(entries: list[_Entry], number: int, where: str) -> None:
 def _entries(lines: list[bytes], index: int, counts: tuple[int, int], where: str) -> list[_Entry]:
     """The lines of the hunk that starts at `lines[index]`, `counts` (old, new) long."""
     left, entries = counts, list[_Entry]()
-    while left != (0, 0) or (index < len(lines) and lines[index].startswith(b"\\")):
+    while left != (0, 0) or (index < len(lines) and lines[index].startswith(_MARKER)):
         if index >= len(lines):
             raise PatchError(
                 index, f"{where} ends early: {left[0]} old and {left[1]} new lines are missing"
             )
-        if lines[index].startswith(b"\\"):
+        if lines[index].startswith(_MARKER):
             _mark(entries, index + 1, where)
         else:
             left = _take(lines[index], left, where, index + 1)
@@ -144,7 +158,8 @@ def _hunk(lines: list[bytes], index: int, number: int) -> tuple[_Hunk, int]:
     _closed(entries, where)
     old = [(line, data) for kind, data, line in entries if kind in _OLD]
     new = [data for kind, data, _ in entries if kind in _NEW]
-    hunk = _Hunk(number, index + 1, a - 1 if b else a, c - 1 if d else c, old, new)
+    marked = any(kind == b"\\" for kind, _, _ in entries)
+    hunk = _Hunk(number, index + 1, a - 1 if b else a, c - 1 if d else c, old, new, marked)
     return hunk, index + 1 + len(entries)
 
 
@@ -157,6 +172,12 @@ def _parse(target: str, patch: bytes) -> list[_Hunk]:
     hunks: list[_Hunk] = []
     index += 2
     while index < len(lines):
+        if hunks and hunks[-1].marked:
+            raise PatchError(
+                index + 1,
+                f"hunk {len(hunks)} ends with '\\ No newline at end of file', which ends the"
+                " file: no hunk may follow it",
+            )
         hunk, index = _hunk(lines, index, len(hunks) + 1)
         hunks.append(hunk)
     if not hunks:
@@ -189,8 +210,23 @@ def _match(hunk: _Hunk, original: list[bytes], target: str) -> None:
             raise PatchError(
                 line,
                 f"hunk {hunk.number}: line {number + 1} of {target} is {_show(original[number])},"
-                f" the patch expects {_show(expected)}",
+                f" the patch expects {_show(expected)}{_ending(original[number], expected)}",
             )
+
+
+def _ending(found: bytes, expected: bytes) -> str:
+    """A hint when two lines differ only in their line ending (a converted patch or file)."""
+
+    def ends(line: bytes) -> str:
+        return "CRLF" if line.endswith(b"\r\n") else "LF" if line.endswith(b"\n") else ""
+
+    same_text = found.rstrip(b"\r\n") == expected.rstrip(b"\r\n")
+    if same_text and {ends(found), ends(expected)} == {"CRLF", "LF"}:
+        return (
+            f" (the file's line ends in {ends(found)}, the patch's in {ends(expected)}:"
+            " was one of them converted?)"
+        )
+    return ""
 
 
 def apply_patch(target: str, original: bytes, patch: bytes) -> bytes:

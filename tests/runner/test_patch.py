@@ -6,11 +6,24 @@ import difflib
 import random
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from runner._patch import PatchError, apply_patch
 
 NO_NEWLINE = b"\\ No newline at end of file\n"
 ORIGINAL = b"".join(b"line %d\n" % n for n in range(1, 21))
+PIECES = (
+    b"a\n",
+    b"b\r\n",
+    b"\n",
+    b"-- sql\n",
+    b"+++ c\n",
+    b"@@ d\n",
+    b"\\ e\n",
+    b"\xff\n",
+    b" \n",
+)
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -114,6 +127,54 @@ def test_no_offset_search_a_hunk_applies_at_its_line_or_not_at_all() -> None:
     assert _error(patch, shifted).message.startswith("hunk 1: line 7 of x is 'line 6',")
 
 
+def test_the_marker_s_text_may_be_translated() -> None:
+    patch = b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n\\ Kein Zeilenumbruch am Dateiende.\n"
+    assert apply_patch("x", b"a\n", patch) == b"b"
+
+
+def test_a_header_may_name_the_bare_path() -> None:
+    patch = b"--- pkg/x\t2026-12-01 10:00:00\n+++ pkg/x\t2026-12-02\n@@ -1 +1 @@\n-line 1\n+one\n"
+    assert apply_patch("pkg/x", ORIGINAL, patch).startswith(b"one\nline 2\n")
+
+
+def test_a_line_ending_mismatch_says_so() -> None:
+    patch = _diff(ORIGINAL, ORIGINAL.replace(b"line 2\n", b"two\n")).replace(
+        b" line 1\n", b" line 1\r\n"
+    )
+    assert _error(patch).message == (
+        "hunk 1: line 1 of x is 'line 1', the patch expects 'line 1\\r' (the file's line ends"
+        " in LF, the patch's in CRLF: was one of them converted?)"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=st.lists(st.sampled_from(PIECES), max_size=30),
+    edits=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 40), st.sampled_from(PIECES)),
+        min_size=1,
+        max_size=6,
+    ),
+    end=st.sampled_from((b"", b"tail", b"\r")),
+    context=st.sampled_from((0, 1, 3)),
+)
+def test_any_diff_difflib_writes_applies_to_its_original(
+    old: list[bytes], edits: list[tuple[bool, int, bytes]], end: bytes, context: int
+) -> None:
+    """The property behind the strictness: whatever `diff -u` writes for two files (here
+    difflib, with diff's marker after a last line without newline) turns the first into the
+    second exactly, CRLF, missing final newlines and hunk-looking lines included."""
+    new = list(old)
+    for insert, at, piece in edits:
+        if insert or not new:
+            new.insert(min(at, len(new)), piece)
+        else:
+            del new[at % len(new)]
+    before, after = b"".join(old) + end, b"".join(new)
+    assume(before != after)
+    assert apply_patch("x", before, _diff(before, after, context=context)) == after
+
+
 def test_a_whitespace_change_is_a_mismatch() -> None:
     patch = _diff(ORIGINAL, ORIGINAL.replace(b"line 10\n", b"line ten\n"))
     assert "line 7 of x is 'line 7 '" in _error(patch, ORIGINAL.replace(b"7\n", b"7 \n")).message
@@ -124,8 +185,22 @@ def test_a_whitespace_change_is_a_mismatch() -> None:
     [
         (b"", 1, "expected a header '--- a/x', found the end of the patch"),
         (b"--- a/x\n@@ -1 +1 @@\n", 2, "expected a header '+++ b/x', found '@@ -1 +1 @@'"),
-        (b"--- a/y\n+++ b/y\n", 1, "the header names 'a/y', not 'x'"),
-        (b"--- a/xx\n+++ b/xx\n", 1, "the header names 'a/xx', not 'x'"),
+        (b"--- a/y\n+++ b/y\n", 1, "the header names 'a/y', not 'a/x' or 'x'"),
+        (b"--- a/xx\n+++ b/xx\n", 1, "the header names 'a/xx', not 'a/x' or 'x'"),
+        (b"--- lib/x\n+++ b/x\n", 1, "the header names 'lib/x', not 'a/x' or 'x'"),
+        (b"--- a/x\n+++ a/x\n", 2, "the header names 'a/x', not 'b/x' or 'x'"),
+        (
+            b"--- a/x\r\n+++ b/x\r\n",
+            1,
+            "the header ends in CRLF: the patch was converted (an editor, git's autocrlf);"
+            " write it again with `diff -u` and keep its bytes",
+        ),
+        (
+            b"--- a/x\n+++ b/x\n@@ -1234567890 +1 @@\n",
+            3,
+            "expected a hunk header"
+            " '@@ -a,b +c,d @@', found '@@ -1234567890 +1 @@' (a patch changes one file)",
+        ),
         (b"old mode 100644\n--- a/x\n", 1, "expected a header '--- a/x', found 'old mode 100644'"),
         (b"--- a/x\n+++ b/x\n", 2, "the patch has no hunk ('@@ -a,b +c,d @@')"),
         (
@@ -143,8 +218,14 @@ def test_a_whitespace_change_is_a_mismatch() -> None:
         (
             b"--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n line 1\n\n",
             5,
-            "hunk 1: a line starts with ' ', '-', '+' or '\\', not ''"
+            "hunk 1: a line starts with ' ', '-', '+' or '\\ ', not ''"
             " (an editor may have stripped the space of an empty context line)",
+        ),
+        (
+            b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-line 1\n+one\n\\No newline\n",
+            6,
+            "expected a hunk header '@@ -a,b +c,d @@', found '\\\\No newline'"
+            " (a patch changes one file)",
         ),
         (
             b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-line 1\n-line 2\n",
@@ -207,6 +288,13 @@ def test_malformed_patches_name_the_line(patch: bytes, line: int, message: str) 
             b"@@ -1 +1 @@\n-line 1\n+one\n\\ No newline at end of file\n",
             3,
             "hunk 1 ends without a newline but the file goes on",
+        ),
+        (
+            b"@@ -20 +20 @@\n-line 20\n+twenty\n\\ No newline at end of file\n"
+            b"@@ -20,0 +21 @@\n+more\n",
+            7,
+            "hunk 1 ends with '\\ No newline at end of file', which ends the file:"
+            " no hunk may follow it",
         ),
     ],
 )
