@@ -24,10 +24,14 @@ from dataclasses import dataclass
 
 __all__ = ["PatchError", "apply_patch"]
 
-_HUNK = re.compile(rb"@@ -(\d{1,9})(?:,(\d{1,9}))? \+(\d{1,9})(?:,(\d{1,9}))? @@(?: [^\n]*)?\n")
+_HUNK = re.compile(rb"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?: [^\n]*)?\n")
+_DIGITS = 9  # a line number or count of more digits is refused before it is converted
 _OLD, _NEW = (b" ", b"-"), (b" ", b"+")  # the kinds of hunk line each side holds
 _Entry = tuple[bytes, bytes, int]  # kind (` `, `-`, `+` or `\`), the line's bytes, patch line
 _MARKER = b"\\ "  # `\ No newline at end of file`, whatever the language of its text
+_NOT_A_MARKER = (
+    "a line starting '\\' is the marker '\\ No newline at end of file' ('\\ ', then text)"
+)
 
 
 class PatchError(ValueError):
@@ -72,18 +76,19 @@ def _header(lines: list[bytes], index: int, prefix: bytes, target: str) -> None:
         raise PatchError(
             index + 1,
             "the header ends in CRLF: the patch was converted (an editor, git's autocrlf);"
-            " write it again with `diff -u` and keep its bytes",
+            " write it again with 'diff -u' and keep its bytes",
         )
     name = line[len(prefix) :].rstrip(b"\n").split(b"\t")[0].decode("utf-8", "replace")
-    if name not in (target, f"{side}/{target}"):
-        raise PatchError(
-            index + 1, f"the header names {name!r}, not {side + '/' + target!r} or {target!r}"
-        )
+    prefixed = f"{side}/{target}"
+    if name not in (target, prefixed):
+        raise PatchError(index + 1, f"the header names {name!r}, not {prefixed!r} or {target!r}")
 
 
 def _take(line: bytes, left: tuple[int, int], where: str, number: int) -> tuple[int, int]:
     """What is left of the hunk's (old, new) line counts after `line`."""
     kind = line[:1]
+    if kind == b"\\":
+        raise PatchError(number, f"{where}: {_NOT_A_MARKER}, not {_show(line)}")
     if kind not in _OLD + _NEW:
         raise PatchError(
             number,
@@ -137,6 +142,8 @@ def _closed(entries: list[_Entry], where: str) -> None:
 
 def _numbers(line: bytes, number: int, where: str) -> tuple[int, int, int, int]:
     """`a, b, c, d` of a hunk header `@@ -a,b +c,d @@` (`b` and `d` default to 1)."""
+    if line.startswith(b"\\"):
+        raise PatchError(number, f"{_NOT_A_MARKER}, not {_show(line)}")
     match = _HUNK.fullmatch(line)
     if match is None:
         raise PatchError(
@@ -144,6 +151,8 @@ def _numbers(line: bytes, number: int, where: str) -> tuple[int, int, int, int]:
             f"expected a hunk header '@@ -a,b +c,d @@', found {_show(line)}"
             " (a patch changes one file)",
         )
+    if any(group is not None and len(group) > _DIGITS for group in match.groups()):
+        raise PatchError(number, f"{where}: a line number has more than {_DIGITS} digits")
     a, b, c, d = (1 if group is None else int(group) for group in match.groups())
     if (b and not a) or (d and not c):
         raise PatchError(number, f"{where}: line numbers start at 1")
@@ -172,10 +181,10 @@ def _parse(target: str, patch: bytes) -> list[_Hunk]:
     hunks: list[_Hunk] = []
     index += 2
     while index < len(lines):
-        if hunks and hunks[-1].marked:
+        if hunks and hunks[-1].marked and lines[index].startswith(b"@@"):
             raise PatchError(
                 index + 1,
-                f"hunk {len(hunks)} ends with '\\ No newline at end of file', which ends the"
+                f"hunk {len(hunks)} holds '\\ No newline at end of file', which ends the"
                 " file: no hunk may follow it",
             )
         hunk, index = _hunk(lines, index, len(hunks) + 1)
@@ -214,16 +223,21 @@ def _match(hunk: _Hunk, original: list[bytes], target: str) -> None:
             )
 
 
+def _eol(line: bytes) -> tuple[bytes, str]:
+    """A line's text and its ending: `CRLF`, `LF` or `` (the file's last line, no newline)."""
+    if line.endswith(b"\r\n"):
+        return line[:-2], "CRLF"
+    if line.endswith(b"\n"):
+        return line[:-1], "LF"
+    return line, ""
+
+
 def _ending(found: bytes, expected: bytes) -> str:
     """A hint when two lines differ only in their line ending (a converted patch or file)."""
-
-    def ends(line: bytes) -> str:
-        return "CRLF" if line.endswith(b"\r\n") else "LF" if line.endswith(b"\n") else ""
-
-    same_text = found.rstrip(b"\r\n") == expected.rstrip(b"\r\n")
-    if same_text and {ends(found), ends(expected)} == {"CRLF", "LF"}:
+    (text, ends), (other, expected_ends) = _eol(found), _eol(expected)
+    if text == other and {ends, expected_ends} == {"CRLF", "LF"}:
         return (
-            f" (the file's line ends in {ends(found)}, the patch's in {ends(expected)}:"
+            f" (the file's line ends in {ends}, the patch's in {expected_ends}:"
             " was one of them converted?)"
         )
     return ""
