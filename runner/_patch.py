@@ -140,8 +140,8 @@ def _closed(entries: list[_Entry], where: str) -> None:
                 )
 
 
-def _numbers(line: bytes, number: int, where: str) -> tuple[int, int, int, int]:
-    """`a, b, c, d` of a hunk header `@@ -a,b +c,d @@` (`b` and `d` default to 1)."""
+def _header_match(line: bytes, number: int) -> re.Match[bytes]:
+    """The match of a hunk header `@@ -a,b +c,d @@`, or the error saying what the line is."""
     if line.startswith(b"\\"):
         raise PatchError(number, f"{_NOT_A_MARKER}, not {_show(line)}")
     match = _HUNK.fullmatch(line)
@@ -151,9 +151,15 @@ def _numbers(line: bytes, number: int, where: str) -> tuple[int, int, int, int]:
             f"expected a hunk header '@@ -a,b +c,d @@', found {_show(line)}"
             " (a patch changes one file)",
         )
-    if any(group is not None and len(group) > _DIGITS for group in match.groups()):
+    return match
+
+
+def _numbers(line: bytes, number: int, where: str) -> tuple[int, int, int, int]:
+    """`a, b, c, d` of a hunk header `@@ -a,b +c,d @@` (`b` and `d` default to 1)."""
+    groups = [group or b"1" for group in _header_match(line, number).groups()]
+    if max(map(len, groups)) > _DIGITS:
         raise PatchError(number, f"{where}: a line number has more than {_DIGITS} digits")
-    a, b, c, d = (1 if group is None else int(group) for group in match.groups())
+    a, b, c, d = map(int, groups)
     if (b and not a) or (d and not c):
         raise PatchError(number, f"{where}: line numbers start at 1")
     return a, b, c, d
