@@ -50,7 +50,12 @@ class _Hunk:
     new_start: int
     old: list[tuple[int, bytes]]  # (patch line, bytes) of its context and removed lines
     new: list[bytes]  # its context and added lines
-    marked: bool  # it holds a `\\ No newline at end of file`: it reaches the file's end
+
+    @property
+    def marked(self) -> bool:
+        """It holds a `\\ No newline at end of file`: a side's last line has no newline."""
+        ends = [self.old[-1][1]] if self.old else []
+        return any(not line.endswith(b"\n") for line in ends + self.new[-1:])
 
 
 def _split(data: bytes) -> list[bytes]:
@@ -173,8 +178,7 @@ def _hunk(lines: list[bytes], index: int, number: int) -> tuple[_Hunk, int]:
     _closed(entries, where)
     old = [(line, data) for kind, data, line in entries if kind in _OLD]
     new = [data for kind, data, _ in entries if kind in _NEW]
-    marked = any(kind == b"\\" for kind, _, _ in entries)
-    hunk = _Hunk(number, index + 1, a - 1 if b else a, c - 1 if d else c, old, new, marked)
+    hunk = _Hunk(number, index + 1, a - 1 if b else a, c - 1 if d else c, old, new)
     return hunk, index + 1 + len(entries)
 
 

@@ -136,15 +136,6 @@ def test_infrastructure_failure_propagates(challenge: Challenge) -> None:
         pipeline.grade(challenge, challenge.reference())
 
 
-def test_an_isolated_call_server_is_not_timed(challenge: Challenge) -> None:
-    """Nothing times an isolated challenge's call server: it and its callers keep Docker's
-    default CPU share (service mode's probes get the timed one: tests/runner/test_service.py)."""
-    fake = FakeSandbox(lambda _s: Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=0))
-    Pipeline(fake, images=lambda _c: "img", concurrency=1).grade(challenge, challenge.reference())
-    shares = {s.label: s.limits.cpu_shares for s in fake.specs}
-    assert shares["service.app"] == shares["service.ready"] == shares["tests.hidden"] == 1024
-
-
 def test_isolated_hidden_tests_never_meet_the_candidates_files(challenge: Challenge) -> None:
     def ok(spec: RunSpec) -> Execution:
         return Execution(exit_code=0, stdout=b"", stderr=b"", wall_seconds=0.0)

@@ -9,7 +9,7 @@ import pytest
 
 from runner.challenge import Challenge, load_challenge
 from runner.pipeline import Pipeline
-from sandbox import BACKGROUND_CPU_SHARES, TIMED_CPU_SHARES, Execution, FakeSandbox, RunSpec
+from sandbox import Execution, FakeSandbox, RunSpec
 
 KV = Path(__file__).resolve().parents[1] / "challenges" / "kv-service"
 
@@ -54,23 +54,6 @@ def test_app_ready_then_probes_run_next_to_it(challenge: Challenge) -> None:
     assert "src/kv/store.py" in specs["coverage.candidate"].files_in
     assert report.logs == {"app": "serving\n"}
     assert [v.kind.value for v in report.verdicts if v.step.startswith("service")] == []
-
-
-def test_timed_steps_get_the_timed_cpu_share_and_analysis_the_background_one(
-    challenge: Challenge,
-) -> None:
-    fake = FakeSandbox(_answer(ready=True))
-    Pipeline(fake, images=lambda _c: "img").grade(challenge, challenge.reference())
-    shares = {s.label: s.limits.cpu_shares for s in fake.specs}
-    timed = {"service.app", "service.ready", "tests.hidden"}
-    assert {shares[label] for label in timed} == {TIMED_CPU_SHARES}
-    analysis = {label for label in shares if label.split(".")[0] in {"style", "complexity"}}
-    analysis |= {label for label in shares if label.startswith("security")}
-    assert analysis, shares
-    assert {shares[label] for label in analysis} == {BACKGROUND_CPU_SHARES}
-    # The candidate's own test run under coverage is neither: Docker's default share.
-    assert shares["coverage.candidate"] == 1024
-    assert BACKGROUND_CPU_SHARES < 1024 < TIMED_CPU_SHARES
 
 
 def test_app_never_ready_skips_the_probes_with_a_verdict(challenge: Challenge) -> None:

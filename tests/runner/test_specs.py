@@ -60,3 +60,4 @@ def test_every_container_of_a_grading_is_classified(
     labels = [s.label for s in fake.specs]
     assert {"service.ready.2", "tests.hidden.2"} <= set(labels)
     assert labels.count("service.app") == 2
+    assert BACKGROUND_CPU_SHARES < DEFAULT < TIMED_CPU_SHARES
