@@ -139,14 +139,18 @@ def summarise(cases: list[Case]) -> tuple[TestOutcome, float, str, float]:
     seconds = sum(c.seconds for c in cases)
     worst = _worst(cases)
     if worst is None:
-        details = "; ".join(c.detail for c in passed if c.detail)
-        partial = f"partial credit {fraction:.2f}" if fraction < 1.0 else ""
-        message = ": ".join(part for part in (partial, details) if part)
-        return TestOutcome.PASSED, fraction, message[:_MESSAGE_CAP], seconds
+        return TestOutcome.PASSED, fraction, _passed_message(passed, fraction), seconds
     message = worst.message
     if len(cases) > 1:
         message = f"{len(passed)}/{len(cases)} cases passed; {worst.name}: {message}"
     return worst.outcome, fraction, message[:_MESSAGE_CAP], seconds
+
+
+def _passed_message(passed: list[Case], fraction: float) -> str:
+    """The message of an id whose cases all passed: its partial credit, then their details."""
+    details = "; ".join(c.detail for c in passed if c.detail)
+    partial = f"partial credit {fraction:.2f}" if fraction < 1.0 else ""
+    return ": ".join(part for part in (partial, details) if part)[:_MESSAGE_CAP]
 
 
 def _worst(cases: list[Case]) -> Case | None:

@@ -277,22 +277,12 @@ class Pipeline:
         trusted ones together in one per network (the analysers in one, an app's readiness gate
         and its probes in another: the container set-up is paid once), the tests and the
         candidate-code steps first since they take longest."""
-        labels = [s.label for s in specs]
-        if len(set(labels)) != len(labels):
-            raise ValueError(f"step labels must be unique in a run: {labels}")
-        units = [[s] for s in specs if not s.trusted]
-        for network in dict.fromkeys(s.network for s in specs if s.trusted):
-            units.append([s for s in specs if s.trusted and s.network == network])
-        units.sort(key=_rank)
+        units = _units(specs)
 
         def run(unit: list[RunSpec]) -> list[Execution]:
-            for spec in unit:
-                if progress:
-                    progress(spec.label, "started")
+            _announce(progress, unit, "started")
             executions = self._sandbox.run_group(unit)
-            for spec in unit:
-                if progress:
-                    progress(spec.label, "finished")
+            _announce(progress, unit, "finished")
             return executions
 
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="step") as pool:
@@ -303,6 +293,28 @@ class Pipeline:
             # A failed gate ends its unit: the specs after it have no execution.
             for spec, execution in zip(unit, executions, strict=False)
         }
+
+
+def _units(specs: list[RunSpec]) -> list[list[RunSpec]]:
+    """The specs grouped into containers (see `Pipeline._run_all`), in run order."""
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"step labels must be unique in a run: {labels}")
+    alone = [[s] for s in specs if not s.trusted]
+    return sorted(alone + _by_network([s for s in specs if s.trusted]), key=_rank)
+
+
+def _by_network(specs: list[RunSpec]) -> list[list[RunSpec]]:
+    """The specs grouped by network, in the order each network first appears."""
+    networks = dict.fromkeys(s.network for s in specs)
+    return [[s for s in specs if s.network == network] for network in networks]
+
+
+def _announce(progress: Progress | None, unit: list[RunSpec], event: str) -> None:
+    """Tell `progress` (if any) that each step of a unit has `event` ("started", "finished")."""
+    if progress:
+        for spec in unit:
+            progress(spec.label, event)
 
 
 def _timings(started: float, executions: dict[str, Execution]) -> dict[str, object]:

@@ -4,7 +4,9 @@ One `Worker.run_once()` claims a run, reads its snapshot from the blob store, gr
 the report. Verdicts about the candidate's code are in the report; faults decide the run's fate:
 
 - `SandboxError` (Docker down, an image missing): the run goes back to the queue with backoff;
-- an unknown challenge, a missing or corrupted snapshot: the run fails at once (no retry helps);
+- an unknown challenge, a missing or corrupted snapshot, image settings that cannot build the
+  challenge's image (`SandboxMisconfigured`): the run fails at once (no retry helps; a regrade
+  after the fix grades it);
 - any other exception is a bug: the run fails with the exception named, and the worker goes on.
 
 The lease is renewed on every progress event of the pipeline, so a long grading keeps its run
@@ -31,7 +33,7 @@ from runner.metrics import RUNS_SETTLED, SANDBOX_FAILURES, record_report
 from runner.pipeline import Pipeline
 from runner.queue import Claim, RunQueue
 from runner.similarity import SimilarityIndex
-from sandbox import SandboxError
+from sandbox import SandboxError, SandboxMisconfigured
 
 __all__ = ["Worker", "WorkerPool"]
 
@@ -77,6 +79,10 @@ class Worker:
         outcome = "failed"
         try:
             outcome = self._grade(claim)
+        except SandboxMisconfigured as exc:
+            SANDBOX_FAILURES.labels(type(exc).__name__).inc()
+            self._queue.fail(claim, f"{type(exc).__name__}: {exc}")
+            _log.error("run %s: failed: %s", claim.run_id, exc, extra=context)
         except SandboxError as exc:
             SANDBOX_FAILURES.labels(type(exc).__name__).inc()
             state = self._queue.retry(claim, f"{type(exc).__name__}: {exc}")

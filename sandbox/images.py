@@ -28,7 +28,7 @@ import docker
 
 from sandbox._engine import engine_errors, image_exists, image_id
 from sandbox.pins import TOOL_PINS
-from sandbox.spec import ImageMissing, SandboxFailure
+from sandbox.spec import ImageMissing, SandboxFailure, SandboxMisconfigured
 
 __all__ = [
     "SERVICE_INCLUDE",
@@ -120,7 +120,7 @@ class ImageBuilder:
     def debian_base_tag(self, debian: Sequence[str]) -> str:
         """The base of a challenge that needs Debian packages: a local Debian build with them."""
         if self._settings.base_image:
-            raise SandboxFailure(
+            raise SandboxMisconfigured(
                 f"Debian packages ({', '.join(debian)}) are installed by debootstrap into a local"
                 " base: unset TAKEHOME_BASE_IMAGE to build this challenge's image"
             )
@@ -183,7 +183,7 @@ class ImageBuilder:
     def _debootstrap_import(self, tag: str, include: Sequence[str]) -> None:
         tool = shutil.which("debootstrap")
         if tool is None or os.geteuid() != 0:
-            raise SandboxFailure(
+            raise SandboxMisconfigured(
                 "building the base image needs root and debootstrap (apt-get install debootstrap),"
                 " or set TAKEHOME_BASE_IMAGE to an image with python3"
             )

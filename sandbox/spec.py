@@ -65,6 +65,12 @@ class SandboxFailure(SandboxError):
     """The engine refused or broke while running a spec."""
 
 
+class SandboxMisconfigured(SandboxError):
+    """This host's image settings cannot provide what a challenge needs (Debian packages with a
+    configured registry base, no debootstrap to build a base): no retry helps until an operator
+    changes the settings, so a worker fails the run at once, naming the setting."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one container. Memory is memory+swap: no swap is ever granted."""

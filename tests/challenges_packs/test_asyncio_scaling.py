@@ -171,8 +171,8 @@ def test_a_stage_earns_its_best_attempt_and_says_so(
     assert recorded["score"] == pytest.approx(0.8)
     assert str(recorded["detail"]).startswith("attempt 2 of 3 (credits 0.20, 0.80, 0.50; ")
     assert recorded["p99_ms"] == 600
-    ties = [(0.5, "first"), (0.5, "second")]
-    assert load_probes._best(ties) == (0.5, 1, "first")  # a tie goes to the earlier attempt
+    ties: list[tuple[float, dict[str, float], str]] = [(0.5, {}, "first"), (0.5, {}, "second")]
+    assert load_probes._best(ties) == (1, (0.5, {}, "first"))  # a tie goes to the earlier one
 
 
 def test_a_stage_without_credit_fails_with_its_detail(

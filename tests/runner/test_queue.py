@@ -17,7 +17,7 @@ from runner.store import Run, StoredReport
 from runner.store.models import utcnow
 from runner.store.records import enqueue_regrade
 from runner.worker import Worker, WorkerPool
-from sandbox import EngineUnavailable, Execution, FakeSandbox, RunSpec
+from sandbox import EngineUnavailable, Execution, FakeSandbox, RunSpec, SandboxMisconfigured
 from tests.fakeservice import reference_archive, tar_gz
 
 
@@ -130,6 +130,29 @@ def test_unknown_challenge_fails_without_retry(
     assert (run.state, run.attempts) == ("failed", 1)
     assert run.error is not None
     assert "unknown challenge" in run.error
+
+
+def test_image_settings_that_cannot_build_the_image_fail_the_run_at_once(
+    client: TestClient, svc: Services, token: str
+) -> None:
+    """A registry base with a challenge that needs Debian packages: retrying cannot help."""
+    _submit(client, token)
+
+    def images(_challenge: object) -> str:
+        raise SandboxMisconfigured("Debian packages (postgresql) ...: unset TAKEHOME_BASE_IMAGE")
+
+    def no_container(spec: RunSpec) -> Execution:
+        raise AssertionError(f"no container may start without an image: {spec.label}")
+
+    pipeline = Pipeline(FakeSandbox(no_container), images, concurrency=1)
+    worker = Worker(svc.queue, svc.blobs, lambda: svc.challenges, lambda: pipeline, name="w")
+    worker.run_once()
+    (run,) = _runs(svc)
+    assert (run.state, run.attempts) == ("failed", 1)
+    assert run.error == (
+        "SandboxMisconfigured: Debian packages (postgresql) ...: unset TAKEHOME_BASE_IMAGE"
+    )
+    assert _reports(svc) == []
 
 
 def test_expired_lease_is_taken_over_and_completes_exactly_once(

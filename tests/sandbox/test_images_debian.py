@@ -9,7 +9,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from sandbox import RunSpec, SandboxFailure
+from sandbox import RunSpec, SandboxMisconfigured
 from sandbox.docker import DockerSandbox
 from sandbox.images import TOOL_PINS, ImageBuilder, ImageSettings
 
@@ -40,7 +40,7 @@ def test_debian_packages_get_their_own_base_and_tag(
     assert builder.debian_base_tag(["postgresql", "python3"]) == own  # python3 is always there
     assert builder.debian_base_tag(["postgresql", "redis-server"]) != own
     configured = ImageBuilder(docker_client, ImageSettings(base_image="example/py:1"))
-    with pytest.raises(SandboxFailure, match="TAKEHOME_BASE_IMAGE"):
+    with pytest.raises(SandboxMisconfigured, match="TAKEHOME_BASE_IMAGE"):
         configured.ensure_challenge(_ID, _REQUIREMENTS, _DEBIAN)
 
 

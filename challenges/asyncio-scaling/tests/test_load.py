@@ -122,38 +122,42 @@ def _settled(credits: list[float], stage) -> bool:
     return len(credits) >= 2 and abs(credits[-1] - credits[-2]) <= AGREE
 
 
-def _attempts(rate: int, count: int, model: str) -> list[tuple[float, object]]:
-    """(credit, stage) of each attempt made, in order (module docstring: when one is made)."""
+Attempt = tuple[float, dict[str, float], object]  # credit, its factors, the stage
+
+
+def _attempts(rate: int, count: int, model: str) -> list[Attempt]:
+    """(credit, factors, stage) of each attempt made, in order (module docstring: when one is
+    made)."""
     schedule = (_realistic_schedule if model == "realistic" else _ideal_schedule)(rate, count)
-    attempts: list[tuple[float, object]] = []
+    attempts: list[Attempt] = []
     for _ in range(ATTEMPTS):
         requests, slots = _attempt(schedule)
         stage = run_stage(rate, requests, model=model, slots=slots)
-        attempts.append((_credit(_factors(stage)), stage))
-        if _settled([credit for credit, _ in attempts], stage):
+        factors = _factors(stage)
+        attempts.append((_credit(factors), factors, stage))
+        if _settled([credit for credit, _, _ in attempts], stage):
             break
     return attempts
 
 
-def _best(attempts: list[tuple[float, object]]) -> tuple[float, int, object]:
-    """The best attempt's credit, number (1-based) and stage; a tie goes to the earlier one."""
+def _best(attempts: list[Attempt]) -> tuple[int, Attempt]:
+    """The best attempt's number (1-based) and the attempt; a tie goes to the earlier one."""
     index = max(range(len(attempts)), key=lambda i: (attempts[i][0], -i))
-    return attempts[index][0], index + 1, attempts[index][1]
+    return index + 1, attempts[index]
 
 
 def _measure(rate: int, count: int, record_property, model: str = "ideal") -> None:
     """Run the stage in up to ATTEMPTS attempts; it earns its best attempt's credit. The
     detail (the test's message in the report) leads with what decided the credit."""
     attempts = _attempts(rate, count, model)
-    credit, best, stage = _best(attempts)
-    factors = _factors(stage)
+    best, (credit, factors, stage) = _best(attempts)
     p99 = stage.percentile(99)
     record_property("p50_ms", round(stage.percentile(50) * 1000))
     record_property("p99_ms", round(p99 * 1000) if p99 < float("inf") else -1)
     record_property("errors", len(stage.errors))
     record_property("cap_violations", sum(stage.violations.values()))
     shown = ", ".join(f"{name} {value:.2f}" for name, value in factors.items())
-    tried = ", ".join(f"{c:.2f}" for c, _ in attempts)
+    tried = ", ".join(f"{c:.2f}" for c, _, _ in attempts)
     detail = f"attempt {best} of {len(attempts)} (credits {tried}; factors {shown}): "
     record_property("detail", f"{detail}{stage.summary()}")
     if credit <= 0.0:

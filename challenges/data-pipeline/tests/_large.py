@@ -1,19 +1,20 @@
 """An export of the performance test's size with every messy case, generated cheaply.
 
-Drawing 275,000 rows one at a time with `_generated` costs about 11 s of CPU, twice what the
-vectorised reference needs to process them. So a large export is two parts, shuffled
-together:
+Drawing 275,000 rows one at a time with `_generated` costs about 11 s of CPU, more than the
+performance test's whole limit (5 s) and eight times what the vectorised reference needs to
+process them (1.3 s, `test_performance.py`). So a large export is two parts, shuffled together:
 
-- a *core* drawn by `_generated.generate` with every kind of row (`KINDS`) `COPIES` times and
-  the rest by weight: the rare, hand-built cases (daylight-saving nights, the day's sum rounded,
-  every kind of re-export and invalid row) with their facts;
+- a *core* drawn by `_generated.generate` with every kind of row (`_generated.KINDS`) `copies`
+  times (the caller's argument) and the rest by weight: the rare, hand-built cases
+  (daylight-saving nights, the day's sum rounded, every kind of re-export and invalid row) with
+  their facts;
 - a *bulk* drawn column-wise with numpy up to the row count, on the core's FX table and
   customers, with the common messy cases at scale: padding and case, naive local times of the
   source zone (standard and summer time, the first of two fall-back hours), `Z` and offsets,
   fractional seconds, missing currency, status and customer, unknown customers, zero amounts,
-  re-exports of one to three versions (the last one decides, valid or not), invalid sources,
-  amounts and timestamps, rows without an id, FX on non-business days, before the first rate,
-  after the last one and in currencies without rates.
+  orders written up to four times (one to three re-exports; the last version decides, valid or
+  not), invalid sources, amounts and timestamps, rows without an id, FX on non-business days,
+  before the first rate, after the last one and in currencies without rates.
 
 The oracle is by construction, as in `_generated`: each bulk order is drawn as its facts (UTC
 instant, amount in cents, currency, status, customer) and then written out; the local wall time

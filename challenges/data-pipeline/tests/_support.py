@@ -5,6 +5,10 @@ import pandas as pd
 
 ORDER_COLUMNS = ["order_id", "customer_id", "ordered_at", "amount", "currency", "status", "source"]
 OUTPUT_COLUMNS = ["date", "country", "orders", "revenue_eur"]
+#: The size of the performance test's export (`test_performance.py`), which the largest generated
+#: export (`test_generated.py`) matches: orders, then re-exports of some of them.
+ROWS = 250_000
+RE_EXPORTS = 25_000
 
 
 def text_frame(columns, rows):

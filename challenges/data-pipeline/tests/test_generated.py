@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from _generated import KINDS, OUTPUT_COLUMNS, SEED, generate, rng_for
 from _large import generate_large
-from test_performance import RE_EXPORTS, ROWS
+from _support import RE_EXPORTS, ROWS
 
 from pipeline import clean_orders, convert_to_eur, daily_revenue
 
