@@ -61,7 +61,7 @@ from runner.store.records import (
 from runner.validate import Outcome, default_jobs, validate_challenge
 from runner.validate_table import print_outcomes
 from runner.wiring import GraderChecksFailed, Wiring, docker_pipeline
-from sandbox import SandboxError
+from sandbox import SandboxError, SandboxMisconfigured
 from sandbox.docker import connect
 from sandbox.reaper import reap as reap_leftovers
 
@@ -119,6 +119,7 @@ EXIT_CODES: Mapping[type[Exception], int | Callable[[Exception], int]] = {
     NotFound: EXIT_BAD_INPUT,
     LookupError: EXIT_BAD_INPUT,
     ClientError: _client_exit,
+    SandboxMisconfigured: EXIT_USAGE,  # a setting to change, not a passing fault
     SandboxError: EXIT_INFRA,
     EventError: EXIT_BAD_INPUT,
     RedeliveryFailed: EXIT_CHECK_FAILED,
@@ -461,13 +462,17 @@ def images_build(ctx: click.Context, challenge_ids: tuple[str, ...]) -> None:
     _console.print(f"base   {images.ensure_base()}")
     _console.print(f"tools  {images.ensure_tools()}")
     for cid in challenge_ids or [c.id for c in found]:
-        challenge = found.get(cid)
-        manifest = challenge.manifest
-        if manifest.image.debian and wiring.settings.images().base_image and not challenge_ids:
-            # Debian packages need the local debootstrap base: say so, build the others.
-            _console.print(f"{cid:<6} skipped: its [image] debian packages need the local base")
+        manifest = found.get(cid).manifest
+        try:
+            tag = images.ensure_challenge(
+                cid, manifest.dependencies.allowed, manifest.image.debian
+            )
+        except SandboxMisconfigured as exc:
+            if challenge_ids:  # asked for by name: fail, naming the setting
+                raise
+            # e.g. Debian packages with a registry base: say so, build the others.
+            _console.print(f"{cid:<6} skipped: {exc}")
             continue
-        tag = images.ensure_challenge(cid, manifest.dependencies.allowed, manifest.image.debian)
         _console.print(f"{cid:<6} {tag}")
 
 

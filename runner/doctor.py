@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 
 from graders import all_graders
-from runner.challenge import ChallengeError, find_challenges
+from runner.challenge import Challenge, ChallengeError, find_challenges
 from runner.settings import Settings
 from runner.wiring import check_graders
-from sandbox import SandboxError
+from sandbox import SandboxError, SandboxMisconfigured
 from sandbox.docker import DockerSandbox, connect
 from sandbox.images import ImageBuilder
 
@@ -38,8 +38,24 @@ def run_doctor(settings: Settings, console: Console) -> bool:
             f"[green]✓ challenges[/] {len(found)} found: {', '.join(sorted(found)) or '-'}"
         )
     except ChallengeError as exc:
-        ok = False
         console.print(f"[red]✗ challenges[/] {exc}")
+        return False
+    return _buildable(builder, found, console) and ok
+
+
+def _buildable(builder: ImageBuilder, found: dict[str, Challenge], console: Console) -> bool:
+    """Whether these image settings can build every challenge's image: a worker that cannot
+    fails that challenge's runs at once (`SandboxMisconfigured`), so every worker of a
+    deployment needs settings that can."""
+    ok = True
+    for cid, challenge in sorted(found.items()):
+        debian = challenge.manifest.image.debian
+        try:
+            if debian:
+                builder.debian_base_tag(debian)
+        except SandboxMisconfigured as exc:
+            ok = False
+            console.print(f"[red]✗ challenge {cid}[/] {exc}")
     return ok
 
 

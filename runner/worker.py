@@ -3,7 +3,8 @@
 One `Worker.run_once()` claims a run, reads its snapshot from the blob store, grades it and stores
 the report. Verdicts about the candidate's code are in the report; faults decide the run's fate:
 
-- `SandboxError` (Docker down, an image missing): the run goes back to the queue with backoff;
+- any other `SandboxError` (Docker down, an image missing): the run goes back to the queue with
+  backoff;
 - an unknown challenge, a missing or corrupted snapshot, image settings that cannot build the
   challenge's image (`SandboxMisconfigured`): the run fails at once (no retry helps; a regrade
   after the fix grades it);

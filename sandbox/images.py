@@ -183,9 +183,12 @@ class ImageBuilder:
     def _debootstrap_import(self, tag: str, include: Sequence[str]) -> None:
         tool = shutil.which("debootstrap")
         if tool is None or os.geteuid() != 0:
+            # A registry base is an alternative only without Debian packages (debian_base_tag).
+            plain = set(include) <= set(SERVICE_INCLUDE)
+            other = ", or set TAKEHOME_BASE_IMAGE to an image with python3" if plain else ""
             raise SandboxMisconfigured(
-                "building the base image needs root and debootstrap (apt-get install debootstrap),"
-                " or set TAKEHOME_BASE_IMAGE to an image with python3"
+                f"building the base image needs root and debootstrap (apt-get install"
+                f" debootstrap){other}"
             )
         work = self._settings.cache_dir / "rootfs" / tag.split(":")[1]
         if work.exists():

@@ -6,7 +6,8 @@ is a verdict flag on `Execution`, not an exception)::
     SandboxError
     ├── EngineUnavailable   the container engine cannot be reached
     ├── ImageMissing        the image a spec names is not present (run `takehome images build`)
-    └── SandboxFailure      the engine refused or broke while running a spec
+    ├── SandboxFailure      the engine refused or broke while running a spec
+    └── SandboxMisconfigured  the image settings cannot build a challenge's image (no retry helps)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "Sandbox",
     "SandboxError",
     "SandboxFailure",
+    "SandboxMisconfigured",
     "Service",
     "merge_workspace",
     "run_in_order",

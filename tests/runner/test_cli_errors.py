@@ -27,7 +27,7 @@ from runner.intake import IntakeError
 from runner.settings import UnsafeSettings
 from runner.store.records import AlreadyExists, NotFound
 from runner.wiring import GraderChecksFailed
-from sandbox import EngineUnavailable, ImageMissing, SandboxError
+from sandbox import EngineUnavailable, ImageMissing, SandboxError, SandboxMisconfigured
 
 CASES: list[tuple[Exception, int]] = [
     (CheckFailed("2 expectation(s) broken"), EXIT_CHECK_FAILED),
@@ -48,6 +48,7 @@ CASES: list[tuple[Exception, int]] = [
     (SandboxError("engine went away"), EXIT_INFRA),
     (EngineUnavailable("cannot reach the Docker engine"), EXIT_INFRA),
     (ImageMissing("no tools image"), EXIT_INFRA),
+    (SandboxMisconfigured("Debian packages need the local base"), EXIT_USAGE),
     (EndpointAddressRefused("the host resolves to 10.0.0.1"), EXIT_BAD_INPUT),
     (RedeliveryFailed("delivery d1 not delivered: answered 500"), EXIT_CHECK_FAILED),
 ]

@@ -16,6 +16,7 @@ from sandbox.spec import (
     RunSpec,
     SandboxError,
     SandboxFailure,
+    SandboxMisconfigured,
 )
 
 
@@ -117,7 +118,9 @@ def test_execution_ok_means_exit_zero_and_no_limit_hit(changes: dict[str, Any], 
     assert Execution(**{**base, **changes}).ok is ok
 
 
-@pytest.mark.parametrize("error", [EngineUnavailable, ImageMissing, SandboxFailure])
+@pytest.mark.parametrize(
+    "error", [EngineUnavailable, ImageMissing, SandboxFailure, SandboxMisconfigured]
+)
 def test_every_infrastructure_fault_is_a_sandbox_error(error: type[Exception]) -> None:
     assert issubclass(error, SandboxError)
     assert not issubclass(SandboxError, (ValueError, RuntimeError))

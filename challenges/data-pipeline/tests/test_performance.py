@@ -7,7 +7,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 from _support import RE_EXPORTS, ROWS
 
 from pipeline import daily_revenue
