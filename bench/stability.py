@@ -11,7 +11,8 @@ the Docker engine and the challenge's image (`takehome images build`). `--repeat
 `--beside SOLUTION` measures twice: first alone, then while a background thread keeps grading
 SOLUTION (any name as above) back to back, so the spread is also measured with another grading
 competing for the machine, as on a busy grading host. Both tables are printed; the largest spread
-line covers both.
+line covers both. `--beside-only` skips the first table (when the alone figures are already at
+hand).
 """
 
 from __future__ import annotations
@@ -128,11 +129,16 @@ def main() -> None:
     parser.add_argument(
         "--beside", metavar="SOLUTION", help="also measure while SOLUTION is graded alongside"
     )
+    parser.add_argument(
+        "--beside-only", action="store_true", help="with --beside: skip the table alone"
+    )
     args = parser.parse_args()
+    if args.beside_only and not args.beside:
+        parser.error("--beside-only needs --beside SOLUTION")
     settings = Settings()
     challenge = get_challenge(args.challenge, settings.challenge_dirs)
     pipeline = open_engine(settings, log=lambda _m: None).pipeline
-    worst = _table(pipeline, challenge, args, None)
+    worst = 0.0 if args.beside_only else _table(pipeline, challenge, args, None)
     if args.beside:
         worst = max(worst, _table(pipeline, challenge, args, args.beside))
     print(f"largest spread of an overall score: {worst:.1f} points (target: at most 3)")
