@@ -135,7 +135,12 @@ class ImageBuilder:
         """The service image's base, built from a debootstrap rootfs when it is missing."""
         return self._ensure_base(self.service_base_tag(), SERVICE_INCLUDE)
 
-    def _ensure_base(self, tag: str, include: Sequence[str]) -> str:
+    def _ensure_base(
+        self, tag: str, include: Sequence[str], registry_alternative: bool = True
+    ) -> str:
+        """`tag`, pulled when a registry base is configured, else built by debootstrap with
+        `include`; `registry_alternative` says whether a registry base could stand in for it
+        (not for a challenge's Debian packages: see `debian_base_tag`)."""
         if self._exists(tag):
             return tag
         if self._settings.base_image:
@@ -145,7 +150,7 @@ class ImageBuilder:
             ):
                 self._client.images.pull(tag)
             return tag
-        self._debootstrap_import(tag, include)
+        self._debootstrap_import(tag, include, registry_alternative)
         return tag
 
     def ensure_tools(self) -> str:
@@ -162,7 +167,9 @@ class ImageBuilder:
         """A challenge's image: the tools image plus the challenge's allowed dependencies; with
         `debian` packages, its own base with them, plus the tools and the dependencies."""
         if debian:
-            base = self._ensure_base(self.debian_base_tag(debian), _with_debian(debian))
+            base = self._ensure_base(
+                self.debian_base_tag(debian), _with_debian(debian), registry_alternative=False
+            )
             tag = self.challenge_tag(challenge_id, requirements, debian)
             if not self._exists(tag):
                 self._build(tag, base, (*TOOL_PINS, *requirements))
@@ -180,12 +187,16 @@ class ImageBuilder:
     def _image_id(self, tag: str) -> str:
         return image_id(self._client, tag)
 
-    def _debootstrap_import(self, tag: str, include: Sequence[str]) -> None:
+    def _debootstrap_import(
+        self, tag: str, include: Sequence[str], registry_alternative: bool
+    ) -> None:
         tool = shutil.which("debootstrap")
         if tool is None or os.geteuid() != 0:
-            # A registry base is an alternative only without Debian packages (debian_base_tag).
-            plain = set(include) <= set(SERVICE_INCLUDE)
-            other = ", or set TAKEHOME_BASE_IMAGE to an image with python3" if plain else ""
+            other = (
+                ", or set TAKEHOME_BASE_IMAGE to an image with python3"
+                if registry_alternative
+                else ""
+            )
             raise SandboxMisconfigured(
                 f"building the base image needs root and debootstrap (apt-get install"
                 f" debootstrap){other}"

@@ -44,6 +44,23 @@ def test_debian_packages_get_their_own_base_and_tag(
         configured.ensure_challenge(_ID, _REQUIREMENTS, _DEBIAN)
 
 
+def test_without_debootstrap_the_refusal_offers_a_registry_base_only_where_one_would_do(
+    docker_client: docker.DockerClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A suite nobody built: every base tag is missing, so each build reaches debootstrap.
+    monkeypatch.setattr("sandbox.images.shutil.which", lambda _name: None)
+    builder = ImageBuilder(docker_client, ImageSettings(debian_suite="never-built"))
+    with pytest.raises(SandboxMisconfigured, match="TAKEHOME_BASE_IMAGE") as plain:
+        builder.ensure_base()
+    assert "debootstrap" in str(plain.value)
+    # Debian packages only come from debootstrap: a registry base is no alternative, even for
+    # packages that the service base has too.
+    for debian in (_DEBIAN, ["git"]):
+        with pytest.raises(SandboxMisconfigured, match="debootstrap") as packages:
+            builder.ensure_challenge(_ID, _REQUIREMENTS, debian)
+        assert "TAKEHOME_BASE_IMAGE" not in str(packages.value)
+
+
 def test_the_image_has_the_packages_the_tools_and_the_dependencies(
     docker_client: docker.DockerClient, docker_sandbox: DockerSandbox, run_id: str
 ) -> None:
