@@ -11,8 +11,10 @@ the Docker engine and the challenge's image (`takehome images build`). `--repeat
 `--beside SOLUTION` measures twice: first alone, then while a background thread keeps grading
 SOLUTION (any name as above) back to back, so the spread is also measured with another grading
 competing for the machine, as on a busy grading host. Both tables are printed; the largest spread
-line covers both. `--beside-only` skips the first table (when the alone figures are already at
-hand).
+line covers both, and the background gradings' own spread too. `--beside-only` skips the first
+table (when the alone figures are already at hand). `--reports DIR` keeps every grading's report
+(`DIR/<solution>-<n>.json`, the background's as `DIR/beside-<n>.json`), so an outlier's failing
+tests can be read afterwards.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from graders.model import CATEGORIES
+from graders.model import CATEGORIES, Report
 from runner.challenge import Challenge, get_challenge
 from runner.engine import open_engine
 from runner.intake import Snapshot
@@ -52,6 +54,12 @@ def _snapshot(challenge: Challenge, name: str) -> Snapshot:
     raise SystemExit(f"{name!r}: expected reference, starter or variants/<name>")
 
 
+def _keep(reports: Path | None, stem: str, report: Report) -> None:
+    if reports is not None:
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / f"{stem.replace('/', '-')}.json").write_text(report.to_json())
+
+
 def _measure(
     pipeline: Pipeline, challenge: Challenge, name: str, args: argparse.Namespace
 ) -> float:
@@ -60,8 +68,9 @@ def _measure(
     totals: list[float] = []
     per_category: dict[str, list[float]] = {c: [] for c in CATEGORIES}
     started = time.perf_counter()
-    for _ in range(args.runs):
+    for run in range(args.runs):
         report = pipeline.grade(challenge, snapshot, repeat=args.repeat)
+        _keep(args.reports, f"{name}-{run + 1}", report)
         totals.append(report.score)
         for category in CATEGORIES:
             if category in report.categories:
@@ -76,7 +85,9 @@ def _measure(
 
 
 @contextmanager
-def _beside(pipeline: Pipeline, challenge: Challenge, name: str | None) -> Iterator[list[float]]:
+def _beside(
+    pipeline: Pipeline, challenge: Challenge, name: str | None, reports: Path | None
+) -> Iterator[list[float]]:
     """While the block runs, grade `name` back to back in a background thread (nothing when
     `name` is None); yields the list its overall scores are appended to."""
     scores: list[float] = []
@@ -89,7 +100,9 @@ def _beside(pipeline: Pipeline, challenge: Challenge, name: str | None) -> Itera
     def keep_grading() -> None:
         while not stop.is_set():
             try:
-                scores.append(pipeline.grade(challenge, snapshot).score)
+                report = pipeline.grade(challenge, snapshot)
+                scores.append(report.score)
+                _keep(reports, f"beside-{len(scores)}", report)
             except SandboxError as exc:  # an engine fault: say so, keep the load going
                 print(f"background grading of {name} failed: {exc}", flush=True)
                 stop.wait(1.0)
@@ -111,12 +124,15 @@ def _table(
     print(f"{args.challenge}: {args.runs} gradings each, {where} (spread = max - min)")
     print(f"{'solution':32} {'overall':>15} " + " ".join(f"{c:>10}" for c in CATEGORIES))
     worst = 0.0
-    with _beside(pipeline, challenge, beside) as background:
+    with _beside(pipeline, challenge, beside, args.reports) as background:
         for name in _solutions(challenge, args.solutions):
             worst = max(worst, _measure(pipeline, challenge, name, args))
-    if beside:
+    if beside and background:
         scores = ", ".join(f"{score:.1f}" for score in background)
-        print(f"background gradings of {beside}: {len(background)} ({scores})")
+        spread = max(background) - min(background)
+        count = len(background)
+        print(f"background gradings of {beside}: {count}, spread {spread:.1f} ({scores})")
+        worst = max(worst, spread)
     return worst
 
 
@@ -132,6 +148,7 @@ def main() -> None:
     parser.add_argument(
         "--beside-only", action="store_true", help="with --beside: skip the table alone"
     )
+    parser.add_argument("--reports", type=Path, metavar="DIR", help="keep every report in DIR")
     args = parser.parse_args()
     if args.beside_only and not args.beside:
         parser.error("--beside-only needs --beside SOLUTION")
