@@ -85,7 +85,10 @@ class Server:
         _run(BIN / "pg_ctl", "-D", self.data, "-l", self.root / "server.log", "-w", "-t", "60",
              "start")  # fmt: skip
         with self.connect("postgres") as conn:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+            # NOLOGIN until every grant is in place: the app retries its migrations while its
+            # login fails, but a login that gets in before its schema rights would fail them
+            # for good (`permission denied for schema public` is not a connection error).
+            conn.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
             # The superuser owns the database (and so schema `public`): the app may connect and
             # create its tables in `public`, nothing more (no schemas, no temporary tables).
             conn.execute(f"CREATE DATABASE {APP_DB} OWNER postgres")
@@ -97,6 +100,7 @@ class Server:
             conn.execute(f"CREATE SCHEMA {STATS}")
             conn.execute(f"REVOKE ALL ON SCHEMA {STATS} FROM PUBLIC")
             conn.execute(f"CREATE EXTENSION pg_stat_statements SCHEMA {STATS}")
+            conn.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
 
     def connect(self, dbname: str = APP_DB) -> psycopg.Connection[tuple[object, ...]]:
         """The superuser, on a search path that holds nothing the app can create."""
