@@ -7,7 +7,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from sandbox.spec import SandboxFailure
+
 __all__ = ["OutputPump", "close_stream"]
+
+# How many times the reader thread is started before a start failure is final. On CPython <= 3.11
+# a thread that starts while another thread is inside `sys.settrace` can die in
+# `Thread._bootstrap_inner` ("Cannot install a trace function while another trace function is
+# being installed") before its target runs: a tracer's `threading.settrace` hook (coverage,
+# a debugger) plus any audit hook is enough. That reader read nothing, so starting another is
+# exact, not a retry; without it the exec's output would be silently empty.
+_MAX_STARTS = 3
 
 
 def close_stream(stream: Any) -> None:
@@ -29,8 +39,19 @@ class OutputPump:
         self.stderr = bytearray()
         self.truncated = False
         self._last = time.monotonic()
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
+        self._reading = threading.Event()
+        self.thread = self._start()
+
+    def _start(self) -> threading.Thread:
+        for _ in range(_MAX_STARTS):
+            thread = threading.Thread(target=self._pump, daemon=True)
+            thread.start()
+            while not self._reading.wait(0.01):
+                if not thread.is_alive():
+                    break
+            if self._reading.is_set():
+                return thread
+        raise SandboxFailure(f"the output reader thread died before it ran, {_MAX_STARTS} times")
 
     def drain(self, limit: float, quiet: float) -> None:
         """Wait for the stream to end, but at most `limit` seconds, and stop early once `quiet`
@@ -46,6 +67,7 @@ class OutputPump:
             self.thread.join(min(end, idle_since + quiet) - now)
 
     def _pump(self) -> None:
+        self._reading.set()
         try:
             for out, err in self._stream:
                 self._last = time.monotonic()

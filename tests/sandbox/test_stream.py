@@ -1,11 +1,16 @@
-"""`OutputPump.drain`: stops at the end of the stream, or once a held-open stream goes quiet."""
+"""`OutputPump`: `drain` stops at the end of the stream, or once a held-open stream goes quiet;
+a reader thread that died before it ran is started again."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 
+import pytest
+
 from sandbox._stream import OutputPump
+from sandbox.spec import SandboxFailure
 
 _Chunk = tuple[bytes | None, bytes | None]
 
@@ -39,3 +44,46 @@ def test_drain_waits_for_a_stream_that_ends() -> None:
     assert not pump.thread.is_alive()
     assert len(pump.stdout) == 100
     assert pump.truncated
+
+
+class _RacingSys:
+    """`sys` as `threading` sees it while another thread is inside `sys.settrace` on CPython
+    <= 3.11: a starting thread's `settrace` raises, so the thread ends before its target runs.
+    The first `failures` starts fail; later ones install nothing (no tracer in this test)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys, name)
+
+    def settrace(self, _hook: object) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("Cannot install a trace function while another trace function ...")
+
+
+def _race(monkeypatch: pytest.MonkeyPatch, failures: int) -> _RacingSys:
+    racing = _RacingSys(failures)
+    monkeypatch.setattr(threading, "_sys", racing)
+    monkeypatch.setattr(threading, "_trace_hook", lambda *_: None)
+    return racing
+
+
+def test_a_reader_that_died_before_it_ran_is_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    racing = _race(monkeypatch, failures=2)
+    pump = OutputPump(iter([(b"out", b"err")]), cap=100)
+    pump.drain(limit=600.0, quiet=600.0)
+    assert (bytes(pump.stdout), bytes(pump.stderr)) == (b"out", b"err")
+    assert racing.failures == 0
+
+
+def test_a_reader_that_never_runs_is_a_sandbox_failure_not_empty_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    racing = _race(monkeypatch, failures=99)
+    with pytest.raises(SandboxFailure, match="died before it ran"):
+        OutputPump(iter([(b"out", None)]), cap=100)
+    assert racing.failures == 99 - 3
