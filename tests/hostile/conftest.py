@@ -23,9 +23,16 @@ def graded(
 ) -> Grade:
     """Grade files (or a snapshot); right after the run nothing may carry its label."""
 
-    def run(files: dict[str, str] | None = None, snapshot: Snapshot | None = None) -> Report:
+    def run(
+        files: dict[str, str] | None = None,
+        snapshot: Snapshot | None = None,
+        memory_mb: int | None = None,
+    ) -> Report:
         run_id = new_run_id()
-        report = grade(docker_sandbox, tools_image, run_id, files or {}, snapshot=snapshot)
+        files = files or {}
+        report = grade(
+            docker_sandbox, tools_image, run_id, files, snapshot=snapshot, memory_mb=memory_mb
+        )
         assert labelled(docker_client, run_id) == []
         return report
 
