@@ -73,16 +73,24 @@ def fake_pipeline(_settings: Settings) -> Pipeline:
     return Pipeline(FakeSandbox(fake_handler), images=lambda _c: "img", concurrency=1)
 
 
+#: argon2's production cost (~0.16 s a hash) is the point in production, not in tests.
+CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2's production cost (~0.16 s a hash) is the point in production, not in tests."""
-    monkeypatch.setattr(secrets, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    monkeypatch.setattr(secrets, "_HASHER", CHEAP_HASHER)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    return service_settings(tmp_path / "data")
+
+
+def service_settings(data_dir: Path) -> Settings:
+    """The service tests' settings, with everything stored under `data_dir`."""
     return Settings(
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
         challenge_dirs=[CHALLENGES],
         secret_key="test-secret-key-0123456789abcdef",
         workers=0,

@@ -7,18 +7,29 @@ reviewer routes a candidate (or anyone) can only present it as a bearer token, w
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api import create_app
 from api.services import Services
-from runner.store.records import create_invite
+from runner.settings import Settings
+from runner.store import Invite, secrets
+from runner.store.records import create_api_token, create_invite, create_reviewer
 from runner.store.similarity import SimilarityPair
-from tests.fakeservice import grade_all, reference_archive
+from tests.fakeservice import (
+    CHEAP_HASHER,
+    fake_pipeline,
+    grade_all,
+    reference_archive,
+    service_settings,
+)
 
 IDENTITIES = ("anonymous", "candidate_a", "candidate_b", "reviewer", "bad_token")
 
@@ -36,14 +47,25 @@ class World:
     pair: str = ""
 
 
-@pytest.fixture
-def world(
-    client: TestClient,
-    svc: Services,
-    make_invite: Callable[..., str],
-    reviewer_headers: dict[str, str],
-) -> World:
-    token_a, token_b = make_invite(who="A"), make_invite(who="B")
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
+    """The world, built once: a graded submission of candidate A, a submitted review with a line
+    comment, a second invite and a similarity pair. Each test gets a copy of its data folder
+    (`settings` below), so every test starts from this same state, whatever an earlier test's
+    request changed, without grading again (once a test, that was most of this file's time)."""
+    data = tmp_path_factory.mktemp("roles") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(secrets, "_HASHER", CHEAP_HASHER)
+        app = create_app(service_settings(data), pipeline_factory=fake_pipeline)
+        with TestClient(app) as client:
+            world = _build_world(client, app.state.services)
+    return data, world
+
+
+def _build_world(client: TestClient, svc: Services) -> World:
+    create_reviewer(svc.db, "rev@example.com", "correct horse battery")
+    reviewer_headers = {"Authorization": f"Bearer {create_api_token(svc.db, 'rev@example.com')}"}
+    token_a, token_b = (_invite(svc, who)[1] for who in ("A", "B"))
     response = client.post(
         f"/i/{token_a}/submissions", files={"archive": ("a.tgz", reference_archive())}
     )
@@ -52,14 +74,7 @@ def world(
     review = client.post(
         f"/api/submissions/{sub_a}/reviews", json=_review(), headers=reviewer_headers
     )
-    invite, _token = create_invite(
-        svc.db,
-        challenge_id="calculator",
-        candidate="E",
-        expires_days=1,
-        max_submissions=1,
-        created_by=None,
-    )
+    invite, _token = _invite(svc, "E", expires_days=1, max_submissions=1)
     page = client.get(
         f"/reviewer/submissions/{sub_a}/review",
         headers={**reviewer_headers, "Accept": "text/html"},
@@ -70,6 +85,32 @@ def world(
         pair = session.scalars(select(SimilarityPair.id)).one()
     ids = (review.json()["id"], invite.id, comment.group(1), pair)
     return World(token_a, token_b, sub_a, reviewer_headers, *ids)
+
+
+def _invite(
+    svc: Services, who: str, expires_days: float = 7, max_submissions: int = 3
+) -> tuple[Invite, str]:
+    return create_invite(
+        svc.db,
+        challenge_id="calculator",
+        candidate=who,
+        expires_days=expires_days,
+        max_submissions=max_submissions,
+        created_by=None,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, template: tuple[Path, World]) -> Settings:
+    """The service's settings over a fresh copy of the template's data folder."""
+    shutil.copytree(template[0], tmp_path / "data")
+    return service_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def world(template: tuple[Path, World], client: TestClient) -> World:
+    del client  # the app over this test's copy is up
+    return template[1]
 
 
 def _review() -> dict[str, Any]:

@@ -57,16 +57,18 @@ _EVIDENCE = re.compile(r"EVIDENCE:(\{.*?\}):END")
 _TRUSTED_PREFIXES = ("style.", "complexity.", "security.")
 
 
-def challenge(memory_mb: int | None = None) -> Challenge:
-    """hostile-tiny as shipped, or a copy of it whose `[limits] memory_mb` is `memory_mb`."""
-    if memory_mb is None:
+def challenge(**limits: int) -> Challenge:
+    """hostile-tiny as shipped, or a copy of it whose `[limits]` lines named in `limits` (such as
+    `memory_mb=192`) have those values."""
+    if not limits:
         return load_challenge(TINY)
     copy = Path(tempfile.mkdtemp(prefix="hostile-tiny-")) / TINY.name
     shutil.copytree(TINY, copy)
     manifest = copy / "challenge.toml"
-    line = f"memory_mb = {memory_mb}"
-    text, count = re.subn(r"(?m)^memory_mb = \d+$", line, manifest.read_text())
-    assert count == 1, "hostile-tiny's challenge.toml has one memory_mb line"
+    text = manifest.read_text()
+    for key, value in limits.items():
+        text, count = re.subn(rf"(?m)^{key} = \d+$", f"{key} = {value}", text)
+        assert count == 1, f"hostile-tiny's challenge.toml has one {key} line"
     manifest.write_text(text)
     try:
         return load_challenge(copy)  # everything it needs is read here
@@ -81,15 +83,15 @@ def grade(
     files: Mapping[str, str | bytes],
     *,
     snapshot: Snapshot | None = None,
-    memory_mb: int | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Report:
-    """Grade `files` (or `snapshot`) against hostile-tiny in real containers (with its memory
-    limit set to `memory_mb`, when given)."""
+    """Grade `files` (or `snapshot`) against hostile-tiny in real containers (with the
+    `[limits]` values in `limits`, when given)."""
     snap = snapshot or Snapshot(
         files={k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
     )
     pipeline = Pipeline(sandbox, lambda _c: image, concurrency=2)
-    return pipeline.grade(challenge(memory_mb), snap, run_id=run_id)
+    return pipeline.grade(challenge(**(limits or {})), snap, run_id=run_id)
 
 
 def solution(body: str, **extra: str) -> dict[str, str]:

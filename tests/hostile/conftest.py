@@ -21,17 +21,18 @@ def graded(
     docker_client: docker.DockerClient,
     new_run_id: Callable[[], str],
 ) -> Grade:
-    """Grade files (or a snapshot); right after the run nothing may carry its label."""
+    """Grade files (or a snapshot), with hostile-tiny's `[limits]` overridden by keyword (such as
+    `wall_seconds=20`); right after the run nothing may carry its label."""
 
     def run(
         files: dict[str, str] | None = None,
         snapshot: Snapshot | None = None,
-        memory_mb: int | None = None,
+        **limits: int,
     ) -> Report:
         run_id = new_run_id()
         files = files or {}
         report = grade(
-            docker_sandbox, tools_image, run_id, files, snapshot=snapshot, memory_mb=memory_mb
+            docker_sandbox, tools_image, run_id, files, snapshot=snapshot, limits=limits
         )
         assert labelled(docker_client, run_id) == []
         return report
