@@ -47,16 +47,17 @@ else
   # Two lanes at once: the challenge packs' validations (tests/challenges_packs: each grades a
   # pack's reference, starter and variants, mostly waiting on containers) beside the rest of
   # the suite, each under coverage in parallel mode, combined at the end. The packs' output is
-  # printed when both are done; either failing fails the run.
+  # printed when both are done; either failing fails the run. Each lane lists its slowest tests
+  # (where CI time goes: docs/development.md).
   coverage erase
   mkdir -p artifacts
-  coverage run -p -m pytest tests/challenges_packs > artifacts/packs-lane.log 2>&1 &
+  coverage run -p -m pytest --durations=15 tests/challenges_packs > artifacts/packs-lane.log 2>&1 &
   PACKS=$!
   # Stop the packs' lane too if this shell ends early (an interrupt, a CI timeout), then run
   # the services' own clean-up (scripts/services.sh set the EXIT trap before).
   trap 'kill "$PACKS" 2>/dev/null || true; _svc_stop' EXIT
   MAIN_RC=0
-  coverage run -p -m pytest --ignore=tests/challenges_packs || MAIN_RC=$?
+  coverage run -p -m pytest --durations=60 --ignore=tests/challenges_packs || MAIN_RC=$?
   PACKS_RC=0
   wait "$PACKS" || PACKS_RC=$?
   echo "---- challenge packs lane (tests/challenges_packs) ----"
