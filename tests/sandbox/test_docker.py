@@ -35,9 +35,11 @@ pytestmark = pytest.mark.docker
 KiB = 1024
 MiB = 1024 * KiB
 PY = "/opt/takehome/bin/python"
-#: Small limits so that every test is quick; each test tightens the one it exercises.
+#: Small limits so that every test is quick; each test tightens the one it exercises. The wall
+#: clock is the exception: a deadline an honest command never meets on a loaded machine (the
+#: suite runs beside the packs' lane), so only the tests about the deadline set a short one.
 SMALL = Limits(
-    wall_seconds=20,
+    wall_seconds=120,
     memory_bytes=256 * MiB,
     pids=64,
     output_bytes=1 * MiB,
@@ -132,7 +134,7 @@ def test_a_command_that_closes_its_output_is_still_waited_for(run_python: RunPyt
         "open('out/done', 'w').write('finished')\n"
         "raise SystemExit(3)\n"
     )
-    ex = run_python(code, files_out=("out/done",), limits={"wall_seconds": 30})
+    ex = run_python(code, files_out=("out/done",))
     assert ex.exit_code == 3
     assert not ex.timed_out
     assert ex.stdout == b"closing\n"
@@ -199,7 +201,7 @@ def test_cpu_shares_reach_the_containers_cgroup(run_python: RunPython) -> None:
 def test_a_fork_bomb_is_contained_by_the_pids_limit(
     run_python: RunPython, docker_client: docker.DockerClient
 ) -> None:
-    ex = run_python(FORK_BOMB, limits={"pids": 32, "wall_seconds": 15})
+    ex = run_python(FORK_BOMB, limits={"pids": 32})
     assert not ex.timed_out
     assert ex.exit_code == 0
     fork, failed, code, forked = ex.stdout.decode().split()
@@ -487,7 +489,6 @@ def test_a_background_daemon_does_not_keep_the_run_alive(
             "-c",
             "setsid sleep 1000 > /dev/null 2>&1 < /dev/null & setsid sleep 1000 & echo started",
         ),
-        limits={"wall_seconds": 10},
     )
     assert ex.ok
     assert ex.stdout == b"started\n"

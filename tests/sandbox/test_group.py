@@ -75,14 +75,14 @@ def test_group_runs_in_one_container_and_each_gets_its_files(
 def test_a_timeout_in_a_group_moves_the_rest_to_a_fresh_container(
     docker_sandbox: DockerSandbox, tools_image: str, run_id: str
 ) -> None:
-    limits = Limits(wall_seconds=1.5)
-    hang = _spec("hang", ("sleep", "60"), image=tools_image, run_id=run_id, limits=limits)
-    mark = _spec(
+    hang = _spec(
+        "hang", ("sleep", "60"), image=tools_image, run_id=run_id, limits=Limits(wall_seconds=1.5)
+    )
+    mark = _spec(  # the default deadline: load alone must not time it out too
         "mark",
         ("python3", "-c", "open('/work/out/m', 'w').write('ok')"),
         image=tools_image,
         run_id=run_id,
-        limits=limits,
         files_out=("out/m",),
     )
     first, second = docker_sandbox.run_group([hang, mark])
