@@ -181,3 +181,25 @@ def test_trick_raises_no_score_through_the_pipeline(
         assert result.score <= honest.categories[name].score + 1e-9, name
     for category, expected in HELPER_FINDINGS.items():
         assert expected <= _located(tricked.categories[category], "calc/tests/helpers.py")
+
+
+def _code_padded() -> dict[str, bytes]:
+    """The base with a production module of 10,000 do-nothing statements, imported."""
+    files = base()
+    files["calc/_pad.py"] = "".join(f"PAD_{i} = {i}\n" for i in range(10_000)).encode()
+    files["calc/__init__.py"] += b"from calc import _pad as _pad\n"  # a re-export: no F401
+    return files
+
+
+@pytest.mark.xfail(
+    reason="known, not closed: padding with code raises coverage and dilutes style "
+    "(docs/scoring.md, 'Not closed: padding with code'); strict, so a fix shows here",
+)
+def test_code_padding_raises_no_score(
+    sandbox: HostSandbox, base_results: dict[str, CategoryResult]
+) -> None:
+    padded = _grade(sandbox, _code_padded())
+    assert padded["coverage"].score <= base_results["coverage"].score + 1e-9
+    assert padded["style"].score <= base_results["style"].score + 1e-9
+    overall, _ = combine(padded, _WEIGHTS)
+    assert overall <= combine(base_results, _WEIGHTS)[0] + 1e-9
