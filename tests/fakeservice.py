@@ -34,7 +34,7 @@ from graders.model import CategoryResult, Finding, Report, Severity
 from runner.challenge import load_challenge
 from runner.pipeline import Pipeline
 from runner.settings import Settings
-from runner.store import Run, Submission, secrets
+from runner.store import Invite, Run, Submission, secrets
 from runner.store.records import create_api_token, create_invite, create_reviewer
 from sandbox import Execution, FakeSandbox, RunSpec
 
@@ -116,10 +116,33 @@ def svc(app: FastAPI) -> Services:
     return services
 
 
-@pytest.fixture
-def reviewer_headers(svc: Services) -> dict[str, str]:
+def add_reviewer(svc: Services) -> dict[str, str]:
+    """A reviewer, rev@example.com; the headers that carry a fresh API token of theirs."""
     create_reviewer(svc.db, "rev@example.com", "correct horse battery")
     return {"Authorization": f"Bearer {create_api_token(svc.db, 'rev@example.com')}"}
+
+
+def new_invite(
+    svc: Services,
+    challenge: str = "calculator",
+    days: float = 7,
+    max_submissions: int = 3,
+    who: str = "A",
+) -> tuple[Invite, str]:
+    """An invite made by no reviewer, and its token."""
+    return create_invite(
+        svc.db,
+        challenge_id=challenge,
+        candidate=who,
+        expires_days=days,
+        max_submissions=max_submissions,
+        created_by=None,
+    )
+
+
+@pytest.fixture
+def reviewer_headers(svc: Services) -> dict[str, str]:
+    return add_reviewer(svc)
 
 
 @pytest.fixture
@@ -127,15 +150,7 @@ def make_invite(svc: Services) -> Callable[..., str]:
     def make(
         challenge: str = "calculator", days: float = 7, max_submissions: int = 3, who: str = "A"
     ) -> str:
-        _invite, token = create_invite(
-            svc.db,
-            challenge_id=challenge,
-            candidate=who,
-            expires_days=days,
-            max_submissions=max_submissions,
-            created_by=None,
-        )
-        return token
+        return new_invite(svc, challenge, days, max_submissions, who)[1]
 
     return make
 

@@ -20,13 +20,14 @@ from sqlalchemy import select
 from api import create_app
 from api.services import Services
 from runner.settings import Settings
-from runner.store import Invite, secrets
-from runner.store.records import create_api_token, create_invite, create_reviewer
+from runner.store import secrets
 from runner.store.similarity import SimilarityPair
 from tests.fakeservice import (
     CHEAP_HASHER,
+    add_reviewer,
     fake_pipeline,
     grade_all,
+    new_invite,
     reference_archive,
     service_settings,
 )
@@ -63,9 +64,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
 
 
 def _build_world(client: TestClient, svc: Services) -> World:
-    create_reviewer(svc.db, "rev@example.com", "correct horse battery")
-    reviewer_headers = {"Authorization": f"Bearer {create_api_token(svc.db, 'rev@example.com')}"}
-    token_a, token_b = (_invite(svc, who)[1] for who in ("A", "B"))
+    reviewer_headers = add_reviewer(svc)
+    token_a, token_b = (new_invite(svc, who=who)[1] for who in ("A", "B"))
     response = client.post(
         f"/i/{token_a}/submissions", files={"archive": ("a.tgz", reference_archive())}
     )
@@ -74,7 +74,7 @@ def _build_world(client: TestClient, svc: Services) -> World:
     review = client.post(
         f"/api/submissions/{sub_a}/reviews", json=_review(), headers=reviewer_headers
     )
-    invite, _token = _invite(svc, "E", expires_days=1, max_submissions=1)
+    invite, _token = new_invite(svc, days=1, max_submissions=1, who="E")
     page = client.get(
         f"/reviewer/submissions/{sub_a}/review",
         headers={**reviewer_headers, "Accept": "text/html"},
@@ -85,19 +85,6 @@ def _build_world(client: TestClient, svc: Services) -> World:
         pair = session.scalars(select(SimilarityPair.id)).one()
     ids = (review.json()["id"], invite.id, comment.group(1), pair)
     return World(token_a, token_b, sub_a, reviewer_headers, *ids)
-
-
-def _invite(
-    svc: Services, who: str, expires_days: float = 7, max_submissions: int = 3
-) -> tuple[Invite, str]:
-    return create_invite(
-        svc.db,
-        challenge_id="calculator",
-        candidate=who,
-        expires_days=expires_days,
-        max_submissions=max_submissions,
-        created_by=None,
-    )
 
 
 @pytest.fixture
